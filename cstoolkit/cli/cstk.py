@@ -1,0 +1,56 @@
+"""``cstk <subcommand>``: the toolkit's command line. Each subcommand lives in its own module under cstoolkit.cli.
+
+A subcommand module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int | None``.
+Modules are imported only when their subcommand runs, so ``cstk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from cstoolkit.cli.common import run_main, setup_logging
+
+#: subcommand name -> module under cstoolkit.cli
+SUBCOMMANDS: dict[str, str] = {
+    "prepare": "prepare",
+    "validate-data": "validate_data",
+    "features": "features",
+    "units": "units",
+    "train-asr": "train_asr",
+    "decode-asr": "decode_asr",
+    "whisper": "whisper",
+    "transcribe": "transcribe",
+    "score": "score",
+}
+
+
+def _available() -> dict[str, str]:
+    """Subcommands whose modules exist in this installation."""
+    return {name: mod for name, mod in SUBCOMMANDS.items() if importlib.util.find_spec(f"cstoolkit.cli.{mod}")}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Top-level parser with one sub-parser per available subcommand."""
+    parser = argparse.ArgumentParser(prog="cstk", description="cstoolkit: code-switched speech toolkit")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, mod in _available().items():
+        module = importlib.import_module(f"cstoolkit.cli.{mod}")
+        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cstk`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    module = importlib.import_module(f"cstoolkit.cli.{_available()[args.command]}")
+    return run_main(lambda: module.run(args), prog=f"cstk {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

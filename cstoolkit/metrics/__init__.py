@@ -1,0 +1,1 @@
+"""Metrics for code-switched speech: edit alignment, semantic distance and SAER."""
