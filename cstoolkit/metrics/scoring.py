@@ -1,0 +1,66 @@
+"""Scoring transcript files: read, pair, score, and write every report into a folder (used by CLIs and recipes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cstoolkit.data.atomic import atomic_write_text
+from cstoolkit.data.transcripts import (
+    TranscriptFormat,
+    pair_transcripts,
+    read_transcripts,
+    read_utt2seg,
+    read_utt2tag,
+)
+from cstoolkit.metrics.embedding_cache import EmbeddingCache
+from cstoolkit.metrics.plots import plot_breakdown
+from cstoolkit.metrics.report import per_utterance_tsv, write_html, write_json
+from cstoolkit.metrics.saer import SAERConfig, SAERResult, compute_saer
+from cstoolkit.text import NormalizeOptions, UnitOptions
+
+
+def score_files(
+    ref_path: str | Path,
+    hyp_path: str | Path,
+    config: SAERConfig,
+    fmt: TranscriptFormat = "kaldi",
+    missing: str = "error",
+    utt2lang: str | Path | None = None,
+    utt2seg: str | Path | None = None,
+    cache: str | Path | None = None,
+    progress: bool | None = None,
+) -> SAERResult:
+    """Read REF and HYP transcript files, pair them by id (by line for ``plain``) and score them."""
+    ref = read_transcripts(ref_path, fmt)
+    hyp = read_transcripts(hyp_path, fmt)
+    ids, refs, hyps = pair_transcripts(ref, hyp, missing=missing, positional=fmt == "plain")  # type: ignore[arg-type]
+    tags = read_utt2tag(utt2lang) if utt2lang else None
+    segments = read_utt2seg(utt2seg) if utt2seg else None
+    embedding_cache = EmbeddingCache(cache) if cache else None
+    try:
+        return compute_saer(refs, hyps, ids, config, tags, segments, cache=embedding_cache, progress=progress)
+    finally:
+        if embedding_cache is not None:
+            embedding_cache.close()
+
+
+def config_from_mapping(metric: Mapping[str, Any]) -> SAERConfig:
+    """SAERConfig from the ``metric`` config group (conf/metric/*.yaml)."""
+    return SAERConfig(
+        lam=float(metric.get("lam", 0.5)),
+        model=str(metric.get("model")),
+        units=UnitOptions.from_spec(str(metric.get("units", "mixed")), metric.get("char_scripts")),
+        normalize=NormalizeOptions() if metric.get("normalize", True) else NormalizeOptions.none(),
+        semantic_weighting=str(metric.get("semantic_weighting", "mean")),
+    )
+
+
+def write_reports(result: SAERResult, out_dir: str | Path, title: str) -> None:
+    """Write saer.json, per_utt.tsv, report.html and breakdown.png into ``out_dir``."""
+    out = Path(out_dir)
+    write_json(result, out / "saer.json")
+    atomic_write_text(out / "per_utt.tsv", per_utterance_tsv(result))
+    write_html(result, out / "report.html", title)
+    plot_breakdown(result, out / "breakdown.png", title)
