@@ -1,0 +1,1 @@
+"""One preparation module per corpus; each returns the utterances it wrote, lhotse-style."""

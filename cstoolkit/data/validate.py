@@ -1,0 +1,213 @@
+"""``validate_data_dir``: the checks of Kaldi's utils/validate_data_dir.sh, each problem explained in one line."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cstoolkit.data.kaldi_dir import KALDI_FILES, MANIFEST_FILE, SEGMENT_JOINER, SEGMENTS_FILE
+
+LANG_TAG = re.compile(r"^[a-z]{2,3}(-[a-z]{2,3})*$")
+#: optional per-utterance files written by the features stage
+FEATURE_FILES = ("feats.scp", "mel.scp", "utt2num_frames", "feats_shape", "mel_shape")
+DURATION_TOLERANCE = 0.05  # seconds between utt2dur and the audio header
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: the file, optionally a 1-based line, and what is wrong."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+def _read_table(path: Path, problems: list[Problem]) -> dict[str, str] | None:
+    """Parse a ``<key> <value>`` file, recording every malformed, repeated or unsorted line."""
+    try:
+        raw = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        problems.append(Problem(str(path), f"not valid UTF-8 (byte {err.start})"))
+        return None
+    if raw and not raw.endswith("\n"):
+        problems.append(Problem(str(path), "last line has no newline"))
+    table: dict[str, str] = {}
+    previous = None
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if "\r" in line or "\t" in line:
+            problems.append(Problem(str(path), "carriage return or tab in line (use single spaces)", number))
+        key, _, value = line.partition(" ")
+        if not key or not value.strip():
+            problems.append(Problem(str(path), f"expected '<key> <value>', got {line[:60]!r}", number))
+            continue
+        if value != value.strip() or "  " in value:
+            problems.append(Problem(str(path), "leading/trailing or double spaces in value", number))
+        if key in table:
+            problems.append(Problem(str(path), f"key {key} repeated", number))
+        elif previous is not None and key < previous:
+            problems.append(Problem(str(path), f"not sorted: {key} after {previous} (sort with LC_ALL=C)", number))
+        table[key] = value
+        previous = key
+    return table
+
+
+def _compare_keys(name: str, keys: set[str], reference: set[str], ref_name: str, problems: list[Problem]) -> None:
+    """Record utterances present in one file and not the other (a few named, the rest counted)."""
+    for label, diff in (("missing from", reference - keys), ("not in", keys - reference)):
+        if diff:
+            shown = ", ".join(sorted(diff)[:3])
+            more = f" (+{len(diff) - 3} more)" if len(diff) > 3 else ""
+            verb = (
+                f"{len(diff)} utterance(s) of {ref_name} {label} {name}"
+                if label == "missing from"
+                else (f"{len(diff)} key(s) {label} {ref_name}")
+            )
+            problems.append(Problem(name, f"{verb}: {shown}{more}"))
+
+
+def validate_data_dir(path: str | Path, check_audio: bool = True) -> list[Problem]:
+    """Check a data directory; return every problem found (an empty list means it is valid).
+
+    Checks: required files present; each file UTF-8, ``<key> <value>``, unique and C-sorted keys; the same
+    utterances in every per-utterance file; spk2utt the inverse of utt2spk; utterance ids prefixed by speaker ids;
+    non-empty transcripts; absolute, existing audio paths whose header duration matches utt2dur; language tags
+    like ``zh-en``; segments that spell the transcript; manifest and feature files covering the same utterances.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        return [Problem(str(root), "not a directory")]
+    problems: list[Problem] = []
+    tables: dict[str, dict[str, str]] = {}
+    for name in (*KALDI_FILES, *FEATURE_FILES):
+        file = root / name
+        if not file.is_file():
+            if name in KALDI_FILES:
+                problems.append(Problem(str(file), "required file is missing"))
+            continue
+        table = _read_table(file, problems)
+        if table is not None:
+            tables[name] = table
+    if "wav.scp" not in tables:
+        return problems
+    utts = set(tables["wav.scp"])
+    if not utts:
+        problems.append(Problem(str(root / "wav.scp"), "no utterances"))
+    for name, table in tables.items():
+        if name not in ("wav.scp", "spk2utt"):
+            _compare_keys(str(root / name), set(table), utts, "wav.scp", problems)
+    _check_speakers(root, tables, problems)
+    _check_values(root, tables, check_audio, problems)
+    _check_jsonl(root, root / SEGMENTS_FILE, tables, utts, problems, segments=True)
+    _check_jsonl(root, root / MANIFEST_FILE, tables, utts, problems, segments=False)
+    return problems
+
+
+def _check_speakers(root: Path, tables: dict[str, dict[str, str]], problems: list[Problem]) -> None:
+    """spk2utt must be the exact inverse of utt2spk, and every utterance id must start with its speaker id."""
+    utt2spk = tables.get("utt2spk")
+    if utt2spk is None:
+        return
+    for uttid, spk in utt2spk.items():
+        if not uttid.startswith(spk):
+            problems.append(Problem(str(root / "utt2spk"), f"utterance {uttid} is not prefixed by speaker {spk}"))
+    spk2utt = tables.get("spk2utt")
+    if spk2utt is None:
+        return
+    inverse: dict[str, list[str]] = {}
+    for uttid in sorted(utt2spk):
+        inverse.setdefault(utt2spk[uttid], []).append(uttid)
+    for spk, value in spk2utt.items():
+        listed = value.split()
+        if listed != inverse.get(spk, []):
+            problems.append(
+                Problem(
+                    str(root / "spk2utt"),
+                    f"speaker {spk} lists {len(listed)} utterance(s), "
+                    f"utt2spk gives {len(inverse.get(spk, []))} (or order differs)",
+                )
+            )
+    for spk in set(inverse) - set(spk2utt):
+        problems.append(Problem(str(root / "spk2utt"), f"speaker {spk} of utt2spk missing"))
+
+
+def _check_values(root: Path, tables: dict[str, dict[str, str]], check_audio: bool, problems: list[Problem]) -> None:
+    """Per-file value checks: audio paths, durations, language tags, transcripts."""
+    import soundfile as sf
+
+    durations = tables.get("utt2dur", {})
+    for uttid, audio in tables["wav.scp"].items():
+        if audio.endswith("|"):
+            problems.append(Problem(str(root / "wav.scp"), f"{uttid}: pipe commands are not supported"))
+            continue
+        if not Path(audio).is_absolute():
+            problems.append(Problem(str(root / "wav.scp"), f"{uttid}: audio path is not absolute: {audio}"))
+        if check_audio:
+            if not Path(audio).is_file():
+                problems.append(Problem(str(root / "wav.scp"), f"{uttid}: audio file not found: {audio}"))
+                continue
+            try:
+                info = sf.info(audio)
+                real = info.frames / info.samplerate
+            except (RuntimeError, sf.LibsndfileError) as err:
+                problems.append(Problem(str(root / "wav.scp"), f"{uttid}: unreadable audio {audio}: {err}"))
+                continue
+            if uttid in durations and _is_float(durations[uttid]):
+                if abs(float(durations[uttid]) - real) > DURATION_TOLERANCE:
+                    problems.append(
+                        Problem(str(root / "utt2dur"), f"{uttid}: says {durations[uttid]} s, audio lasts {real:.3f} s")
+                    )
+    for uttid, value in durations.items():
+        if not _is_float(value) or float(value) <= 0:
+            problems.append(Problem(str(root / "utt2dur"), f"{uttid}: duration must be a positive number: {value}"))
+    for uttid, tag in tables.get("utt2lang", {}).items():
+        if not LANG_TAG.match(tag):
+            problems.append(Problem(str(root / "utt2lang"), f"{uttid}: language tag {tag!r} is not like 'zh-en'"))
+    for name in ("utt2num_frames",):
+        for uttid, value in tables.get(name, {}).items():
+            if not value.isdigit() or int(value) <= 0:
+                problems.append(Problem(str(root / name), f"{uttid}: frame count must be a positive integer"))
+
+
+def _is_float(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_jsonl(
+    root: Path, path: Path, tables: dict[str, dict[str, str]], utts: set[str], problems: list[Problem], segments: bool
+) -> None:
+    """utt2seg.jsonl / manifest.jsonl: one object per utterance, consistent with ``text``."""
+    if not path.is_file():
+        problems.append(Problem(str(path), "required file is missing"))
+        return
+    text = tables.get("text", {})
+    seen: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        try:
+            record = json.loads(line)
+            uttid = record["id"]
+        except (ValueError, KeyError, TypeError) as err:
+            problems.append(Problem(str(path), f"not a JSON object with an 'id': {err}", number))
+            continue
+        if uttid in seen:
+            problems.append(Problem(str(path), f"id {uttid} repeated", number))
+        seen.add(uttid)
+        if segments:
+            segs = record.get("segments")
+            if not isinstance(segs, list) or not all(isinstance(s, dict) and {"lang", "text"} <= set(s) for s in segs):
+                problems.append(Problem(str(path), f"{uttid}: 'segments' must be a list of {{lang, text}}", number))
+                continue
+            if segs and uttid in text and SEGMENT_JOINER.join(s["text"] for s in segs) != text[uttid]:
+                problems.append(Problem(str(path), f"{uttid}: segments do not spell the text in 'text'", number))
+        elif uttid in text and record.get("text") != text[uttid]:
+            problems.append(Problem(str(path), f"{uttid}: manifest text differs from 'text'", number))
+    _compare_keys(str(path), seen, utts, "wav.scp", problems)
