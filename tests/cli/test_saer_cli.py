@@ -1,0 +1,159 @@
+"""The ``saer`` command: output formats, options, and one clear line + exit 2 for every bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cstoolkit import saer
+from cstoolkit.cli.saer import main
+
+REF = "u1 我今天去 shopping mall 买东西\nu2 Vamos al mall después del work\nu3 明日の meeting はキャンセルです\n"
+HYP = "u1 我今天去 shopping 买东西\nu2 vamos al mall despues del trabajo\nu3 明日の miting はキャンセルでした\n"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    ref, hyp = tmp_path / "ref.txt", tmp_path / "hyp.txt"
+    ref.write_text(REF, encoding="utf-8")
+    hyp.write_text(HYP, encoding="utf-8")
+    return ref, hyp
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_with_lambda_one_is_the_mixed_error_rate(files, capsys) -> None:
+    code, out, _ = run_cli(capsys, *files, "--lambda", "1", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    # u1: 1 deletion / 9; u2: 2 substitutions / 6; u3: 2 S + 1 I / 12  ->  6 / 27
+    assert (doc["substitutions"], doc["deletions"], doc["insertions"], doc["ref_units"]) == (4, 1, 1, 27)
+    assert doc["saer"] == pytest.approx(6 / 27) and doc["form_error"] == pytest.approx(6 / 27)
+    assert doc["semantic_error"] is None and doc["utterances"] == 3
+    assert {"id", "saer", "form_error", "semantic_error", "substitutions", "deletions", "insertions",
+            "ref_units"} <= set(doc["per_utterance"][0])  # fmt: skip
+    api = saer(REF_TEXTS, HYP_TEXTS, lam=1)
+    assert api.saer == pytest.approx(doc["saer"]) and api.signature == doc["signature"]
+
+
+REF_TEXTS = [line.split(" ", 1)[1] for line in REF.splitlines()]
+HYP_TEXTS = [line.split(" ", 1)[1] for line in HYP.splitlines()]
+
+
+def test_summary_reports_and_breakdowns(files, tmp_path, capsys) -> None:
+    utt2lang = tmp_path / "utt2lang"
+    utt2lang.write_text("u1 zh-en\nu2 es-en\nu3 ja-en\n")
+    html, png, tsv = tmp_path / "r.html", tmp_path / "r.png", tmp_path / "per_utt.tsv"
+    code, out, _ = run_cli(capsys, *files, "--model", "use-multilingual", "--utt2lang", utt2lang,
+                           "--html", html, "--plot", png, "--per-utt", tsv, "--align")  # fmt: skip
+    assert code == 0
+    assert "SAER" in out and "saer|lam:0.5|units:mixed" in out and "model:use-multilingual@" in out
+    assert "REF: 我 今 天 去 shopping mall" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    page = html.read_text(encoding="utf-8")
+    assert "class=D" in page and "zh-en" in page and "Han" in page
+    rows = tsv.read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("id\tsaer\tform_error") and len(rows) == 4
+
+
+def test_other_formats(tmp_path, capsys) -> None:
+    ref, hyp = tmp_path / "r.jsonl", tmp_path / "h.jsonl"
+    ref.write_text('{"id": "a", "text": "hello world"}\n{"id": "b", "text": "x"}\n')
+    hyp.write_text('{"id": "b", "text": "x"}\n{"id": "a", "text": "hello"}\n')
+    code, out, _ = run_cli(capsys, ref, hyp, "--format", "jsonl", "--lambda", "1", "--json")
+    assert code == 0 and json.loads(out)["deletions"] == 1
+    ref, hyp = tmp_path / "r.txt", tmp_path / "h.txt"
+    ref.write_text("hello world\n\nsame\n")
+    hyp.write_text("hello\n\nsame\n")
+    code, out, _ = run_cli(capsys, ref, hyp, "--format", "plain", "--lambda", "1", "--json")
+    assert code == 0 and json.loads(out)["utterances"] == 3
+    ref, hyp = tmp_path / "r.tsv", tmp_path / "h.tsv"
+    ref.write_text("a\thello  world\n")
+    hyp.write_text("a\thello world\n")
+    code, out, _ = run_cli(capsys, ref, hyp, "--format", "tsv", "--lambda", "1", "--json")
+    assert code == 0 and json.loads(out)["saer"] == 0.0
+
+
+def test_odd_but_valid_input_is_scored(tmp_path, capsys) -> None:
+    ref, hyp = tmp_path / "ref.txt", tmp_path / "hyp.txt"
+    ref.write_bytes("\ufeffu2\tVamos al mall\r\n\r\nu1 我去 shopping\r\nu3\r\n".encode())
+    hyp.write_bytes(b"u1 \xe6\x88\x91\xe5\x8e\xbb shopping\nu3 extra\n\nu2   vamos al mall\n")
+    code, out, err = run_cli(capsys, ref, hyp, "--lambda", "1", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [u["id"] for u in doc["per_utterance"]] == ["u2", "u1", "u3"]
+    assert doc["insertions"] == 1 and doc["ref_units"] == 6  # u3 has an empty reference
+
+
+def test_missing_empty_scores_absent_hypotheses(files, tmp_path, capsys) -> None:
+    ref, _ = files
+    hyp = tmp_path / "partial.txt"
+    hyp.write_text("u1 我今天去 shopping mall 买东西\n")
+    code, out, _ = run_cli(capsys, ref, hyp, "--lambda", "1", "--json", "--missing", "empty")
+    assert code == 0 and json.loads(out)["deletions"] == 6 + 12
+
+
+BAD_INPUTS = {
+    "missing file": (lambda d: None, "no such file"),
+    "directory": (lambda d: (d / "hyp.txt").mkdir(), "is a directory"),
+    "invalid utf-8": (lambda d: (d / "hyp.txt").write_bytes(b"u1 ok\nu2 caf\xe9\n"), "hyp.txt:2: invalid UTF-8"),
+    "binary": (lambda d: (d / "hyp.txt").write_bytes(b"\x00\x01\x02binary"), "binary"),
+    "duplicate id": (lambda d: (d / "hyp.txt").write_text("u1 a\nu2 b\nu1 c\n"), "hyp.txt:3: duplicate"),
+    "id only in ref": (lambda d: (d / "hyp.txt").write_text("u1 a\n"), "2 reference id(s) have no hypothesis: u2, u3"),
+    "id only in hyp": (lambda d: (d / "hyp.txt").write_text("u1 a\nu2 b\nu3 c\nzz d\n"), "not in the reference"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_input_is_one_line_and_exit_2(case, files, capsys) -> None:
+    ref, hyp = files
+    hyp.unlink()
+    make, expected = BAD_INPUTS[case]
+    make(hyp.parent)
+    code, out, err = run_cli(capsys, ref, hyp, "--lambda", "1")
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("saer: error: ") and expected in err, err
+    assert "Traceback" not in err and out == ""
+
+
+def test_more_bad_inputs(tmp_path, files, capsys) -> None:
+    ref, hyp = files
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    cases = [
+        ([empty, empty, "--lambda", "1"], "empty corpus"),
+        ([ref, hyp, "--model", "sentence-transformers/LaBSE"], "not available offline"),
+        ([ref, hyp, "--lambda", "2"], "lambda must be in [0, 1]"),
+        ([ref, hyp, "--char-scripts", "+Elvish"], "unknown script"),
+    ]
+    bad_json = tmp_path / "bad.jsonl"
+    bad_json.write_text('{"id": "a", "text": "x"}\n{"id": "b", "text": \n')
+    cases.append(([bad_json, bad_json, "--format", "jsonl"], "bad.jsonl:2: not valid JSON"))
+    short = tmp_path / "short.txt"
+    short.write_text("one line\n")
+    cases.append(([ref, short, "--format", "plain"], "pairs lines by position"))
+    utt2lang = tmp_path / "utt2lang"
+    utt2lang.write_text("u1 zh-en\nu2\n")
+    cases.append(([ref, hyp, "--lambda", "1", "--utt2lang", utt2lang], "utt2lang:2: utterance 'u2' has no tag"))
+    for argv, expected in cases:
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2 and expected in err and err.count("\n") == 1, (argv, err)
+
+
+def test_console_script_end_to_end(files) -> None:
+    """The installed entry point: no traceback, exit 2, one line, even through a real process."""
+    ref, _ = files
+    proc = subprocess.run([sys.executable, "-m", "cstoolkit.cli.saer", str(ref), str(ref.parent / "nope.txt")],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.strip().endswith("nope.txt: no such file")
+    proc = subprocess.run([sys.executable, "-m", "cstoolkit.cli.saer", str(ref), str(ref), "--lambda", "1"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 0 and proc.stdout.startswith("SAER 0.0000")
