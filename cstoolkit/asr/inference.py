@@ -1,0 +1,190 @@
+"""Using a trained model directory: decode a data directory to ``hyp.txt``, or transcribe audio files."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from cstoolkit.asr.data import index_split, load_features
+from cstoolkit.asr.decode import METHODS, DecodeStats, JointBeamSearch, decode_batch
+from cstoolkit.asr.model import build_asr_model
+from cstoolkit.asr.train import CONFIG_FILE, UNITS_SUBDIR
+from cstoolkit.asr.units import Tokenizer
+from cstoolkit.errors import ConfigError, InputFileError
+from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
+from cstoolkit.train.sampler import DurationBucketBatchSampler
+from cstoolkit.train.trainer import AVERAGED
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AsrBundle:
+    """A loaded model directory: the ESPnet model (eval mode), its tokenizer and its composed config."""
+
+    model: torch.nn.Module
+    tokenizer: Tokenizer
+    cfg: DictConfig
+    device: torch.device
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """``auto`` -> cuda when available, else cpu."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def load_asr(model_dir: str | Path, device: str = "auto", weights: str = AVERAGED) -> AsrBundle:
+    """Load ``<model_dir>/{config.yaml, units/, model.pth}`` written by the training stage."""
+    model_dir = Path(model_dir)
+    for name in (CONFIG_FILE, weights):
+        if not (model_dir / name).is_file():
+            raise InputFileError(model_dir / name, "missing: not a trained model directory (run cstk train-asr)")
+    cfg = OmegaConf.load(model_dir / CONFIG_FILE)
+    tokenizer = Tokenizer(model_dir / UNITS_SUBDIR)
+    model = build_asr_model(cfg.asr, tokenizer.token_list, stats_file=None)
+    try:
+        state = torch.load(model_dir / weights, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except Exception as err:
+        raise InputFileError(model_dir / weights, f"cannot load weights: {type(err).__name__}: {err}") from None
+    dev = pick_device(device)
+    model.to(dev).eval()
+    return AsrBundle(model, tokenizer, cfg, dev)
+
+
+def decode_dir(
+    bundle: AsrBundle,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    method: str,
+    decode_cfg: DictConfig,
+) -> DecodeStats:
+    """Decode every utterance of ``data_dir/feats.scp`` into ``out_dir/hyp.txt`` (Kaldi ``utt text``).
+
+    Encoder batches hold up to ``decode_cfg.batch_frames`` padded frames. An utterance whose features cannot be
+    loaded gets an empty hypothesis (scored as deletions) and is listed in ``decode.json``, which also records the
+    method, its settings and the real-time factor (decoding wall time / audio duration, features already computed).
+    """
+    if method not in METHODS:
+        raise ConfigError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    index = index_split(data_dir, with_text=False)
+    frame_s = float(bundle.cfg.features.fbank.frame_shift) / 1000.0
+    durations = _durations(data_dir, index.utt_ids, index.num_frames, frame_s)
+    beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, decode_cfg) if method == "beam" else None
+    batches = DurationBucketBatchSampler(
+        index.num_frames, int(decode_cfg.batch_frames), max_batch_size=len(index.utt_ids) or 1, shuffle=False
+    )
+    hyps: dict[str, str] = {}
+    corrupt: dict[str, str] = {}
+    from tqdm import tqdm
+
+    start = time.perf_counter()
+    with torch.inference_mode(), tqdm(total=len(index.utt_ids), desc=f"decode {method}", unit="utt") as bar:
+        for batch in batches:
+            feats, utts = [], []
+            for i in batch:
+                try:
+                    feats.append(torch.from_numpy(load_features(index.feats[i])))
+                    utts.append(index.utt_ids[i])
+                except Exception as err:
+                    corrupt[index.utt_ids[i]] = f"{type(err).__name__}: {err}"
+                    hyps[index.utt_ids[i]] = ""
+                    log.warning("corrupt features for %s: %s; empty hypothesis", index.utt_ids[i], err)
+            if feats:
+                lengths = torch.tensor([f.shape[0] for f in feats])
+                speech = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True).to(bundle.device)
+                for utt, ids in zip(utts, decode_batch(bundle.model, speech, lengths.to(bundle.device), method, beam)):
+                    hyps[utt] = bundle.tokenizer.decode(ids)
+            bar.update(len(batch))
+    stats = DecodeStats(method, len(hyps), float(sum(durations)), time.perf_counter() - start)
+    write_kaldi_map(out_dir / "hyp.txt", hyps.items())
+    atomic_write_json(
+        out_dir / "decode.json",
+        {
+            "method": method,
+            "settings": OmegaConf.to_container(decode_cfg, resolve=True),
+            "utterances": stats.utterances,
+            "audio_seconds": round(stats.audio_seconds, 3),
+            "wall_seconds": round(stats.wall_seconds, 3),
+            "rtf": round(stats.rtf, 5),
+            "device": str(bundle.device),
+            "threads": torch.get_num_threads(),
+            "skipped": {**index.skipped, **corrupt},
+        },
+    )
+    log.info("decoded %d utterances (%s) in %.1f s: RTF %.4f -> %s", stats.utterances, method,
+             stats.wall_seconds, stats.rtf, out_dir / "hyp.txt")  # fmt: skip
+    return stats
+
+
+def _durations(data_dir: Path, utts: list[str], frames: list[int], frame_s: float) -> list[float]:
+    """Seconds per utterance from ``utt2dur`` when present, else frame count x frame shift."""
+    utt2dur = read_kaldi_map(data_dir / "utt2dur") if (data_dir / "utt2dur").is_file() else {}
+    out = []
+    for utt, n in zip(utts, frames):
+        try:
+            out.append(float(utt2dur[utt]))
+        except (KeyError, ValueError):
+            out.append(n * frame_s)
+    return out
+
+
+def fbank_of(samples: np.ndarray, fbank_cfg: DictConfig) -> torch.Tensor:
+    """(T, num_mel_bins) fbank of a mono float signal at ``fbank_cfg.sample_rate``, by the features stage's code."""
+    from cstoolkit.data.features import fbank
+
+    return torch.from_numpy(fbank(samples, OmegaConf.to_container(fbank_cfg, resolve=True)))
+
+
+def transcribe(
+    audio: list[str | Path] | str | Path,
+    model_dir: str | Path | AsrBundle,
+    method: str = "beam",
+    device: str = "auto",
+    decode_overrides: dict | None = None,
+) -> list[str]:
+    """Transcribe audio files of any sample rate and channel count (resampled to the model's rate, mono).
+
+    >>> transcribe(["a.wav", "b.flac"], "exp/asr")          # doctest: +SKIP
+    ['我今天去 shopping mall 买东西', ...]
+    """
+    from cstoolkit.data.audio import load_audio
+
+    bundle = model_dir if isinstance(model_dir, AsrBundle) else load_asr(model_dir, device)
+    paths = [audio] if isinstance(audio, (str, Path)) else list(audio)
+    fbank_cfg = bundle.cfg.features.fbank
+    decode_cfg = OmegaConf.merge(bundle.cfg.asr.decode, decode_overrides or {})
+    beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, decode_cfg) if method == "beam" else None
+    feats = []
+    for path in paths:
+        samples, _ = load_audio(path, target_sr=int(fbank_cfg.sample_rate))
+        if samples.size < int(fbank_cfg.sample_rate * fbank_cfg.frame_length / 1000):
+            raise InputFileError(path, "audio shorter than one analysis frame")
+        feats.append(fbank_of(samples, fbank_cfg))
+    out: list[str] = []
+    order = sorted(range(len(feats)), key=lambda i: feats[i].shape[0])
+    results: dict[int, str] = {}
+    with torch.inference_mode():
+        limit = int(decode_cfg.batch_frames)
+        batch: list[int] = []
+        for i in [*order, None]:
+            if i is not None and (not batch or max(feats[j].shape[0] for j in [*batch, i]) * (len(batch) + 1) <= limit):
+                batch.append(i)
+                continue
+            if batch:
+                speech = torch.nn.utils.rnn.pad_sequence([feats[j] for j in batch], batch_first=True)
+                lengths = torch.tensor([feats[j].shape[0] for j in batch])
+                ids = decode_batch(bundle.model, speech.to(bundle.device), lengths.to(bundle.device), method, beam)
+                results.update({j: bundle.tokenizer.decode(t) for j, t in zip(batch, ids)})
+            batch = [i] if i is not None else []
+    out = [results[i] for i in range(len(paths))]
+    return out

@@ -1,0 +1,59 @@
+"""LightningModule wrapping ESPnet's ASR model, with a CTC-greedy dev MER each epoch."""
+
+from __future__ import annotations
+
+import torch
+from omegaconf import DictConfig
+
+from cstoolkit.asr.decode import ctc_greedy
+from cstoolkit.asr.model import build_asr_model
+from cstoolkit.metrics.align import EditCounts, align
+from cstoolkit.text import normalize, split_units
+from cstoolkit.train.module import CstkLightningModule
+
+
+class AsrLightningModule(CstkLightningModule):
+    """Trains ``self.model`` (ESPnetASRModel) with its hybrid CTC/attention loss.
+
+    Args:
+        asr_cfg: the ``asr`` config group.
+        token_list: ESPnet token list.
+        stats_file: GlobalMVN statistics of the training features.
+        decode_ids: token ids -> text (the units tokenizer), for the dev MER.
+        dev_texts: reference transcripts of the dev utterances, for the dev MER.
+    """
+
+    def __init__(self, asr_cfg: DictConfig, token_list: list[str], stats_file, decode_ids=None, dev_texts=None):
+        super().__init__(asr_cfg.optim, asr_cfg.scheduler, int(asr_cfg.train.max_nonfinite_steps))
+        self.model = build_asr_model(asr_cfg, token_list, stats_file)
+        self.decode_ids = decode_ids
+        self.dev_texts = dev_texts or {}
+        self.dev_decode_utts = int(asr_cfg.train.get("dev_decode_utts", 0))
+        self._dev_counts = EditCounts()
+        self._dev_seen = 0
+
+    def compute_loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, float], int]:
+        """ESPnet's loss on ``speech (B, T, D)`` and ``text (B, L)``; stats: loss_ctc, loss_att, acc, ..."""
+        loss, stats, _ = self.model(batch["speech"], batch["speech_lengths"], batch["text"], batch["text_lengths"])
+        clean = {k: float(v) for k, v in stats.items() if v is not None}
+        return loss, clean, len(batch["utts"])
+
+    def on_validation_epoch_start(self) -> None:
+        self._dev_counts = EditCounts()
+        self._dev_seen = 0
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        super().validation_step(batch, batch_idx)
+        if batch.get("speech") is None or self.decode_ids is None or self._dev_seen >= self.dev_decode_utts:
+            return
+        hyps = ctc_greedy(self.model, batch["speech"], batch["speech_lengths"])
+        for utt, ids in zip(batch["utts"], hyps):
+            if utt in self.dev_texts and self._dev_seen < self.dev_decode_utts:
+                ref = split_units(normalize(self.dev_texts[utt]))
+                hyp = split_units(normalize(self.decode_ids(ids)))
+                self._dev_counts.add(align(ref, hyp).counts)
+                self._dev_seen += 1
+
+    def on_validation_epoch_end(self) -> None:
+        if self._dev_seen:
+            self.log("val/mer_greedy", self._dev_counts.error_rate, prog_bar=True)

@@ -1,0 +1,96 @@
+"""Build ESPnet's hybrid CTC/attention ASR model (``ESPnetASRModel``) from the ``asr`` config group.
+
+The config names espnet2 classes with Hydra ``_target_`` keys (conformer encoder, transformer decoder, SpecAugment,
+GlobalMVN) and keeps ESPnet's own argument names, so an egs2 ``train_asr_*.yaml`` translates line by line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from cstoolkit.errors import ConfigError, InputFileError
+
+
+def _instantiate(node: DictConfig | None, **kwargs: Any) -> Any:
+    """``hydra.utils.instantiate`` with a one-line ConfigError for bad class names or arguments."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    if node is None:
+        return None
+    try:
+        return instantiate(node, **kwargs)
+    except (InstantiationException, TypeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"cannot build {node.get('_target_', '?')}: {first}") from None
+
+
+def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str | Path | None):
+    """Build an ``espnet2.asr.espnet_model.ESPnetASRModel``.
+
+    Args:
+        asr_cfg: the ``asr`` config group (specaug, normalize, encoder, decoder, ctc, model).
+        token_list: ESPnet token list, ``<blank>`` first and ``<sos/eos>`` last.
+        stats_file: GlobalMVN statistics (``feats_stats.npz``: count/sum/sum_square); None when the config has
+            no ``normalize`` entry or the statistics live in a loaded state dict (they are model buffers).
+
+    Returns:
+        The model. ``model(speech (B, T, 80), speech_lengths (B,), text (B, L) padded with -1, text_lengths (B,))``
+        returns ``(loss, stats, weight)``; ``model.encode`` gives ``(B, T', D)`` encoder states for decoding.
+    """
+    from espnet2.asr.ctc import CTC
+    from espnet2.asr.espnet_model import ESPnetASRModel
+
+    vocab_size = len(token_list)
+    specaug = _instantiate(asr_cfg.get("specaug"))
+    normalize = None
+    if asr_cfg.get("normalize") is not None:
+        if stats_file is None:
+            stats_file = _placeholder_stats(int(asr_cfg.input_size))
+        if not Path(stats_file).is_file():
+            raise InputFileError(stats_file, "feature statistics not found: run the features stage first")
+        normalize = _instantiate(asr_cfg.normalize, stats_file=str(stats_file))
+    encoder = _instantiate(asr_cfg.encoder, input_size=int(asr_cfg.input_size))
+    decoder = None
+    if asr_cfg.get("decoder") is not None:
+        decoder = _instantiate(asr_cfg.decoder, vocab_size=vocab_size, encoder_output_size=encoder.output_size())
+    ctc = CTC(odim=vocab_size, encoder_output_size=encoder.output_size(), **OmegaConf.to_container(asr_cfg.ctc))
+    model_kwargs = OmegaConf.to_container(asr_cfg.model, resolve=True)
+    if decoder is None and model_kwargs.get("ctc_weight", 1.0) != 1.0:
+        raise ConfigError("asr.decoder is null, so asr.model.ctc_weight must be 1.0 (pure CTC)")
+    return ESPnetASRModel(
+        vocab_size=vocab_size,
+        token_list=list(token_list),
+        frontend=None,
+        specaug=specaug,
+        normalize=normalize,
+        preencoder=None,
+        encoder=encoder,
+        postencoder=None,
+        decoder=decoder,
+        ctc=ctc,
+        joint_network=None,
+        **model_kwargs,
+    )
+
+
+def _placeholder_stats(dim: int) -> Path:
+    """Identity statistics (mean 0, variance 1) so a model can be rebuilt before its saved buffers are loaded."""
+    import tempfile
+
+    import numpy as np
+
+    path = Path(tempfile.gettempdir()) / f"cstk_identity_stats_{dim}.npz"
+    if not path.is_file():
+        tmp = path.with_suffix(f".{id(path)}.npz")
+        np.savez(tmp, count=np.array(1.0), sum=np.zeros(dim), sum_square=np.ones(dim))
+        tmp.replace(path)
+    return path
+
+
+def count_parameters(model) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

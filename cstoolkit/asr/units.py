@@ -1,0 +1,207 @@
+"""Modelling units for code-switched ASR: characters for unspaced scripts, SentencePiece subwords for spaced ones.
+
+Text goes through :func:`cstoolkit.text.normalize` and :func:`cstoolkit.text.split_units` (the same functions the
+metric uses), so a unit the model emits is a unit SAER scores. Each character of a character script (Han, Kana, ...)
+is one token; every word of a spaced script (Latin, Hangul, Devanagari, Arabic, Cyrillic, ...) is split into
+SentencePiece pieces trained on the training text, the first piece of a word carrying the ``▁`` word-start mark.
+
+A units directory holds ``tokens.txt`` (ESPnet token list: ``<blank>`` first, ``<unk>``, ..., ``<sos/eos>`` last),
+``spm.model`` and ``units.json`` (the options and counts).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cstoolkit.errors import ConfigError, InputFileError
+from cstoolkit.text import NormalizeOptions, UnitOptions, normalize, script_of_unit, split_units
+from cstoolkit.train.io import atomic_save, atomic_write_json, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+BLANK, UNK, SOS_EOS = "<blank>", "<unk>", "<sos/eos>"
+WORD_START = "\u2581"  # SentencePiece's word-start mark
+TOKENS_FILE, SPM_FILE, INFO_FILE = "tokens.txt", "spm.model", "units.json"
+
+
+@dataclass
+class UnitsConfig:
+    """Options of the units stage (``conf/units/*.yaml``).
+
+    char_scripts: scripts whose characters are tokens (empty = cstoolkit.text's unspaced scripts).
+    spm_vocab_size: target size of the subword vocabulary for spaced scripts (a soft limit on tiny corpora).
+    spm_model_type: ``unigram`` or ``bpe``. char_min_count: characters seen fewer times map to ``<unk>``.
+    """
+
+    char_scripts: list[str] = field(default_factory=list)
+    spm_vocab_size: int = 500
+    spm_model_type: str = "unigram"
+    spm_character_coverage: float = 1.0
+    char_min_count: int = 1
+    seed_sentencepiece_size: int = 1000000
+
+    def unit_options(self) -> UnitOptions:
+        """The cstoolkit.text unit options these units follow (mixed mode)."""
+        if not self.char_scripts:
+            return UnitOptions()
+        return UnitOptions(mode="mixed", char_scripts=frozenset(self.char_scripts))
+
+
+def _is_char_unit(unit: str, options: UnitOptions) -> bool:
+    """True when ``unit`` (from split_units, mixed mode) is a character of a character script.
+
+    split_units never puts a character-script character inside a word run, so the script of the unit decides.
+    """
+    return script_of_unit(unit) in options.char_scripts
+
+
+class Tokenizer:
+    """Text <-> token ids for one units directory."""
+
+    def __init__(self, units_dir: str | Path) -> None:
+        import sentencepiece as spm
+
+        units_dir = Path(units_dir)
+        for name in (TOKENS_FILE, SPM_FILE, INFO_FILE):
+            if not (units_dir / name).is_file():
+                raise InputFileError(units_dir / name, "missing: run the units stage (cstk units) first")
+        self.units_dir = units_dir
+        self.token_list: list[str] = (units_dir / TOKENS_FILE).read_text(encoding="utf-8").splitlines()
+        if not self.token_list or self.token_list[0] != BLANK or self.token_list[-1] != SOS_EOS:
+            raise InputFileError(units_dir / TOKENS_FILE, f"must start with {BLANK} and end with {SOS_EOS}")
+        self.index = {tok: i for i, tok in enumerate(self.token_list)}
+        info = json.loads((units_dir / INFO_FILE).read_text(encoding="utf-8"))
+        self.config = UnitsConfig(**info["config"])
+        self.options = self.config.unit_options()
+        self.sp = spm.SentencePieceProcessor(model_file=str(units_dir / SPM_FILE))
+        self.unk_id = self.index[UNK]
+
+    def __len__(self) -> int:
+        return len(self.token_list)
+
+    def text_to_tokens(self, text: str) -> list[str]:
+        """Normalised, unit-split text as tokens (characters and ``▁``-marked subword pieces)."""
+        tokens: list[str] = []
+        for unit in split_units(normalize(text), self.options):
+            if _is_char_unit(unit, self.options):
+                tokens.append(unit)
+            else:
+                tokens.extend(self.sp.encode(unit, out_type=str))
+        return tokens
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text`` (unknown tokens become ``<unk>``)."""
+        return [self.index.get(tok, self.unk_id) for tok in self.text_to_tokens(text)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Text of token ids: words separated by spaces, runs of character tokens written together.
+
+        Blank, ``<sos/eos>`` and ``<unk>`` are dropped.
+        """
+        skip = {0, len(self.token_list) - 1, self.unk_id}
+        pieces: list[tuple[bool, str]] = []  # (is_char_token, text)
+        for i in ids:
+            if i in skip or i < 0 or i >= len(self.token_list):
+                continue
+            tok = self.token_list[i]
+            if _is_char_unit(tok, self.options):
+                pieces.append((True, tok))
+            elif tok.startswith(WORD_START) or not pieces or pieces[-1][0]:
+                pieces.append((False, tok.removeprefix(WORD_START)))  # may be empty: a bare "▁" opens a word
+            else:
+                pieces[-1] = (False, pieces[-1][1] + tok)
+        pieces = [p for p in pieces if p[1]]
+        out = ""
+        for k, (is_char, piece) in enumerate(pieces):
+            if k and not (is_char and pieces[k - 1][0]):
+                out += " "
+            out += piece
+        return out
+
+
+def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) -> Tokenizer:
+    """Build a units directory from training transcripts and return its tokenizer.
+
+    Characters of ``config.char_scripts`` seen at least ``char_min_count`` times become tokens; the remaining words
+    train a SentencePiece model of about ``spm_vocab_size`` pieces. Files are written atomically.
+    """
+    import sentencepiece as spm
+
+    if config.spm_vocab_size < 1:
+        raise ConfigError(f"units.spm_vocab_size must be positive, got {config.spm_vocab_size}")
+    options = config.unit_options()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chars: Counter[str] = Counter()
+    word_lines: list[str] = []
+    n_utts = 0
+    for text in texts:
+        n_utts += 1
+        words = []
+        for unit in split_units(normalize(text), options):
+            if _is_char_unit(unit, options):
+                chars[unit] += 1
+            else:
+                words.append(unit)
+        if words:
+            word_lines.append(" ".join(words))
+    if not word_lines and not chars:
+        raise ConfigError("no training text: the units stage needs at least one non-empty transcript")
+
+    pieces: list[str] = []
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        corpus = Path(tmp) / "words.txt"
+        corpus.write_text("\n".join(word_lines or ["a"]) + "\n", encoding="utf-8")
+        spm.SentencePieceTrainer.train(
+            input=str(corpus),
+            model_prefix=str(Path(tmp) / "spm"),
+            vocab_size=config.spm_vocab_size,
+            model_type=config.spm_model_type,
+            character_coverage=config.spm_character_coverage,
+            hard_vocab_limit=False,
+            input_sentence_size=config.seed_sentencepiece_size,
+            shuffle_input_sentence=True,
+            unk_id=0,
+            bos_id=-1,
+            eos_id=-1,
+            pad_id=-1,
+            minloglevel=2,
+        )
+        sp = spm.SentencePieceProcessor(model_file=str(Path(tmp) / "spm.model"))
+        pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if not sp.is_unknown(i)]
+        atomic_save(out_dir / SPM_FILE, lambda dst: Path(dst).write_bytes((Path(tmp) / "spm.model").read_bytes()))
+
+    char_tokens = [c for c, n in sorted(chars.items(), key=lambda kv: (-kv[1], kv[0])) if n >= config.char_min_count]
+    seen: set[str] = {BLANK, UNK, SOS_EOS}
+    token_list = [BLANK, UNK]
+    for tok in (*char_tokens, *pieces):
+        if tok not in seen:
+            seen.add(tok)
+            token_list.append(tok)
+    token_list.append(SOS_EOS)
+    info = {
+        "config": asdict(config),
+        "num_tokens": len(token_list),
+        "num_char_tokens": len(char_tokens),
+        "num_subword_tokens": len(pieces),
+        "num_utterances": n_utts,
+        "normalize": NormalizeOptions().signature,
+        "units": options.signature,
+    }
+    atomic_write_json(out_dir / INFO_FILE, info)
+    atomic_write_text(out_dir / TOKENS_FILE, "\n".join(token_list) + "\n")
+    log.info(
+        "units: %d tokens (%d characters, %d subwords) from %d utterances -> %s",
+        len(token_list),
+        len(char_tokens),
+        len(pieces),
+        n_utts,
+        out_dir,
+    )
+    return Tokenizer(out_dir)

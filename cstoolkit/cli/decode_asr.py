@@ -1,0 +1,30 @@
+"""``cstk decode-asr``: decode a data directory with a trained model into hyp.txt (+ decode.json with the RTF)."""
+
+from __future__ import annotations
+
+import argparse
+
+from cstoolkit.config import load_config
+
+HELP = "decode a data directory (CTC greedy or joint CTC/attention beam search) into hyp.txt"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model-dir", required=True, help="trained model directory (cstk train-asr --exp-dir)")
+    parser.add_argument("--data-dir", required=True, help="data directory with feats.scp")
+    parser.add_argument("--out-dir", required=True, help="where hyp.txt and decode.json go")
+    parser.add_argument("--method", choices=("greedy", "beam"), help="default: asr.decode.method of the config")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. asr.decode.beam_size=4")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from cstoolkit.asr.inference import decode_dir, load_asr
+
+    cfg = load_config(args.overrides)
+    torch.set_num_threads(int(cfg.trainer.num_threads))
+    bundle = load_asr(args.model_dir, args.device)
+    decode_dir(bundle, args.data_dir, args.out_dir, args.method or cfg.asr.decode.method, cfg.asr.decode)
+    return 0

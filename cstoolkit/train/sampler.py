@@ -1,0 +1,87 @@
+"""Duration-bucketed batches: utterances of similar length share a batch, bounded by padded frames per batch."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+
+from cstoolkit.errors import ConfigError
+
+
+def _dist_rank_world() -> tuple[int, int]:
+    """(rank, world size) of the initialised torch.distributed group, else (0, 1)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class DurationBucketBatchSampler:
+    """Batch sampler over utterance lengths (ESPnet's ``batch_type: length`` / ``numel`` idea).
+
+    Utterances are sorted by length and cut greedily into batches whose padded size ``max_len * n`` stays within
+    ``max_frames`` (and ``n <= max_batch_size``); a single utterance longer than ``max_frames`` gets its own batch.
+    The batch list is fixed; its order is shuffled every epoch (``set_epoch``) from ``seed + epoch``. Under DDP each
+    rank takes every ``world``-th batch (the list is padded by repetition so every rank runs the same step count).
+
+    Args:
+        lengths: length (frames) of each dataset item, indexed like the dataset.
+    """
+
+    def __init__(
+        self,
+        lengths: Sequence[int],
+        max_frames: int,
+        max_batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        rank: int | None = None,
+        world_size: int | None = None,
+    ) -> None:
+        if max_frames <= 0 or max_batch_size <= 0:
+            raise ConfigError(
+                f"batch.max_frames and batch.max_batch_size must be positive ({max_frames}, {max_batch_size})"
+            )
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch = 0
+        self._rank, self._world = rank, world_size
+        order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+        self.batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            longest = max(lengths[i], lengths[current[-1]]) if current else lengths[i]
+            if current and (longest * (len(current) + 1) > max_frames or len(current) >= max_batch_size):
+                self.batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            self.batches.append(current)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning at each epoch start: changes the shuffled batch order."""
+        self.epoch = epoch
+
+    def _rank_world(self) -> tuple[int, int]:
+        if self._rank is not None and self._world is not None:
+            return self._rank, self._world
+        return _dist_rank_world()
+
+    def _ordered(self) -> list[list[int]]:
+        batches = list(self.batches)
+        if self.shuffle:
+            random.Random(self.seed + self.epoch).shuffle(batches)
+        rank, world = self._rank_world()
+        if world > 1 and batches:
+            while len(batches) % world:
+                batches.append(batches[len(batches) % len(self.batches)])
+            batches = batches[rank::world]
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        yield from self._ordered()
+
+    def __len__(self) -> int:
+        _rank, world = self._rank_world()
+        return -(-len(self.batches) // world) if world > 1 else len(self.batches)

@@ -1,0 +1,192 @@
+"""One Lightning training driver for every cstoolkit model.
+
+``fit()`` gives each model the same habits: seeds, thread count, a checkpoint at every epoch end (plus every N steps
+if asked) under ``<exp>/checkpoints``, automatic resume from ``last.ckpt`` when re-run after a crash or kill,
+best-N checkpoint averaging into ``<exp>/model.pth``, TensorBoard and CSV logs, a JSON-lines history and a
+training-curve PNG. The hardware part comes from the ``trainer`` config group (cpu, gpu, ddp); DDP runs start one
+process per device with ``torchrun`` or SLURM ``srun`` and need no code change (see conf/trainer/ddp.yaml).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from omegaconf import DictConfig
+
+from cstoolkit.train.average import average_checkpoints
+from cstoolkit.train.io import atomic_save, atomic_write_json
+from cstoolkit.train.plot import plot_history
+
+log = logging.getLogger(__name__)
+
+CKPT_DIR, LAST = "checkpoints", "last.ckpt"
+HISTORY, CURVE, SUMMARY, AVERAGED = "history.jsonl", "training_curve.png", "train_summary.json", "model.pth"
+
+
+@dataclass
+class FitResult:
+    """What a training run left behind."""
+
+    exp_dir: Path
+    averaged_model: Path
+    averaged_from: list[str]
+    resumed_from: str | None
+    wall_seconds: float
+    epochs: int
+    global_step: int
+    best_val_loss: float | None
+    nonfinite_steps: int = 0
+    corrupt_utts: dict[str, str] = field(default_factory=dict)
+
+
+class HistoryCallback(Callback):
+    """Append train metrics every ``every`` steps and validation metrics each epoch to ``history.jsonl``.
+
+    Kept by us (not only the CSV logger) so that a resumed run continues one history; on plotting, the last entry
+    for a step wins, so steps re-run after a kill replace the lost ones.
+    """
+
+    def __init__(self, path: Path, every: int) -> None:
+        self.path = path
+        self.every = max(1, every)
+
+    def _write(self, trainer: L.Trainer, prefix: str) -> None:
+        if trainer.global_rank != 0 or trainer.sanity_checking:
+            return
+        row = {"step": trainer.global_step, "epoch": trainer.current_epoch, "time": time.time()}
+        row.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(prefix)})
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step % self.every == 0:
+            self._write(trainer, "train/")
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        self._write(trainer, "val/")  # after epoch-level metrics are reduced
+
+
+def build_trainer(
+    exp_dir: Path,
+    train_cfg: DictConfig,
+    trainer_cfg: DictConfig,
+    extra_callbacks: list[Callback] | None = None,
+) -> tuple[L.Trainer, ModelCheckpoint]:
+    """A Lightning Trainer with checkpointing, logging and progress bar for ``exp_dir``."""
+    ckpt_dir = exp_dir / CKPT_DIR
+    best = ModelCheckpoint(
+        dirpath=ckpt_dir,
+        filename="epoch{epoch:03d}",
+        monitor=train_cfg.get("monitor", "val/loss"),
+        mode=train_cfg.get("monitor_mode", "min"),
+        save_top_k=int(train_cfg.keep_nbest),
+        save_last=True,
+        every_n_epochs=1,
+        auto_insert_metric_name=False,
+    )
+    callbacks: list[Callback] = [best, HistoryCallback(exp_dir / HISTORY, int(trainer_cfg.log_every_n_steps))]
+    if int(train_cfg.get("save_every_n_steps", 0)) > 0:
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=ckpt_dir,
+                save_top_k=0,
+                save_last=True,
+                every_n_train_steps=int(train_cfg.save_every_n_steps),
+            )
+        )
+    if trainer_cfg.enable_progress_bar:
+        callbacks.append(TQDMProgressBar(refresh_rate=int(trainer_cfg.get("progress_refresh_rate", 10))))
+    callbacks.extend(extra_callbacks or [])
+    loggers = [
+        TensorBoardLogger(save_dir=str(exp_dir / "logs"), name="tensorboard"),
+        CSVLogger(save_dir=str(exp_dir / "logs"), name="csv"),
+    ]
+    trainer = L.Trainer(
+        default_root_dir=str(exp_dir),
+        accelerator=trainer_cfg.accelerator,
+        devices=trainer_cfg.devices,
+        num_nodes=int(trainer_cfg.num_nodes),
+        strategy=trainer_cfg.strategy,
+        precision=trainer_cfg.precision,
+        max_epochs=int(train_cfg.max_epochs),
+        gradient_clip_val=float(train_cfg.grad_clip) if train_cfg.grad_clip else None,
+        accumulate_grad_batches=int(train_cfg.accum_grad),
+        val_check_interval=train_cfg.get("val_check_interval", 1.0),
+        log_every_n_steps=int(trainer_cfg.log_every_n_steps),
+        enable_progress_bar=bool(trainer_cfg.enable_progress_bar),
+        deterministic=bool(trainer_cfg.deterministic),
+        use_distributed_sampler=False,  # our bucket sampler shards batches per rank itself
+        num_sanity_val_steps=0,
+        callbacks=callbacks,
+        logger=loggers,
+        enable_model_summary=True,
+    )
+    return trainer, best
+
+
+def fit(
+    module: L.LightningModule,
+    train_loader: torch.utils.data.DataLoader,
+    val_loader: torch.utils.data.DataLoader | None,
+    exp_dir: str | Path,
+    train_cfg: DictConfig,
+    trainer_cfg: DictConfig,
+    seed: int,
+    extra_callbacks: list[Callback] | None = None,
+) -> FitResult:
+    """Train ``module``; resume from ``<exp_dir>/checkpoints/last.ckpt`` if a previous run left one.
+
+    After training, the ``keep_nbest`` best checkpoints (by ``val/loss``) are averaged into ``<exp_dir>/model.pth``
+    (a state dict of ``module.model``), and ``history.jsonl`` is drawn into ``training_curve.png``.
+    """
+    exp_dir = Path(exp_dir)
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(int(trainer_cfg.num_threads))
+    L.seed_everything(seed, workers=True, verbose=False)
+    last = exp_dir / CKPT_DIR / LAST
+    resume = str(last) if last.is_file() else None
+    if resume:
+        log.info("resuming from %s", resume)
+    trainer, best_cb = build_trainer(exp_dir, train_cfg, trainer_cfg, extra_callbacks)
+    start = time.time()
+    trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=resume)
+    wall = time.time() - start
+
+    result = FitResult(
+        exp_dir=exp_dir,
+        averaged_model=exp_dir / AVERAGED,
+        averaged_from=[],
+        resumed_from=resume,
+        wall_seconds=wall,
+        epochs=trainer.current_epoch,
+        global_step=trainer.global_step,
+        best_val_loss=float(best_cb.best_model_score) if best_cb.best_model_score is not None else None,
+        nonfinite_steps=getattr(module, "nonfinite_total", 0),
+        corrupt_utts=dict(getattr(module, "corrupt_utts", {})),
+    )
+    if trainer.global_rank != 0:
+        return result
+    paths = [p for p, _ in sorted(best_cb.best_k_models.items(), key=lambda kv: float(kv[1])) if Path(p).is_file()]
+    if not paths and last.is_file():
+        paths = [str(last)]
+    state = average_checkpoints(paths, prefix="model.")
+    atomic_save(exp_dir / AVERAGED, lambda tmp: torch.save(state, tmp))
+    result.averaged_from = [Path(p).name for p in paths]
+    plot_history(exp_dir / HISTORY, exp_dir / CURVE)
+    summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in result.__dict__.items()}
+    atomic_write_json(exp_dir / SUMMARY, summary)
+    log.info(
+        "trained %d epochs (%d steps) in %.0f s; averaged %d checkpoints into %s",
+        result.epochs, result.global_step, wall, len(paths), result.averaged_model,
+    )  # fmt: skip
+    if result.corrupt_utts:
+        log.warning("%d utterances had corrupt features and were skipped (see %s)", len(result.corrupt_utts), SUMMARY)
+    return result
