@@ -1,0 +1,127 @@
+#!/usr/bin/env python
+"""Benchmark SAER: (a) the form part against jiwer.wer on the same unit lists, (b) full SAER against a naive loop
+that embeds each pair separately with the same model. Both sides run in the same process, on the same data.
+
+    .venv/bin/python scripts/bench_saer.py [--pairs 10000] [--model use-multilingual]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+import jiwer
+import numpy as np
+
+from cstoolkit.metrics.align import EditCounts, align
+from cstoolkit.metrics.saer import SAERConfig, compute_saer
+from cstoolkit.metrics.semantic import load_backend
+from cstoolkit.text import normalize, split_units
+
+LEXICON = {
+    "zh": list("我今天去买东西明天学校朋友吃饭工作时间电话公司开会"),
+    "ja": ["今日", "は", "会議", "が", "あります", "スーパー", "に", "行きます", "明日", "の"],
+    "ko": ["오늘", "회의가", "있어요", "내일", "친구를", "만나요"],
+    "hi": ["मैं", "कल", "जाऊँगा", "दोस्तों", "के", "साथ"],
+    "ru": ["я", "забыл", "свой", "дома", "сегодня", "вечером"],
+    "ar": ["سأذهب", "إلى", "بعد", "غدا", "مع", "أصدقائي"],
+    "es": ["vamos", "al", "después", "del", "con", "mis", "amigos"],
+    "en": ["shopping", "mall", "meeting", "work", "laptop", "party", "deadline", "weekend", "project", "email"],
+}
+
+
+def make_corpus(pairs: int, seed: int) -> tuple[list[str], list[str]]:
+    """Mixed-script sentences (a matrix language + English words) and noisy hypotheses; a quarter are exact."""
+    rng = random.Random(seed)
+    langs = [k for k in LEXICON if k != "en"]
+    refs, hyps = [], []
+    for _ in range(pairs):
+        lang = rng.choice(langs)
+        words = [rng.choice(LEXICON["en"] if rng.random() < 0.3 else LEXICON[lang]) for _ in range(rng.randint(4, 14))]
+        joiner = "" if lang == "zh" else " "
+        ref = joiner.join(words) if lang == "zh" else " ".join(words)
+        hyp_words = list(words)
+        if rng.random() > 0.25:
+            for _ in range(rng.randint(1, 3)):
+                op, pos = rng.random(), rng.randrange(len(hyp_words))
+                if op < 0.5:
+                    hyp_words[pos] = rng.choice(LEXICON[lang] + LEXICON["en"])
+                elif op < 0.75 and len(hyp_words) > 1:
+                    del hyp_words[pos]
+                else:
+                    hyp_words.insert(pos, rng.choice(LEXICON["en"]))
+        refs.append(ref)
+        hyps.append(joiner.join(hyp_words) if lang == "zh" else " ".join(hyp_words))
+    return refs, hyps
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=10000)
+    parser.add_argument("--model", default="use-multilingual")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3, help="best of N for the form part")
+    args = parser.parse_args()
+
+    refs, hyps = make_corpus(args.pairs, args.seed)
+    ref_units = [split_units(normalize(t)) for t in refs]
+    hyp_units = [split_units(normalize(t)) for t in hyps]
+    print(f"corpus: {args.pairs} pairs, {sum(map(len, ref_units))} reference units, "
+          f"{sum(r == h for r, h in zip(refs, hyps))} identical pairs")  # fmt: skip
+
+    # (a) form part on the same unit lists: our alignment + pooling vs jiwer.wer on space-joined units.
+    joined_refs = [" ".join(u) for u in ref_units]
+    joined_hyps = [" ".join(u) for u in hyp_units]
+
+    def ours_form() -> float:
+        total = EditCounts()
+        for r, h in zip(ref_units, hyp_units):
+            total.add(align(r, h).counts)
+        return total.error_rate
+
+    ours_err, ours_t = min((timed(ours_form) for _ in range(args.repeats)), key=lambda x: x[1])
+    jiwer_err, jiwer_t = min(
+        (timed(lambda: jiwer.wer(joined_refs, joined_hyps)) for _ in range(args.repeats)), key=lambda x: x[1]
+    )
+    assert abs(ours_err - jiwer_err) < 1e-12, (ours_err, jiwer_err)
+    full_form, full_form_t = timed(lambda: compute_saer(refs, hyps, config=SAERConfig(lam=1.0), progress=False))
+    assert abs(full_form.form_error - ours_err) < 1e-12
+    print("\n(a) form part (mixed error rate), pairs/second")
+    print(f"  jiwer.wer on unit lists          {args.pairs / jiwer_t:12,.0f}   error {jiwer_err:.4f}")
+    print(f"  cstoolkit align + pooling        {args.pairs / ours_t:12,.0f}   error {ours_err:.4f}")
+    print(f"  cstoolkit SAER lam=1 from text   {args.pairs / full_form_t:12,.0f}   (normalise, split, per-script)")
+    print(f"  time ratio ours/jiwer: {ours_t / jiwer_t:.2f}x (target <= 1.5x); "
+          f"from raw text incl. breakdowns: {full_form_t / jiwer_t:.2f}x")  # fmt: skip
+
+    # (b) full SAER vs a naive loop embedding each pair separately with the same model.
+    backend = load_backend(args.model)
+    backend.embed(["warm up"])
+    config = SAERConfig(lam=0.5, model=args.model)
+    result, ours_full_t = timed(lambda: compute_saer(refs, hyps, config=config, backend=backend, progress=False))
+
+    def naive() -> float:
+        total, semantic = EditCounts(), []
+        for r, h in zip(refs, hyps):
+            nr, nh = normalize(r), normalize(h)
+            total.add(align(split_units(nr), split_units(nh)).counts)
+            e = backend.embed([nr, nh])  # the naive way: every pair, one call, no skipping or de-duplication
+            semantic.append(1.0 - max(0.0, float(np.dot(e[0], e[1]))))
+        return 0.5 * total.error_rate + 0.5 * float(np.mean(semantic))
+
+    naive_saer, naive_t = timed(naive)
+    assert abs(naive_saer - result.saer) < 1e-3, (naive_saer, result.saer)  # identical pairs: cos ~1 vs exactly 0
+    print(f"\n(b) full SAER with {backend.signature}, pairs/second")
+    print(f"  naive loop (one embed call per pair)   {args.pairs / naive_t:10,.0f}   SAER {naive_saer:.4f}")
+    print(f"  cstoolkit (batched, each text once)    {args.pairs / ours_full_t:10,.0f}   SAER {result.saer:.4f}")
+    print(f"  speed-up: {naive_t / ours_full_t:.1f}x (target >= 5x)")
+
+
+if __name__ == "__main__":
+    main()
