@@ -10,7 +10,7 @@ from cstoolkit.data.kaldi_dir import Utterance
 
 
 def plot_corpus(splits: dict[str, list[Utterance]], output_dir: str | Path, title: str, bins: int = 40) -> list[Path]:
-    """Write ``durations.png`` and ``lang_pairs.png`` into ``output_dir``; return their paths."""
+    """Write ``<title>_durations.png`` and ``<title>_lang_pairs.png`` into ``output_dir``; return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -24,7 +24,7 @@ def plot_corpus(splits: dict[str, list[Utterance]], output_dir: str | Path, titl
             ax.hist([u.duration for u in utts], bins=bins, alpha=0.6, label=f"{split} ({len(utts)})")
     ax.set(xlabel="duration (s)", ylabel="utterances", title=f"{title}: utterance durations")
     ax.legend()
-    paths.append(_save(fig, output_dir / "durations.png"))
+    paths.append(_save(fig, output_dir / f"{title}_durations.png"))
     plt.close(fig)
 
     pairs = sorted({u.lang for utts in splits.values() for u in utts})
@@ -39,7 +39,7 @@ def plot_corpus(splits: dict[str, list[Utterance]], output_dir: str | Path, titl
     ax.set(ylabel="hours", title=f"{title}: audio per language pair")
     ax.legend()
     fig.tight_layout()
-    paths.append(_save(fig, output_dir / "lang_pairs.png"))
+    paths.append(_save(fig, output_dir / f"{title}_lang_pairs.png"))
     plt.close(fig)
     return paths
 

@@ -157,11 +157,11 @@ def _check_values(root: Path, tables: dict[str, dict[str, str]], check_audio: bo
             except (RuntimeError, sf.LibsndfileError) as err:
                 problems.append(Problem(str(root / "wav.scp"), f"{uttid}: unreadable audio {audio}: {err}"))
                 continue
-            if uttid in durations and _is_float(durations[uttid]):
-                if abs(float(durations[uttid]) - real) > DURATION_TOLERANCE:
-                    problems.append(
-                        Problem(str(root / "utt2dur"), f"{uttid}: says {durations[uttid]} s, audio lasts {real:.3f} s")
-                    )
+            said = durations.get(uttid, "")
+            if _is_float(said) and abs(float(said) - real) > DURATION_TOLERANCE:
+                problems.append(
+                    Problem(str(root / "utt2dur"), f"{uttid}: says {durations[uttid]} s, audio lasts {real:.3f} s")
+                )
     for uttid, value in durations.items():
         if not _is_float(value) or float(value) <= 0:
             problems.append(Problem(str(root / "utt2dur"), f"{uttid}: duration must be a positive number: {value}"))

@@ -1,0 +1,198 @@
+"""Stage 1: fbank (ASR) and HiFi-GAN log-mel (TTS) features as kaldiio ark/scp, plus global CMVN statistics.
+
+Per split directory this writes ``feats.scp`` (80-dim Kaldi fbank, 16 kHz, frames x dims), ``mel.scp`` (80-bin
+log-mel at 22.05 kHz with HiFi-GAN "universal" settings, frames x bins), ``utt2num_frames`` and ``feats_shape`` /
+``mel_shape`` (ESPnet shape files: ``<uttid> <frames>,<dims>``), the ark files under ``feats/``, and
+``features.json`` (a fingerprint of inputs and settings, written last: a split whose fingerprint matches is
+skipped). The train split also gets ``feats_stats.npz`` with ``count``, ``sum``, ``sum_square`` as loaded by
+``espnet2.layers.global_mvn.GlobalMVN``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text
+from cstoolkit.data.audio import load_audio, resample
+from cstoolkit.data.kaldi_dir import read_kaldi_file
+from cstoolkit.errors import InputFileError
+
+log = logging.getLogger(__name__)
+STATS_FILE = "feats_stats.npz"
+FINGERPRINT_FILE = "features.json"
+
+
+def fbank(samples: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+    """Kaldi-compatible log-mel filterbank (torchaudio.compliance.kaldi.fbank): ``(frames, num_mel_bins)``."""
+    import torch
+    import torchaudio.compliance.kaldi as kaldi
+
+    wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32) * cfg["scale"]).unsqueeze(0)
+    feats = kaldi.fbank(
+        wave, num_mel_bins=cfg["num_mel_bins"], frame_length=cfg["frame_length"], frame_shift=cfg["frame_shift"],
+        dither=cfg["dither"], window_type=cfg["window_type"], energy_floor=cfg["energy_floor"],
+        sample_frequency=cfg["sample_rate"],
+    )  # fmt: skip
+    return feats.numpy().astype(np.float32)
+
+
+def hifigan_mel(samples: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+    """HiFi-GAN's ``meldataset.mel_spectrogram``: reflect pad, magnitude STFT, slaney mel, log clamp.
+
+    Returns ``(frames, n_mels)`` (frames first, like the fbank), float32.
+    """
+    import torch
+    from librosa.filters import mel as mel_filters
+
+    basis = torch.from_numpy(
+        mel_filters(sr=cfg["sample_rate"], n_fft=cfg["n_fft"], n_mels=cfg["n_mels"], fmin=cfg["fmin"], fmax=cfg["fmax"])
+    ).float()
+    pad = (cfg["n_fft"] - cfg["hop_length"]) // 2
+    wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)).view(1, 1, -1)
+    wave = torch.nn.functional.pad(wave, (pad, pad), mode="reflect").squeeze(1)
+    spec = torch.stft(
+        wave, cfg["n_fft"], hop_length=cfg["hop_length"], win_length=cfg["win_length"],
+        window=torch.hann_window(cfg["win_length"]), center=cfg["center"], pad_mode="reflect", normalized=False,
+        onesided=True, return_complex=True,
+    )  # fmt: skip
+    magnitude = torch.sqrt(spec.real.pow(2) + spec.imag.pow(2) + cfg["magnitude_eps"])
+    mel = torch.log(torch.clamp(torch.matmul(basis, magnitude), min=cfg["clamp"]))
+    return mel[0].T.contiguous().numpy().astype(np.float32)
+
+
+def _write_ark(out_dir: Path, name: str, arrays: list[tuple[str, np.ndarray]]) -> list[str]:
+    """Write ``name.ark`` atomically; return its scp lines pointing at the final ark path."""
+    import kaldiio
+
+    final = out_dir / f"{name}.ark"
+    lines = []
+    with atomic_path(final) as tmp, kaldiio.WriteHelper(f"ark,scp:{tmp},{tmp}.scp") as writer:
+        for uttid, array in arrays:
+            writer(uttid, array)
+    # WriteHelper's context closed before atomic_path renames: read the offsets, point them at the final name
+    scp_tmp = Path(f"{tmp}.scp")
+    for line in scp_tmp.read_text(encoding="utf-8").splitlines():
+        uttid, location = line.split(" ", 1)
+        lines.append(f"{uttid} {final}:{location.rsplit(':', 1)[1]}")
+    scp_tmp.unlink()
+    return lines
+
+
+def extract_chunk(
+    index: int, items: list[tuple[str, str]], out_dir: str, cfg: dict[str, Any], with_stats: bool
+) -> dict[str, Any]:
+    """Worker: fbank + mel for one chunk of ``(uttid, audio_path)``; writes ``fbank.<i>.ark`` and ``mel.<i>.ark``."""
+    import torch
+
+    torch.set_num_threads(1)
+    fb_cfg, mel_cfg = cfg["fbank"], cfg["mel"]
+    feats, mels = [], []
+    dims = fb_cfg["num_mel_bins"]
+    stats = {"count": 0, "sum": np.zeros(dims, np.float64), "sum_square": np.zeros(dims, np.float64)}
+    for uttid, path in items:
+        samples, _ = load_audio(path, fb_cfg["sample_rate"])
+        fb = fbank(samples, fb_cfg)
+        feats.append((uttid, fb))
+        mels.append((uttid, hifigan_mel(resample(samples, fb_cfg["sample_rate"], mel_cfg["sample_rate"]), mel_cfg)))
+        if with_stats:
+            stats["count"] += fb.shape[0]
+            stats["sum"] += fb.sum(axis=0, dtype=np.float64)
+            stats["sum_square"] += np.square(fb, dtype=np.float64).sum(axis=0)
+    out = Path(out_dir)
+    return {
+        "feats": _write_ark(out, f"fbank.{index}", feats),
+        "mel": _write_ark(out, f"mel.{index}", mels),
+        "feats_shape": [f"{u} {a.shape[0]},{a.shape[1]}" for u, a in feats],
+        "mel_shape": [f"{u} {a.shape[0]},{a.shape[1]}" for u, a in mels],
+        "stats": stats,
+        "done": len(items),
+    }
+
+
+def fingerprint(split_dir: Path, cfg: dict[str, Any]) -> str:
+    """Hash of the split's wav.scp (and the audio files' sizes/mtimes) and the feature settings."""
+    digest = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode())
+    for uttid, path in sorted(read_kaldi_file(split_dir / "wav.scp").items()):
+        st = os.stat(path) if os.path.exists(path) else None
+        digest.update(f"{uttid} {path} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}\n".encode())
+    return digest.hexdigest()
+
+
+def compute_split(split_dir: str | Path, cfg: dict[str, Any], num_jobs: int, with_stats: bool) -> bool:
+    """Compute features of one split directory; return False when its fingerprint shows it is already done."""
+    split_dir = Path(split_dir).resolve()
+    if not (split_dir / "wav.scp").is_file():
+        raise InputFileError(split_dir / "wav.scp", "missing: run the prepare stage first")
+    key = fingerprint(split_dir, cfg)
+    fp_file = split_dir / FINGERPRINT_FILE
+    if fp_file.is_file() and json.loads(fp_file.read_text()).get("fingerprint") == key:
+        log.info("%s: features up to date, skipped", split_dir)
+        return False
+    fp_file.unlink(missing_ok=True)  # the split no longer looks finished until this run ends
+    items = sorted(read_kaldi_file(split_dir / "wav.scp").items())
+    n_chunks = max(1, min(len(items), num_jobs * int(cfg["chunks_per_job"])))
+    chunks = [items[i::n_chunks] for i in range(n_chunks)]
+    ark_dir = split_dir / "feats"
+    ark_dir.mkdir(exist_ok=True)
+    for stale in ark_dir.glob("*.ark"):
+        if int(stale.name.split(".")[1]) >= n_chunks:
+            stale.unlink()
+    results = []
+    bar = tqdm(total=len(items), desc=f"features {split_dir.name}", unit="utt", leave=False, mininterval=1.0)
+    if num_jobs <= 1:
+        for i, chunk in enumerate(chunks):
+            results.append(extract_chunk(i, chunk, str(ark_dir), cfg, with_stats))
+            bar.update(results[-1]["done"])
+    else:
+        with ProcessPoolExecutor(max_workers=num_jobs) as pool:
+            futures = [pool.submit(extract_chunk, i, c, str(ark_dir), cfg, with_stats) for i, c in enumerate(chunks)]
+            for future in as_completed(futures):
+                results.append(future.result())
+                bar.update(results[-1]["done"])
+    bar.close()
+    merged = {k: sorted(line for r in results for line in r[k]) for k in ("feats", "mel", "feats_shape", "mel_shape")}
+    for name in ("feats", "mel"):
+        atomic_write_lines(split_dir / f"{name}.scp", merged[name])
+    atomic_write_lines(split_dir / "feats_shape", merged["feats_shape"])
+    atomic_write_lines(split_dir / "mel_shape", merged["mel_shape"])
+    atomic_write_lines(split_dir / "utt2num_frames", [line.split(",")[0] for line in merged["feats_shape"]])
+    if with_stats:
+        write_stats(split_dir / STATS_FILE, [r["stats"] for r in results])
+    atomic_write_text(fp_file, json.dumps({"fingerprint": key, "utterances": len(items)}) + "\n")
+    return True
+
+
+def write_stats(path: Path, parts: list[dict[str, Any]]) -> None:
+    """Sum per-chunk statistics into ESPnet's GlobalMVN ``.npz`` (count, sum, sum_square)."""
+    count = int(sum(p["count"] for p in parts))
+    total = np.sum([p["sum"] for p in parts], axis=0)
+    square = np.sum([p["sum_square"] for p in parts], axis=0)
+    with atomic_path(path, suffix=".npz") as tmp, tmp.open("wb") as handle:
+        np.savez(handle, count=np.int64(count), sum=total, sum_square=square)
+
+
+def compute_features(data_dir: str | Path, features_cfg: DictConfig, num_jobs: int) -> list[str]:
+    """Features for every split of ``features_cfg.splits`` present under ``data_dir``; CMVN from ``cmvn_split``.
+
+    Returns the splits that were (re)computed.
+    """
+    cfg = OmegaConf.to_container(features_cfg, resolve=True)
+    data_dir = Path(data_dir)
+    present = [s for s in cfg["splits"] if (data_dir / s / "wav.scp").is_file()]
+    if cfg["cmvn_split"] not in present:
+        raise InputFileError(data_dir / cfg["cmvn_split"], "split for the CMVN statistics not found")
+    done = []
+    for split in present:
+        if compute_split(data_dir / split, cfg, num_jobs, with_stats=split == cfg["cmvn_split"]):
+            done.append(split)
+    return done

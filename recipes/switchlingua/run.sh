@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SwitchLingua code-switching recipe: corpus -> Kaldi data dirs -> features -> (ASR, tokenizer, TTS: later stages).
+# Stage table and results: README.md next to this file. Every stage is one `cstk` call; a finished stage leaves
+# a stamp in <work_dir>/.stamps and is skipped when re-run with the same command (--force redoes it).
+set -euo pipefail
+
+recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$recipe_dir/../.." && pwd)
+
+first_stage=0
+stop_stage=1            # the last implemented stage
+data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
+work_dir="$recipe_dir"  # data/ and exp/ go here
+nj=2
+ngpu=0
+force=false
+overrides=()            # trailing key=value Hydra overrides, passed to every stage
+
+usage() {
+  cat <<USAGE
+Usage: $0 [options] [key=value ...]
+  --stage N         first stage to run (default $first_stage)
+  --stop_stage M    last stage to run (default $stop_stage)
+  --data_root DIR   SwitchLingua audio release (<Language>.csv + <Language>/*.m4a); empty: embedded demo corpus
+  --work_dir DIR    where data/ and exp/ go (default: the recipe folder)
+  --nj N            parallel jobs (default $nj)
+  --ngpu N          GPUs for training stages (default $ngpu)
+  --force           redo stages even if their stamp says they are done
+  -h, --help        this message
+  key=value         Hydra overrides for every stage, e.g. data.mini.train_sentences=50
+USAGE
+}
+
+die_usage() { echo "run.sh: $1" >&2; usage >&2; exit 2; }
+need_int() { [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || die_usage "$1 needs a non-negative integer"; }
+
+while (($#)); do
+  case "$1" in
+    --stage) need_int "$@"; first_stage=$2; shift 2 ;;
+    --stop_stage) need_int "$@"; stop_stage=$2; shift 2 ;;
+    --data_root) (($# >= 2)) || die_usage "--data_root needs a value"; data_root=$2; shift 2 ;;
+    --work_dir) (($# >= 2)) || die_usage "--work_dir needs a value"; work_dir=$2; shift 2 ;;
+    --nj) need_int "$@"; nj=$2; shift 2 ;;
+    --ngpu) need_int "$@"; ngpu=$2; shift 2 ;;
+    --force) force=true; shift ;;
+    -h | --help) usage; exit 0 ;;
+    -*) die_usage "unknown option $1" ;;
+    *=*) overrides+=("$1"); shift ;;
+    *) die_usage "unexpected argument $1 (overrides look like key=value)" ;;
+  esac
+done
+[[ -z $data_root || -d $data_root ]] || die_usage "--data_root $data_root is not a folder"
+export CSTK_NGPU=$ngpu
+
+bash "$root/scripts/setup_env.sh"
+cstk="$root/.venv/bin/cstk"
+mkdir -p "$work_dir"
+work_dir=$(cd "$work_dir" && pwd)
+[[ -z $data_root ]] || data_root=$(cd "$data_root" && pwd)
+stamps="$work_dir/.stamps"
+mkdir -p "$stamps"
+
+log() { echo "$(date '+%Y-%m-%d %H:%M:%S') [run.sh] $*" >&2; }
+
+# stage N "description" command...: run the command if N is in [--stage, --stop_stage] and not stamped as done.
+stage() {
+  local n=$1 desc=$2
+  shift 2
+  ((n >= first_stage && n <= stop_stage)) || return 0
+  local stamp="$stamps/stage$n.done" cmd
+  cmd=$(printf '%q ' "$@")
+  if [[ $force == false && -f $stamp && "$(cat "$stamp")" == "$cmd" ]]; then
+    log "stage $n: $desc: done earlier, skipped (--force redoes it)"
+    return 0
+  fi
+  for done_file in "$stamps"/stage*.done; do  # later stages depend on this one: they must run again
+    [[ -e $done_file ]] || continue
+    local m=${done_file##*/stage}
+    m=${m%.done}
+    ((m < n)) || rm -f "$done_file"
+  done
+  log "===== stage $n: $desc ====="
+  log "command: $cmd"
+  local start=$SECONDS
+  "$@"
+  log "stage $n finished in $((SECONDS - start)) s"
+  printf '%s' "$cmd" >"$stamp.tmp" && mv "$stamp.tmp" "$stamp"
+}
+
+stage 0 "prepare data (demo corpus, or the release at --data_root)" \
+  "$cstk" prepare --data_root "$data_root" --work_dir "$work_dir" --nj "$nj" "${overrides[@]}"
+stage 1 "features: fbank (ASR), HiFi-GAN mel (TTS), CMVN statistics" \
+  "$cstk" features --work_dir "$work_dir" --nj "$nj" "${overrides[@]}"
+
+log "stages $first_stage..$stop_stage done; data in $work_dir/data"
