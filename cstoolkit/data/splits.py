@@ -31,7 +31,7 @@ def disjoint_split(
 
     Utterances that share a speaker or a source group are connected; each connected component goes to one split,
     so no speaker and no source text crosses splits. Components are visited in a seeded hash order and given to
-    the split furthest below its target share of utterances (test, then dev, then train).
+    the held-out split furthest below its target share that it fits in; all the rest go to train.
     """
     items = list(items)
     uf = _UnionFind()
@@ -49,7 +49,10 @@ def disjoint_split(
     assignment: dict[str, str] = {}
     for root in order:
         members = components[root]
-        deficits = {s: targets[s] - counts[s] for s in ("test", "dev") if counts[s] < targets[s]}
+        # a held-out split takes a component only if it fits (a component larger than a target goes to train)
+        deficits = {
+            s: targets[s] - counts[s] for s in ("test", "dev") if counts[s] + len(members) <= max(1.0, targets[s])
+        }
         split = max(deficits, key=lambda s: deficits[s] / max(targets[s], 1e-9)) if deficits else "train"
         counts[split] += len(members)
         for uttid in members:

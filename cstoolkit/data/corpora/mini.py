@@ -17,6 +17,7 @@ import logging
 import random
 import re
 import subprocess
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -109,7 +110,17 @@ def select_sentences(sentences: list[Sentence], counts: dict[str, int], seed: in
     pair = sentences[0].pair if sentences else "?"
     if len(order) < held + counts["train"]:
         raise ConfigError(f"pair {pair}: {len(order)} sentences, asked for {counts['train']} train + {held} held-out")
-    dev, test, pool = order[: counts["dev"]], order[counts["dev"] : held], order[held:]
+    # a held-out sentence must leave every one of its slot words in some other (trainable) sentence
+    left = Counter(word for s in order for word in s.words)
+    held_out: list[Sentence] = []
+    pool: list[Sentence] = []
+    for sentence in order:
+        if len(held_out) < held and all(left[word] > 1 for word in sentence.words):
+            held_out.append(sentence)
+            left.subtract(sentence.words)
+        else:
+            pool.append(sentence)
+    dev, test = held_out[: counts["dev"]], held_out[counts["dev"] :]
     missing = set().union(*(s.words for s in dev + test)) if held else set()
     train: list[Sentence] = []
     while missing and len(train) < counts["train"]:

@@ -69,7 +69,7 @@ class Report:
         self.notes.append({"item": item, "note": message, **where})
 
     def reasons(self) -> dict[str, int]:
-        return dict(Counter(s["reason"].split(":")[0] for s in self.skipped).most_common())
+        return dict(Counter(re.split(r"[:(]", s["reason"])[0].strip() for s in self.skipped).most_common())
 
 
 @dataclass
@@ -180,9 +180,12 @@ def read_release(corpus_dir: Path, cfg: dict[str, Any], report: Report) -> list[
         found_any = True
         for item in _read_csv(csv_path, code, folder_of, corpus_dir, cfg, report):
             if item.uttid in items:
-                first = items[item.uttid].where
-                report.skip(str(item.source.relative_to(corpus_dir)), f"duplicate row (first at {first['csv']}:"
-                            f"{first['line']})", **item.where)  # fmt: skip
+                kept, dropped = items[item.uttid], item
+                if not _own_csv(kept, folder_of) and _own_csv(item, folder_of):  # prefer the language's own csv
+                    kept, dropped = item, kept
+                items[item.uttid] = kept
+                report.skip(str(dropped.source.relative_to(corpus_dir)),
+                            f"duplicate row (kept {kept.where['csv']}:{kept.where['line']})", **dropped.where)  # fmt: skip
                 continue
             items[item.uttid] = item
     if not found_any:
@@ -196,6 +199,11 @@ def read_release(corpus_dir: Path, cfg: dict[str, Any], report: Report) -> list[
                 if audio.resolve() not in referenced and rel not in skipped_sources:
                     report.skip(rel, "audio without a usable csv row")
     return list(items.values())
+
+
+def _own_csv(item: Item, folder_of: dict[str, str]) -> bool:
+    """True when the item's row comes from the csv of its own language."""
+    return Path(item.where["csv"]).stem == folder_of[item.lang]
 
 
 def _read_csv(csv_path: Path, folder_lang: str, folder_of: dict[str, str], corpus_dir: Path,
@@ -242,11 +250,11 @@ def _row_item(
 ) -> Item | None:
     """One csv row -> an Item, or None after reporting why it cannot be used."""
     where = {"csv": rel_csv, "line": line}
-    label = f"{rel_csv}:{line}"
+    file_name = Path((row.get(columns["file"]) or "").strip()).name
+    label = f"{folder_of[folder_lang]}/{file_name}" if file_name else f"{rel_csv}:{line}"
     if None in row or any(v is None for v in row.values()):
         report.skip(label, "malformed row (wrong number of fields)", **where)
         return None
-    file_name = Path((row[columns["file"]] or "").strip()).name
     if not file_name:
         report.skip(label, "no audio file name", **where)
         return None
@@ -282,7 +290,9 @@ def _row_item(
     skip_cols = {columns["file"], columns["text"]}
     meta = {canonical(k): v for k, v in row.items() if k and k not in skip_cols and v not in (None, "")}
     meta.update({"source": f"{folder_of[lang]}/{file_name}", "speaker_known": bool(spk_raw), "corpus": "switchlingua"})
-    return Item(uttid=f"{speaker}_{_safe(stem)}", speaker=speaker, speaker_known=bool(spk_raw),
+    # unknown speaker: the speaker id is the source text, and the recording index k tells its readings apart
+    suffix = _safe(match.group("k")) if match and not spk_raw else _safe(stem)
+    return Item(uttid=f"{speaker}_{suffix}", speaker=speaker, speaker_known=bool(spk_raw),
                 group=f"{lang}:{group_id}", lang=lang, text=text, source=source, where=where, meta=meta)  # fmt: skip
 
 
