@@ -37,7 +37,7 @@ def plot_corpus(splits: dict[str, list[Utterance]], output_dir: str | Path, titl
         ax.bar([i + index * width for i in range(len(pairs))], [hours[p] for p in pairs], width, label=split)
     ax.set_xticks([i + width * (len(splits) - 1) / 2 for i in range(len(pairs))], pairs, rotation=45)
     ax.set(ylabel="hours", title=f"{title}: audio per language pair")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     paths.append(_save(fig, output_dir / f"{title}_lang_pairs.png"))
     plt.close(fig)

@@ -29,7 +29,7 @@ def test_stereo_wav_is_mixed_down_and_resampled(tmp_path: Path):
 def test_corrupt_and_missing_audio_raise_input_file_error(tmp_path: Path):
     bad = tmp_path / "bad.m4a"
     bad.write_bytes(b"\x00\x01garbage" * 100)
-    with pytest.raises(InputFileError, match="bad.m4a"):
+    with pytest.raises(InputFileError, match=r"bad\.m4a"):
         load_audio(bad, 16000)
     with pytest.raises(InputFileError, match="not found"):
         load_audio(tmp_path / "none.flac")

@@ -21,7 +21,7 @@ def utts(flac_files: list[Path]) -> list[Utterance]:
             1.0 + i,
             segs[i % 2],
             {"corpus": "t"},
-        )  # fmt: skip
+        )
         for i, p in enumerate(flac_files)
     ] + [Utterance("spkA_x", "spkA", str(flac_files[0].resolve()), "hi", "zh-en", 1.0, segs[1])]
 

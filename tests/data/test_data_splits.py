@@ -1,10 +1,7 @@
-import random
-
 from cstoolkit.data.splits import disjoint_split
 
 
 def test_no_speaker_or_group_crosses_splits():
-    rng = random.Random(0)
     # 250 source texts read 4 times, each text by one of 40 speakers (unknown for a third of the utterances)
     items = [(f"u{i}", f"s{(i // 4) % 40}" if i % 3 else None, f"g{i // 4}") for i in range(1000)]
     split = disjoint_split(items, 0.1, 0.1, seed=1)

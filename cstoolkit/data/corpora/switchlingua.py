@@ -184,8 +184,8 @@ def read_release(corpus_dir: Path, cfg: dict[str, Any], report: Report) -> list[
                 if not _own_csv(kept, folder_of) and _own_csv(item, folder_of):  # prefer the language's own csv
                     kept, dropped = item, kept
                 items[item.uttid] = kept
-                report.skip(str(dropped.source.relative_to(corpus_dir)),
-                            f"duplicate row (kept {kept.where['csv']}:{kept.where['line']})", **dropped.where)  # fmt: skip
+                reason = f"duplicate row (kept {kept.where['csv']}:{kept.where['line']})"
+                report.skip(str(dropped.source.relative_to(corpus_dir)), reason, **dropped.where)
                 continue
             items[item.uttid] = item
     if not found_any:

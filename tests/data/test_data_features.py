@@ -1,0 +1,107 @@
+"""Features stage on three short files: shapes, HiFi-GAN mel settings, GlobalMVN stats, nj-invariance, skipping."""
+
+import json
+from pathlib import Path
+
+import kaldiio
+import numpy as np
+import pytest
+import soundfile as sf
+
+from cstoolkit.config import load_config
+from cstoolkit.data.features import compute_features, compute_split, fbank, hifigan_mel
+from cstoolkit.data.kaldi_dir import Utterance, write_data_dir
+from cstoolkit.data.validate import validate_data_dir
+from cstoolkit.errors import InputFileError
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, flac_files) -> Path:
+    for split in ("train", "test"):
+        utts = [
+            Utterance(f"spk_{split}{i}", "spk", str(p.resolve()), "hello world", "es-en", sf.info(p).duration)
+            for i, p in enumerate(flac_files)
+        ]
+        write_data_dir(tmp_path / "data" / split, utts)
+    return tmp_path / "data"
+
+
+def test_features_shapes_stats_and_validation(data_dir: Path):
+    cfg = load_config([]).features
+    assert compute_features(data_dir, cfg, num_jobs=2) == ["train", "test"]
+    train = data_dir / "train"
+    feats = dict(kaldiio.load_scp(str(train / "feats.scp")).items())
+    mels = dict(kaldiio.load_scp(str(train / "mel.scp")).items())
+    for uttid, duration in (line.split() for line in (train / "utt2dur").read_text().splitlines()):
+        samples = round(float(duration) * 16000)
+        assert feats[uttid].shape == (1 + (samples - 400) // 160, 80)  # 25 ms window, 10 ms shift, snip edges
+        n22 = round(float(duration) * 22050)
+        assert abs(mels[uttid].shape[0] - n22 // 256) <= 1 and mels[uttid].shape[1] == 80
+        assert mels[uttid].min() >= np.log(1e-5) - 1e-6
+    shapes = dict(line.split() for line in (train / "feats_shape").read_text().splitlines())
+    frames = dict(line.split() for line in (train / "utt2num_frames").read_text().splitlines())
+    assert all(shapes[u] == f"{feats[u].shape[0]},80" and int(frames[u]) == feats[u].shape[0] for u in feats)
+    stats = np.load(train / "feats_stats.npz")
+    stacked = np.concatenate(list(feats.values()))
+    assert int(stats["count"]) == stacked.shape[0]
+    np.testing.assert_allclose(stats["sum"], stacked.sum(0, dtype=np.float64), rtol=1e-5)
+    np.testing.assert_allclose(stats["sum_square"], (stacked.astype(np.float64) ** 2).sum(0), rtol=1e-5)
+    assert not (data_dir / "test" / "feats_stats.npz").exists()
+    assert validate_data_dir(train) == [] and validate_data_dir(data_dir / "test") == []
+
+
+def test_stats_load_in_espnet_global_mvn(data_dir: Path):
+    import torch
+    from espnet2.layers.global_mvn import GlobalMVN
+
+    compute_features(data_dir, load_config([]).features, num_jobs=1)
+    feats = np.concatenate([v for _, v in kaldiio.load_scp(str(data_dir / "train" / "feats.scp")).items()])
+    normed, _ = GlobalMVN(str(data_dir / "train" / "feats_stats.npz"))(
+        torch.from_numpy(feats)[None], torch.tensor([len(feats)])
+    )
+    assert abs(normed.mean().item()) < 1e-3 and abs(normed.std().item() - 1) < 0.05
+
+
+def test_nj_does_not_change_features_and_up_to_date_splits_are_skipped(data_dir: Path, tmp_path: Path):
+    cfg = load_config([]).features
+    compute_features(data_dir, cfg, num_jobs=1)
+    one = {k: v.copy() for k, v in kaldiio.load_scp(str(data_dir / "train" / "feats.scp")).items()}
+    stamp = (data_dir / "train" / "features.json").stat().st_mtime_ns
+    assert compute_features(data_dir, cfg, num_jobs=2) == []
+    assert (data_dir / "train" / "features.json").stat().st_mtime_ns == stamp
+    other = load_config(["features.chunks_per_job=1"]).features
+    assert compute_features(data_dir, other, num_jobs=2) == ["train", "test"]
+    two = dict(kaldiio.load_scp(str(data_dir / "train" / "feats.scp")).items())
+    assert sorted(one) == sorted(two) and all(np.array_equal(one[k], two[k]) for k in one)
+    assert json.loads((data_dir / "train" / "features.json").read_text())["utterances"] == 3
+    assert sorted(p.name for p in (data_dir / "train" / "feats").iterdir()) == [
+        "fbank.0.ark",
+        "fbank.1.ark",
+        "mel.0.ark",
+        "mel.1.ark",
+    ]
+
+
+def test_hifigan_mel_matches_reference_formula():
+    import librosa
+
+    cfg = dict(load_config([]).features.mel)
+    rng = np.random.default_rng(0)
+    wave = (0.1 * rng.standard_normal(22050)).astype(np.float32)
+    ours = hifigan_mel(wave, cfg)
+    padded = np.pad(wave, (384, 384), mode="reflect")
+    spec = np.abs(librosa.stft(padded, n_fft=1024, hop_length=256, win_length=1024, center=False))
+    basis = librosa.filters.mel(sr=22050, n_fft=1024, n_mels=80, fmin=0, fmax=8000)
+    reference = np.log(np.maximum(basis @ np.sqrt(spec**2 + 1e-9), 1e-5)).T
+    np.testing.assert_allclose(ours, reference, atol=1e-3)
+
+
+def test_fbank_is_deterministic_with_zero_dither():
+    cfg = dict(load_config([]).features.fbank)
+    wave = np.random.default_rng(1).standard_normal(16000).astype(np.float32) * 0.1
+    assert np.array_equal(fbank(wave, cfg), fbank(wave, cfg))
+
+
+def test_missing_split_is_a_one_line_input_error(tmp_path: Path):
+    with pytest.raises(InputFileError, match="wav.scp"):
+        compute_split(tmp_path / "nope", dict(load_config([]).features), 1, with_stats=False)
