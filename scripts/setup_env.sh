@@ -21,6 +21,6 @@ stamp="$venv/.cstoolkit-installed"
 want=$(cat "$root/pyproject.toml" "$root/scripts/setup_env.sh" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "[setup] installing Python packages into $venv (first run takes a few minutes)" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -e "$root[dev]"
+  "$venv/bin/pip" install -qq --disable-pip-version-check -e "$root[dev]"
   echo "$want" >"$stamp.tmp" && mv "$stamp.tmp" "$stamp"
 fi
