@@ -14,7 +14,9 @@ import hashlib
 import json
 import logging
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +54,8 @@ def hifigan_mel(samples: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
     Returns ``(frames, n_mels)`` (frames first, like the fbank), float32.
     """
     import torch
-    from librosa.filters import mel as mel_filters
 
-    basis = torch.from_numpy(
-        mel_filters(sr=cfg["sample_rate"], n_fft=cfg["n_fft"], n_mels=cfg["n_mels"], fmin=cfg["fmin"], fmax=cfg["fmax"])
-    ).float()
+    basis = _mel_basis(cfg["sample_rate"], cfg["n_fft"], cfg["n_mels"], cfg["fmin"], cfg["fmax"])
     pad = (cfg["n_fft"] - cfg["hop_length"]) // 2
     wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)).view(1, 1, -1)
     wave = torch.nn.functional.pad(wave, (pad, pad), mode="reflect").squeeze(1)
@@ -68,6 +67,14 @@ def hifigan_mel(samples: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
     magnitude = torch.sqrt(spec.real.pow(2) + spec.imag.pow(2) + cfg["magnitude_eps"])
     mel = torch.log(torch.clamp(torch.matmul(basis, magnitude), min=cfg["clamp"]))
     return mel[0].T.contiguous().numpy().astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _mel_basis(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float):
+    """Slaney-scale, Slaney-normalised mel filters ``(n_mels, n_fft // 2 + 1)``: librosa's default, HiFi-GAN's."""
+    import torchaudio.functional as AF
+
+    return AF.melscale_fbanks(n_fft // 2 + 1, fmin, fmax, n_mels, sample_rate, norm="slaney", mel_scale="slaney").T
 
 
 def _write_ark(out_dir: Path, name: str, arrays: list[tuple[str, np.ndarray]]) -> list[str]:
@@ -128,8 +135,13 @@ def fingerprint(split_dir: Path, cfg: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def compute_split(split_dir: str | Path, cfg: dict[str, Any], num_jobs: int, with_stats: bool) -> bool:
-    """Compute features of one split directory; return False when its fingerprint shows it is already done."""
+def compute_split(
+    split_dir: str | Path, cfg: dict[str, Any], num_jobs: int, with_stats: bool, pool: Executor | None = None
+) -> bool:
+    """Compute features of one split directory; return False when its fingerprint shows it is already done.
+
+    ``pool`` (optional) is a process pool shared by several splits; without it one is made when ``num_jobs > 1``.
+    """
     split_dir = Path(split_dir).resolve()
     if not (split_dir / "wav.scp").is_file():
         raise InputFileError(split_dir / "wav.scp", "missing: run the prepare stage first")
@@ -149,12 +161,14 @@ def compute_split(split_dir: str | Path, cfg: dict[str, Any], num_jobs: int, wit
             stale.unlink()
     results = []
     bar = tqdm(total=len(items), desc=f"features {split_dir.name}", unit="utt", leave=False, mininterval=1.0)
-    if num_jobs <= 1:
+    if num_jobs <= 1 and pool is None:
         for i, chunk in enumerate(chunks):
             results.append(extract_chunk(i, chunk, str(ark_dir), cfg, with_stats))
             bar.update(results[-1]["done"])
     else:
-        with ProcessPoolExecutor(max_workers=num_jobs) as pool:
+        with ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(make_pool(num_jobs))
             futures = [pool.submit(extract_chunk, i, c, str(ark_dir), cfg, with_stats) for i, c in enumerate(chunks)]
             for future in as_completed(futures):
                 results.append(future.result())
@@ -192,7 +206,17 @@ def compute_features(data_dir: str | Path, features_cfg: DictConfig, num_jobs: i
     if cfg["cmvn_split"] not in present:
         raise InputFileError(data_dir / cfg["cmvn_split"], "split for the CMVN statistics not found")
     done = []
-    for split in present:
-        if compute_split(data_dir / split, cfg, num_jobs, with_stats=split == cfg["cmvn_split"]):
-            done.append(split)
+    with ExitStack() as stack:
+        pool = stack.enter_context(make_pool(num_jobs)) if num_jobs > 1 else None
+        for split in present:
+            if compute_split(data_dir / split, cfg, num_jobs, with_stats=split == cfg["cmvn_split"], pool=pool):
+                done.append(split)
     return done
+
+
+def make_pool(num_jobs: int) -> ProcessPoolExecutor:
+    """Worker processes for feature extraction. torch is imported first, so forked workers do not import it again."""
+    import torch  # noqa: F401
+    import torchaudio.compliance.kaldi  # noqa: F401
+
+    return ProcessPoolExecutor(max_workers=num_jobs)

@@ -62,14 +62,18 @@ mkdir -p "$stamps"
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') [run.sh] $*" >&2; }
 
-# stage N "description" command...: run the command if N is in [--stage, --stop_stage] and not stamped as done.
+# stage N "description" command...: run the command if N is in [--stage, --stop_stage] and not stamped as done
+# with the same command line (changed options or overrides re-run the stage; stamps of later stages are removed).
 stage() {
   local n=$1 desc=$2
   shift 2
   ((n >= first_stage && n <= stop_stage)) || return 0
-  local stamp="$stamps/stage$n.done" cmd
+  local stamp="$stamps/stage$n.done" cmd key="" arg skip=false
   cmd=$(printf '%q ' "$@")
-  if [[ $force == false && -f $stamp && "$(cat "$stamp")" == "$cmd" ]]; then
+  for arg in "$@"; do  # the stamp records the command without --nj: a job count does not change results
+    if $skip; then skip=false; elif [[ $arg == --nj ]]; then skip=true; else key+="$(printf '%q ' "$arg")"; fi
+  done
+  if [[ $force == false && -f $stamp && "$(cat "$stamp")" == "$key" ]]; then
     log "stage $n: $desc: done earlier, skipped (--force redoes it)"
     return 0
   fi
@@ -84,7 +88,7 @@ stage() {
   local start=$SECONDS
   "$@"
   log "stage $n finished in $((SECONDS - start)) s"
-  printf '%s' "$cmd" >"$stamp.tmp" && mv "$stamp.tmp" "$stamp"
+  printf '%s' "$key" >"$stamp.tmp" && mv "$stamp.tmp" "$stamp"
 }
 
 stage 0 "prepare data (demo corpus, or the release at --data_root)" \

@@ -103,5 +103,5 @@ def test_fbank_is_deterministic_with_zero_dither():
 
 
 def test_missing_split_is_a_one_line_input_error(tmp_path: Path):
-    with pytest.raises(InputFileError, match="wav.scp"):
+    with pytest.raises(InputFileError, match=r"wav\.scp"):
         compute_split(tmp_path / "nope", dict(load_config([]).features), 1, with_stats=False)

@@ -8,10 +8,10 @@ import pytest
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from data_helpers import TINY_MINI  # noqa: E402
+from data_helpers import TINY_MINI
 
-from cstoolkit.config import load_config  # noqa: E402
-from cstoolkit.data.corpora.mini import (  # noqa: E402
+from cstoolkit.config import load_config
+from cstoolkit.data.corpora.mini import (
     available_pairs,
     espeak_text,
     expand_sentences,
@@ -19,9 +19,9 @@ from cstoolkit.data.corpora.mini import (  # noqa: E402
     prepare_mini,
     select_sentences,
 )
-from cstoolkit.data.lang_tags import languages_by_script, scripts_in  # noqa: E402
-from cstoolkit.data.prepare import corpus_config  # noqa: E402
-from cstoolkit.errors import ConfigError  # noqa: E402
+from cstoolkit.data.lang_tags import languages_by_script, scripts_in
+from cstoolkit.data.prepare import corpus_config
+from cstoolkit.errors import ConfigError
 
 ALL_PAIRS = {"ar-en", "yue-en", "fr-en", "de-en", "hi-en", "it-en", "ja-en", "ko-en", "zh-en", "ru-en", "es-en"}
 

@@ -1,0 +1,148 @@
+"""recipes/switchlingua/run.sh: option parsing, stages, stamps, --force, a kill in the middle, --data_root."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
+from data_helpers import FAKE_KEPT, make_fake_release
+
+from cstoolkit.data.kaldi_dir import read_data_dir
+from cstoolkit.data.validate import validate_data_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = ROOT / "recipes" / "switchlingua" / "run.sh"
+TINY = ["data.mini.pairs=[zh-en,es-en]", "data.mini.train_sentences=4", "data.mini.dev_sentences=1",
+        "data.mini.test_sentences=1", "data.plots=false"]  # fmt: skip
+
+
+def run_sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """run.sh limited to this issue's stages 0-1 unless the caller asks for other stages."""
+    if "--stop_stage" not in args and "--help" not in args:
+        args = ("--stop_stage", "1", *args)
+    proc = subprocess.run(["bash", str(RUN), *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bogus"], "unknown option --bogus"),
+        (["--stage"], "--stage needs a non-negative integer"),
+        (["--nj", "two"], "--nj needs a non-negative integer"),
+        (["--data_root"], "--data_root needs a value"),
+        (["stray"], "unexpected argument stray"),
+        (["--data_root", "/no/such/release"], "is not a folder"),
+    ],
+)
+def test_bad_options_print_usage_and_exit_2(args, message):
+    proc = run_sh(*args, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Usage:" in proc.stderr
+
+
+def test_help_exits_0():
+    proc = run_sh("--help")
+    assert "--stop_stage" in proc.stdout and "key=value" in proc.stdout
+
+
+def _valid_splits(work: Path) -> dict[str, int]:
+    counts = {}
+    for split in ("train", "dev", "test"):
+        assert validate_data_dir(work / "data" / split) == [], split
+        counts[split] = len(read_data_dir(work / "data" / split))
+    return counts
+
+
+def test_stages_stamps_skip_and_force(tmp_path: Path):
+    work = tmp_path / "work"
+    first = run_sh("--work_dir", str(work), "--nj", "2", *TINY)
+    for n, text in ((0, "prepare data"), (1, "features")):
+        assert f"===== stage {n}: " in first.stderr and text in first.stderr
+    assert "command: " in first.stderr and first.stderr.count("finished in") == 2
+    assert sorted(p.name for p in (work / ".stamps").iterdir()) == ["stage0.done", "stage1.done"]
+    assert _valid_splits(work) == {"train": 16, "dev": 2, "test": 2}
+    feats = work / "data" / "train" / "feats.scp"
+    before = feats.stat().st_mtime_ns
+
+    again = run_sh("--work_dir", str(work), "--nj", "2", *TINY)
+    assert again.stderr.count("done earlier, skipped") == 2 and "=====" not in again.stderr
+    assert feats.stat().st_mtime_ns == before
+
+    forced = run_sh("--work_dir", str(work), "--nj", "2", "--stage", "1", "--force", *TINY)
+    assert "===== stage 1" in forced.stderr and "stage 0" not in forced.stderr
+
+    redo0 = run_sh("--work_dir", str(work), "--nj", "2", "--stop_stage", "0", "--force", *TINY)
+    assert "===== stage 0" in redo0.stderr
+    assert not (work / ".stamps" / "stage1.done").exists()  # a redone stage invalidates the stages after it
+    changed = run_sh("--work_dir", str(work), "--nj", "2", *TINY, "features.mel.fmax=7600")
+    assert "stage 0: prepare data (demo corpus, or the release at --data_root): done earlier" not in changed.stderr
+    assert "===== stage 1" in changed.stderr
+
+
+def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120) -> None:
+    end = time.time() + timeout
+    while not predicate():
+        assert proc.poll() is None, "run.sh ended before the kill"
+        assert time.time() < end, "timed out waiting"
+        time.sleep(0.05)
+
+
+def test_kill_in_the_middle_then_clean_rerun(tmp_path: Path):
+    work = tmp_path / "work"
+    over = ["data.mini.pairs=[zh-en,ja-en,de-en]", "data.mini.train_sentences=20", "data.mini.dev_sentences=2",
+            "data.mini.test_sentences=2", "data.plots=false"]  # fmt: skip
+    args = ["bash", str(RUN), "--stop_stage", "1", "--work_dir", str(work), "--nj", "1", *over]
+    for point in ("stage0", "stage1"):
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)  # fmt: skip
+        if point == "stage0":
+            _wait_for(lambda: len(list((work / "data" / "audio").rglob("*.flac"))) >= 10, proc)
+        else:
+            _wait_for(lambda: any((work / "data" / "train" / "feats").glob("*.ark")), proc)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert not (work / ".stamps" / f"{point}.done").exists()
+        if point == "stage0":
+            assert not (work / "data" / "train").exists()  # nothing that looks finished
+        else:
+            assert not (work / "data" / "train" / "features.json").exists()
+        rerun = run_sh("--work_dir", str(work), "--nj", "2", *over)
+        if point == "stage1":
+            assert "stage 0: prepare data" in rerun.stderr and "done earlier, skipped" in rerun.stderr
+            assert "===== stage 1" in rerun.stderr
+        counts = _valid_splits(work)
+        assert counts == {"train": 3 * 20 * 2, "dev": 6, "test": 6}
+        leftovers = [p for p in (work / "data").rglob("*") if ".tmp" in p.name or ".old." in p.name]
+        assert leftovers == []
+        assert (work / "data" / "train" / "features.json").exists()
+        flacs = list((work / "data" / "audio").rglob("*.flac"))
+        assert len(flacs) == len({p.name.split(".")[0] for p in flacs}) == 120 + 12  # no duplicates
+        if point == "stage0":  # make stage 1 run again (from no ark file at all) for the second kill
+            (work / ".stamps" / "stage1.done").unlink()
+            (work / "data" / "train" / "features.json").unlink()
+            shutil.rmtree(work / "data" / "train" / "feats")
+
+
+def test_release_through_run_sh_keeps_good_items_and_exits_0(tmp_path: Path):
+    release = make_fake_release(tmp_path / "release")
+    work = tmp_path / "work"
+    proc = run_sh("--data_root", str(release), "--work_dir", str(work), "--nj", "2", "data.plots=false")
+    assert "skipped 9 item(s)" in proc.stderr
+    sources = set()
+    for split in ("train", "dev", "test"):
+        if (work / "data" / split).exists():
+            assert validate_data_dir(work / "data" / split) == []
+            sources |= {u.meta["source"] for u in read_data_dir(work / "data" / split)}
+    assert sources == FAKE_KEPT
+    assert (work / "data" / "train" / "feats_stats.npz").exists()
