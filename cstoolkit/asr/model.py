@@ -32,7 +32,7 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
     """Build an ``espnet2.asr.espnet_model.ESPnetASRModel``.
 
     Args:
-        asr_cfg: the ``asr`` config group (specaug, normalize, encoder, decoder, ctc, model).
+        asr_cfg: the ``asr`` config group (specaug, normalize, optional preencoder, encoder, decoder, ctc, model).
         token_list: ESPnet token list, ``<blank>`` first and ``<sos/eos>`` last.
         stats_file: GlobalMVN statistics (``feats_stats.npz``: count/sum/sum_square); None when the config has
             no ``normalize`` entry or the statistics live in a loaded state dict (they are model buffers).
@@ -53,7 +53,9 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
         if not Path(stats_file).is_file():
             raise InputFileError(stats_file, "feature statistics not found: run the features stage first")
         normalize = _instantiate(asr_cfg.normalize, stats_file=str(stats_file))
-    encoder = _instantiate(asr_cfg.encoder, input_size=int(asr_cfg.input_size))
+    preencoder = _instantiate(asr_cfg.get("preencoder"))
+    input_size = preencoder.output_size() if preencoder is not None else int(asr_cfg.input_size)
+    encoder = _instantiate(asr_cfg.encoder, input_size=input_size)
     decoder = None
     if asr_cfg.get("decoder") is not None:
         decoder = _instantiate(asr_cfg.decoder, vocab_size=vocab_size, encoder_output_size=encoder.output_size())
@@ -67,7 +69,7 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
         frontend=None,
         specaug=specaug,
         normalize=normalize,
-        preencoder=None,
+        preencoder=preencoder,
         encoder=encoder,
         postencoder=None,
         decoder=decoder,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from cstoolkit.config import load_config
+from cstoolkit.train.env import set_thread_env
 
 HELP = "decode a data directory (CTC greedy or joint CTC/attention beam search) into hyp.txt"
 
@@ -15,16 +17,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, help="where hyp.txt and decode.json go")
     parser.add_argument("--method", choices=("greedy", "beam"), help="default: asr.decode.method of the config")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--score", action="store_true", help="also score with SAER (saer.json, report.html, PNG)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. asr.decode.beam_size=4")
 
 
 def run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.overrides)
+    set_thread_env(cfg.trainer)  # before torch is imported
     import torch
 
     from cstoolkit.asr.inference import decode_dir, load_asr
 
-    cfg = load_config(args.overrides)
     torch.set_num_threads(int(cfg.trainer.num_threads))
     bundle = load_asr(args.model_dir, args.device)
     decode_dir(bundle, args.data_dir, args.out_dir, args.method or cfg.asr.decode.method, cfg.asr.decode)
+    if args.score:
+        from cstoolkit.asr.score import score_decoding
+
+        score_decoding(args.data_dir, args.out_dir, cfg.metric, "CS-ASR " + Path(args.out_dir).name)
     return 0

@@ -6,6 +6,7 @@ import argparse
 import logging
 
 from cstoolkit.config import load_config
+from cstoolkit.train.env import set_thread_env
 
 HELP = "train the CS-ASR model (ESPnet conformer, hybrid CTC/attention) with the Lightning trainer"
 log = logging.getLogger("cstoolkit.train_asr")
@@ -26,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.asr.train import train_asr
 
     cfg = load_config(args.overrides)
+    set_thread_env(cfg.trainer)  # before torch is imported
     result = train_asr(args.train_dir, args.dev_dir, args.units_dir, args.exp_dir, cfg, args.stats_file)
     log.info("model: %s (average of %s)", result.averaged_model, ", ".join(result.averaged_from))
     return 0

@@ -167,6 +167,8 @@ def fit(
     exp_dir = Path(exp_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(int(trainer_cfg.num_threads))
+    # Adam's second moments of tiny gradients become denormal floats, which x86 CPUs process ~100x slower
+    torch.set_flush_denormal(bool(trainer_cfg.get("flush_denormal", True)))
     L.seed_everything(seed, workers=True, verbose=False)
     last = exp_dir / CKPT_DIR / LAST
     resume = find_resume_checkpoint(exp_dir / CKPT_DIR)

@@ -24,6 +24,13 @@ def test_units_train_decode_transcribe(toy, tmp_path, capsys) -> None:
     assert main(["decode-asr", "--model-dir", str(exp), "--data-dir", str(toy / "dev"), "--out-dir", str(out),
                  "--method", "greedy", *TINY]) == 0  # fmt: skip
     assert json.loads((out / "decode.json").read_text())["method"] == "greedy"
+    scored = tmp_path / "scored"
+    assert main(["decode-asr", "--model-dir", str(exp), "--data-dir", str(toy / "dev"), "--out-dir", str(scored),
+                 "--method", "greedy", "--score", *TINY, "metric.lam=1"]) == 0  # fmt: skip
+    saer = json.loads((scored / "saer.json").read_text())
+    assert saer  # the lead's SAER report, scored from our hyp.txt against data/dev/text
+    for name in ("report.html", "breakdown.png"):
+        assert (scored / name).is_file()
     wav = (toy / "dev" / "wav.scp").read_text().split("\n")[0].split(" ", 1)[1]
     capsys.readouterr()
     assert main(["transcribe", "--model", str(exp), "--method", "greedy", wav]) == 0
