@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SwitchLingua code-switching recipe: corpus -> Kaldi data dirs -> features -> (ASR, tokenizer, TTS: later stages).
+# SwitchLingua code-switching recipe: corpus -> Kaldi data dirs -> features -> units -> CS-ASR -> SAER, Whisper baseline.
 # Stage table and results: README.md next to this file. Every stage is one `cstk` call; a finished stage leaves
 # a stamp in <work_dir>/.stamps and is skipped when re-run with the same command (--force redoes it).
 set -euo pipefail
@@ -8,7 +8,7 @@ recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$recipe_dir/../.." && pwd)
 
 first_stage=0
-stop_stage=1            # the last implemented stage
+stop_stage=5            # the last implemented stage
 data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
 work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
@@ -96,4 +96,20 @@ stage 0 "prepare data (demo corpus, or the release at --data_root)" \
 stage 1 "features: fbank (ASR), HiFi-GAN mel (TTS), CMVN statistics" \
   "$cstk" features --work_dir "$work_dir" --nj "$nj" "${overrides[@]}"
 
-log "stages $first_stage..$stop_stage done; data in $work_dir/data"
+# ASR stages: --ngpu 1 trains on one GPU, --ngpu N>1 with DDP (Lightning starts one process per GPU).
+asr_trainer=()
+((ngpu == 0)) || asr_trainer=(trainer=gpu)
+((ngpu <= 1)) || asr_trainer=(trainer=ddp "trainer.devices=$ngpu")
+stage 2 "units: characters for Han/Kana, SentencePiece subwords for spaced scripts" \
+  "$cstk" units --text "$work_dir/data/train/text" --out-dir "$work_dir/data/units" "${overrides[@]}"
+stage 3 "train the CS-ASR model (ESPnet conformer, CTC/attention; a re-run resumes a killed training)" \
+  "$cstk" train-asr --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
+  --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/asr" "${asr_trainer[@]}" "${overrides[@]}"
+stage 4 "decode the test set (joint CTC/attention beam search) and score it with SAER" \
+  "$cstk" decode-asr --model-dir "$work_dir/exp/asr" --data-dir "$work_dir/data/test" \
+  --out-dir "$work_dir/exp/asr/decode_test" --score "${overrides[@]}"
+stage 5 "baseline: Whisper base (faster-whisper, offline) on the test set, scored the same way" \
+  "$cstk" whisper --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/whisper/decode_test" --score \
+  "${overrides[@]}"
+
+log "stages $first_stage..$stop_stage done; data in $work_dir/data, models and scores in $work_dir/exp"
