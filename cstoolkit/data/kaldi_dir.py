@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cstoolkit.data.atomic import atomic_dir, atomic_write_lines
+from cstoolkit.data.atomic import atomic_dir, atomic_write_text
 from cstoolkit.errors import InputFileError
 
 KALDI_FILES = ("wav.scp", "text", "utt2spk", "spk2utt", "utt2lang", "utt2dur")
@@ -70,7 +70,10 @@ def check_utterance(utt: Utterance) -> None:
 
 
 def write_data_dir(path: str | Path, utterances: list[Utterance]) -> Path:
-    """Write a complete data directory atomically (the folder appears whole or not at all); return its path."""
+    """Write a complete data directory atomically (the folder appears whole or not at all); return its path.
+
+    When the folder already holds exactly this content it is left untouched (with any features inside it).
+    """
     utts = sorted(utterances, key=lambda u: u.id)
     ids = [u.id for u in utts]
     if len(set(ids)) != len(ids):
@@ -81,19 +84,31 @@ def write_data_dir(path: str | Path, utterances: list[Utterance]) -> Path:
     spk2utt: dict[str, list[str]] = defaultdict(list)
     for utt in utts:
         spk2utt[utt.speaker].append(utt.id)
+    files = {
+        "wav.scp": [f"{u.id} {u.audio}" for u in utts],
+        "text": [f"{u.id} {u.text}" for u in utts],
+        "utt2spk": [f"{u.id} {u.speaker}" for u in utts],
+        "spk2utt": [f"{s} {' '.join(spk2utt[s])}" for s in sorted(spk2utt)],
+        "utt2lang": [f"{u.id} {u.lang}" for u in utts],
+        "utt2dur": [f"{u.id} {u.duration:.3f}" for u in utts],
+        SEGMENTS_FILE: [json.dumps({"id": u.id, "segments": u.segments}, ensure_ascii=False) for u in utts],
+        MANIFEST_FILE: [json.dumps(u.manifest_record(), ensure_ascii=False) for u in utts],
+    }
+    contents = {name: "".join(f"{line}\n" for line in lines) for name, lines in files.items()}
+    if _unchanged(Path(path), contents):
+        return Path(path)  # identical content: keep the folder (and the features computed from it)
     with atomic_dir(path) as tmp:
-        atomic_write_lines(tmp / "wav.scp", [f"{u.id} {u.audio}" for u in utts])
-        atomic_write_lines(tmp / "text", [f"{u.id} {u.text}" for u in utts])
-        atomic_write_lines(tmp / "utt2spk", [f"{u.id} {u.speaker}" for u in utts])
-        atomic_write_lines(tmp / "spk2utt", [f"{s} {' '.join(spk2utt[s])}" for s in sorted(spk2utt)])
-        atomic_write_lines(tmp / "utt2lang", [f"{u.id} {u.lang}" for u in utts])
-        atomic_write_lines(tmp / "utt2dur", [f"{u.id} {u.duration:.3f}" for u in utts])
-        atomic_write_lines(
-            tmp / SEGMENTS_FILE,
-            [json.dumps({"id": u.id, "segments": u.segments}, ensure_ascii=False) for u in utts],
-        )
-        atomic_write_lines(tmp / MANIFEST_FILE, [json.dumps(u.manifest_record(), ensure_ascii=False) for u in utts])
+        for name, text in contents.items():
+            atomic_write_text(tmp / name, text)
     return Path(path)
+
+
+def _unchanged(path: Path, contents: dict[str, str]) -> bool:
+    """True when every file of ``contents`` already exists in ``path`` with exactly that text."""
+    try:
+        return all((path / name).read_text(encoding="utf-8") == text for name, text in contents.items())
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def read_kaldi_file(path: str | Path, allow_empty_value: bool = False) -> dict[str, str]:

@@ -69,3 +69,15 @@ def test_read_kaldi_file_names_file_and_line(tmp_path: Path):
     path.write_text("a x\na y\n")
     with pytest.raises(InputFileError, match=r"text:2: key a appears twice"):
         read_kaldi_file(path)
+
+
+def test_rewriting_identical_content_keeps_the_folder(tmp_path: Path, flac_files):
+    out = write_data_dir(tmp_path / "train", utts(flac_files))
+    (out / "feats.scp").write_text("kept\n")
+    write_data_dir(tmp_path / "train", utts(flac_files))
+    assert (out / "feats.scp").read_text() == "kept\n"
+    changed = utts(flac_files)
+    changed[0].text = "hi"
+    changed[0].segments = [{"lang": "en", "text": "hi"}]
+    write_data_dir(tmp_path / "train", changed)
+    assert not (out / "feats.scp").exists() and "spkB_0 hi\n" in (out / "text").read_text()
