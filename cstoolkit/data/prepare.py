@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,9 @@ def prepare(data_root: str | Path | None, output_dir: str | Path, data_cfg: Dict
         raise CstkError(f"{corpus}: no usable training utterance (see the skipped items above)")
     for split in SPLITS:
         if not splits[split]:
-            log.warning("%s: split %s is empty", corpus, split)
+            log.warning("%s: split %s is empty (too few usable items for the split ratios)", corpus, split)
+            if (output_dir / split).exists():  # never leave a split of an earlier run next to this one
+                shutil.rmtree(output_dir / split)
             continue
         path = write_data_dir(output_dir / split, splits[split])
         problems = validate_data_dir(path)

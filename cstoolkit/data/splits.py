@@ -51,7 +51,9 @@ def disjoint_split(
         members = components[root]
         # a held-out split takes a component only if it fits (a component larger than a target goes to train)
         deficits = {
-            s: targets[s] - counts[s] for s in ("test", "dev") if counts[s] + len(members) <= max(1.0, targets[s])
+            s: targets[s] - counts[s]
+            for s in ("test", "dev")
+            if targets[s] > 0 and counts[s] + len(members) <= max(1.0, targets[s])
         }
         split = max(deficits, key=lambda s: deficits[s] / max(targets[s], 1e-9)) if deficits else "train"
         counts[split] += len(members)
