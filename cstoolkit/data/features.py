@@ -27,7 +27,7 @@ from tqdm import tqdm
 from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text
 from cstoolkit.data.audio import load_audio, resample
 from cstoolkit.data.kaldi_dir import read_kaldi_file
-from cstoolkit.errors import InputFileError
+from cstoolkit.errors import CstkError, InputFileError
 
 log = logging.getLogger(__name__)
 STATS_FILE = "feats_stats.npz"
@@ -107,7 +107,10 @@ def extract_chunk(
     dims = fb_cfg["num_mel_bins"]
     stats = {"count": 0, "sum": np.zeros(dims, np.float64), "sum_square": np.zeros(dims, np.float64)}
     for uttid, path in items:
-        samples, _ = load_audio(path, fb_cfg["sample_rate"])
+        try:
+            samples, _ = load_audio(path, fb_cfg["sample_rate"])
+        except CstkError as err:  # re-raised with one argument so that it crosses the process boundary intact
+            raise CstkError(f"{uttid}: {err}") from None
         fb = fbank(samples, fb_cfg)
         feats.append((uttid, fb))
         mels.append((uttid, hifigan_mel(resample(samples, fb_cfg["sample_rate"], mel_cfg["sample_rate"]), mel_cfg)))

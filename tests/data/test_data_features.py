@@ -105,3 +105,16 @@ def test_fbank_is_deterministic_with_zero_dither():
 def test_missing_split_is_a_one_line_input_error(tmp_path: Path):
     with pytest.raises(InputFileError, match=r"wav\.scp"):
         compute_split(tmp_path / "nope", dict(load_config([]).features), 1, with_stats=False)
+
+
+def test_missing_audio_in_a_worker_is_a_one_line_error(data_dir: Path):
+    import subprocess
+    import sys
+
+    wav = data_dir / "test" / "wav.scp"
+    wav.write_text(wav.read_text().replace("a1.flac", "gone.flac"))
+    cmd = [sys.executable, "-m", "cstoolkit.cli.cstk", "features", "--work_dir", str(data_dir.parent), "--nj", "2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "spk_test1" in proc.stderr and "gone.flac: audio file not found" in proc.stderr
+    assert not (data_dir / "test" / "features.json").exists()

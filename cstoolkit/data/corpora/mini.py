@@ -29,7 +29,7 @@ import soundfile as sf
 from cstoolkit.data.audio import duration_of, resample, trim_silence, write_audio
 from cstoolkit.data.kaldi_dir import Utterance, segments_text
 from cstoolkit.data.parallel import parallel_map
-from cstoolkit.errors import ConfigError
+from cstoolkit.errors import ConfigError, CstkError
 from cstoolkit.text import NormalizeOptions, normalize
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,13 @@ def _speak(cfg: dict[str, Any], speaker: dict[str, Any], lang: str, text: str) -
     """One segment through espeak-ng, trimmed of its leading/trailing silence, at espeak's sample rate."""
     voice = f"{cfg['voices'][lang]}+{speaker['variant']}"
     cmd = [cfg["espeak"], "-v", voice, "-p", str(speaker["pitch"]), "-s", str(speaker["rate"]), "--stdout"]
-    out = subprocess.run([*cmd, espeak_text(lang, text)], capture_output=True, check=True).stdout
+    try:
+        out = subprocess.run([*cmd, espeak_text(lang, text)], capture_output=True, check=True).stdout
+    except FileNotFoundError:
+        raise CstkError(f"{cfg['espeak']} not found: run scripts/setup_env.sh (installs espeak-ng)") from None
+    except subprocess.CalledProcessError as err:
+        message = err.stderr.decode(errors="replace").strip().splitlines()
+        raise CstkError(f"espeak-ng failed (voice {voice}) on {text!r}: {message[0] if message else err}") from None
     samples, rate = sf.read(io.BytesIO(out), dtype="float32")
     if rate != cfg["espeak_rate"]:
         raise RuntimeError(f"espeak-ng produced {rate} Hz, config says {cfg['espeak_rate']}")
