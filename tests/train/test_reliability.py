@@ -20,7 +20,7 @@ from cstoolkit.train.module import NonFiniteLossError
 from cstoolkit.train.plot import read_history
 
 ROOT = Path(__file__).resolve().parents[2]
-EPOCHS = 6
+EPOCHS = 4
 
 
 def _train_cmd(toy: Path, exp: Path) -> list[str]:
