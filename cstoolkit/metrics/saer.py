@@ -53,8 +53,40 @@ class SAERConfig:
         )
 
 
+class _BlendedScore:
+    """SAER from edit counts and a semantic error; shared by utterance and group scores."""
+
+    counts: EditCounts
+    semantic_error: float | None
+    lam: float
+
+    @property
+    def form_error(self) -> float:
+        """(S + D + I) / N."""
+        return self.counts.error_rate
+
+    @property
+    def saer(self) -> float:
+        """lam * form + (1 - lam) * semantic; the form error alone when no model ran (lam = 1)."""
+        if self.semantic_error is None:
+            return self.form_error
+        return self.lam * self.form_error + (1.0 - self.lam) * self.semantic_error
+
+    def score_fields(self) -> dict[str, Any]:
+        """The keys every level of the JSON document shares."""
+        return {
+            "saer": self.saer,
+            "form_error": self.form_error,
+            "semantic_error": self.semantic_error,
+            "substitutions": self.counts.substitutions,
+            "deletions": self.counts.deletions,
+            "insertions": self.counts.insertions,
+            "ref_units": self.counts.ref_units,
+        }
+
+
 @dataclass
-class UtteranceScore:
+class UtteranceScore(_BlendedScore):
     """Scores of one utterance. ``form_error`` is not clipped: insertions can push it past 1."""
 
     id: str
@@ -66,40 +98,19 @@ class UtteranceScore:
     tag: str | None = None
 
     @property
-    def counts(self) -> EditCounts:
+    def counts(self) -> EditCounts:  # type: ignore[override]
         return self.alignment.counts
-
-    @property
-    def form_error(self) -> float:
-        return self.counts.error_rate
-
-    @property
-    def saer(self) -> float:
-        if self.semantic_error is None:
-            return self.form_error
-        return self.lam * self.form_error + (1.0 - self.lam) * self.semantic_error
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: id, the same keys as the corpus result, and the normalised texts."""
-        out: dict[str, Any] = {
-            "id": self.id,
-            "saer": self.saer,
-            "form_error": self.form_error,
-            "semantic_error": self.semantic_error,
-            "substitutions": self.counts.substitutions,
-            "deletions": self.counts.deletions,
-            "insertions": self.counts.insertions,
-            "ref_units": self.counts.ref_units,
-            "reference": self.reference,
-            "hypothesis": self.hypothesis,
-        }
+        out = {"id": self.id, **self.score_fields(), "reference": self.reference, "hypothesis": self.hypothesis}
         if self.tag is not None:
             out["tag"] = self.tag
         return out
 
 
 @dataclass
-class GroupScore:
+class GroupScore(_BlendedScore):
     """Pooled scores of a group of utterances (the corpus, or one tag)."""
 
     counts: EditCounts
@@ -107,27 +118,8 @@ class GroupScore:
     lam: float
     utterances: int
 
-    @property
-    def form_error(self) -> float:
-        return self.counts.error_rate
-
-    @property
-    def saer(self) -> float:
-        if self.semantic_error is None:
-            return self.form_error
-        return self.lam * self.form_error + (1.0 - self.lam) * self.semantic_error
-
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "saer": self.saer,
-            "form_error": self.form_error,
-            "semantic_error": self.semantic_error,
-            "substitutions": self.counts.substitutions,
-            "deletions": self.counts.deletions,
-            "insertions": self.counts.insertions,
-            "ref_units": self.counts.ref_units,
-            "utterances": self.utterances,
-        }
+        return {**self.score_fields(), "utterances": self.utterances}
 
 
 @dataclass
