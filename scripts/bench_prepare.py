@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Benchmark stage 0 (and optionally stage 1): audio hours prepared per wall minute with --nj 1 vs --nj 2.
 
-Both runs start from an empty output folder (no cache) in the same process, one after the other, on:
+Both runs start from an empty output folder (no cache) in the same process, one after the other, after an untimed
+warm-up on a tiny input, on:
   mini          the embedded demo corpus (espeak-ng synthesis), --sentences train sentences per pair
   switchlingua  a generated release-shaped folder of --files AAC .m4a files (48 kHz), decoded with PyAV
 
@@ -90,6 +91,12 @@ def main() -> None:
                           "data.mini.test_sentences=5"]  # fmt: skip
         else:
             data_root = make_release(Path(tmp) / "release", args.files)
+        # untimed warm-up on a tiny input: first imports and caches must not count against nj 1
+        if args.corpus == "mini":
+            tiny = [*overrides, "data.mini.pairs=[zh-en]", "data.mini.train_sentences=4"]
+            measure(None, [*tiny, "data.mini.dev_sentences=1", "data.mini.test_sentences=1"], 1, args.features)
+        else:
+            measure(make_release(Path(tmp) / "warmup", 4), overrides, 1, args.features)
         rows = [measure(data_root, overrides, nj, args.features) for nj in (1, 2)]
     print(f"corpus={args.corpus}  utterances={rows[0]['utts']}  audio={rows[0]['hours']:.3f} h")
     print(f"{'nj':>3} {'wall_s':>8} {'audio_h/wall_min':>17}" + (f" {'features_s':>11}" if args.features else ""))
