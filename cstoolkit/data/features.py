@@ -77,53 +77,67 @@ def _mel_basis(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: flo
     return AF.melscale_fbanks(n_fft // 2 + 1, fmin, fmax, n_mels, sample_rate, norm="slaney", mel_scale="slaney").T
 
 
-def _write_ark(out_dir: Path, name: str, arrays: list[tuple[str, np.ndarray]]) -> list[str]:
-    """Write ``name.ark`` atomically; return its scp lines pointing at the final ark path."""
-    import kaldiio
+class ArkWriter:
+    """Stream arrays into ``<name>.ark`` (kaldiio) under a temporary name; on success rename it and keep the scp
+    lines, pointing at the final ark, in :attr:`lines`. Nothing is held in memory but the scp lines."""
 
-    final = out_dir / f"{name}.ark"
-    lines = []
-    with atomic_path(final) as tmp, kaldiio.WriteHelper(f"ark,scp:{tmp},{tmp}.scp") as writer:
-        for uttid, array in arrays:
-            writer(uttid, array)
-    # WriteHelper's context closed before atomic_path renames: read the offsets, point them at the final name
-    scp_tmp = Path(f"{tmp}.scp")
-    for line in scp_tmp.read_text(encoding="utf-8").splitlines():
-        uttid, location = line.split(" ", 1)
-        lines.append(f"{uttid} {final}:{location.rsplit(':', 1)[1]}")
-    scp_tmp.unlink()
-    return lines
+    def __init__(self, out_dir: Path, name: str) -> None:
+        self.final = out_dir / f"{name}.ark"
+        self.lines: list[str] = []
+        self.shapes: list[str] = []
+        self._stack = ExitStack()
+
+    def __enter__(self) -> ArkWriter:
+        import kaldiio
+
+        self._tmp = self._stack.enter_context(atomic_path(self.final))
+        self._writer = kaldiio.WriteHelper(f"ark,scp:{self._tmp},{self._tmp}.scp")
+        return self
+
+    def __call__(self, uttid: str, array: np.ndarray) -> None:
+        self._writer(uttid, array)
+        self.shapes.append(f"{uttid} {array.shape[0]},{array.shape[1]}")
+
+    def __exit__(self, *exc: object) -> None:
+        self._writer.close()
+        scp = Path(f"{self._tmp}.scp")
+        if exc[0] is None:
+            for line in scp.read_text(encoding="utf-8").splitlines():
+                uttid, location = line.split(" ", 1)
+                self.lines.append(f"{uttid} {self.final}:{location.rsplit(':', 1)[1]}")
+        scp.unlink(missing_ok=True)
+        self._stack.__exit__(*exc)  # renames the ark on success, removes it on error
 
 
 def extract_chunk(
     index: int, items: list[tuple[str, str]], out_dir: str, cfg: dict[str, Any], with_stats: bool
 ) -> dict[str, Any]:
-    """Worker: fbank + mel for one chunk of ``(uttid, audio_path)``; writes ``fbank.<i>.ark`` and ``mel.<i>.ark``."""
+    """Worker: fbank + mel for one chunk of ``(uttid, audio_path)``, streamed to ``fbank.<i>.ark`` / ``mel.<i>.ark``."""
     import torch
 
     torch.set_num_threads(1)
     fb_cfg, mel_cfg = cfg["fbank"], cfg["mel"]
-    feats, mels = [], []
     dims = fb_cfg["num_mel_bins"]
     stats = {"count": 0, "sum": np.zeros(dims, np.float64), "sum_square": np.zeros(dims, np.float64)}
-    for uttid, path in items:
-        try:
-            samples, _ = load_audio(path, fb_cfg["sample_rate"])
-        except CstkError as err:  # re-raised with one argument so that it crosses the process boundary intact
-            raise CstkError(f"{uttid}: {err}") from None
-        fb = fbank(samples, fb_cfg)
-        feats.append((uttid, fb))
-        mels.append((uttid, hifigan_mel(resample(samples, fb_cfg["sample_rate"], mel_cfg["sample_rate"]), mel_cfg)))
-        if with_stats:
-            stats["count"] += fb.shape[0]
-            stats["sum"] += fb.sum(axis=0, dtype=np.float64)
-            stats["sum_square"] += np.square(fb, dtype=np.float64).sum(axis=0)
     out = Path(out_dir)
+    with ArkWriter(out, f"fbank.{index}") as feats, ArkWriter(out, f"mel.{index}") as mels:
+        for uttid, path in items:
+            try:
+                samples, _ = load_audio(path, fb_cfg["sample_rate"])
+            except CstkError as err:  # re-raised with one argument so that it crosses the process boundary intact
+                raise CstkError(f"{uttid}: {err}") from None
+            fb = fbank(samples, fb_cfg)
+            feats(uttid, fb)
+            mels(uttid, hifigan_mel(resample(samples, fb_cfg["sample_rate"], mel_cfg["sample_rate"]), mel_cfg))
+            if with_stats:
+                stats["count"] += fb.shape[0]
+                stats["sum"] += fb.sum(axis=0, dtype=np.float64)
+                stats["sum_square"] += np.square(fb, dtype=np.float64).sum(axis=0)
     return {
-        "feats": _write_ark(out, f"fbank.{index}", feats),
-        "mel": _write_ark(out, f"mel.{index}", mels),
-        "feats_shape": [f"{u} {a.shape[0]},{a.shape[1]}" for u, a in feats],
-        "mel_shape": [f"{u} {a.shape[0]},{a.shape[1]}" for u, a in mels],
+        "feats": feats.lines,
+        "mel": mels.lines,
+        "feats_shape": feats.shapes,
+        "mel_shape": mels.shapes,
         "stats": stats,
         "done": len(items),
     }

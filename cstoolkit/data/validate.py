@@ -168,10 +168,15 @@ def _check_values(root: Path, tables: dict[str, dict[str, str]], check_audio: bo
     for uttid, tag in tables.get("utt2lang", {}).items():
         if not LANG_TAG.match(tag):
             problems.append(Problem(str(root / "utt2lang"), f"{uttid}: language tag {tag!r} is not like 'zh-en'"))
-    for name in ("utt2num_frames",):
-        for uttid, value in tables.get(name, {}).items():
-            if not value.isdigit() or int(value) <= 0:
-                problems.append(Problem(str(root / name), f"{uttid}: frame count must be a positive integer"))
+    for uttid, value in tables.get("utt2num_frames", {}).items():
+        if not value.isdigit() or int(value) <= 0:
+            problems.append(Problem(str(root / "utt2num_frames"), f"{uttid}: frame count must be a positive integer"))
+        elif uttid in tables.get("feats_shape", {}) and tables["feats_shape"][uttid].split(",")[0] != value:
+            problems.append(Problem(str(root / "feats_shape"), f"{uttid}: frames differ from utt2num_frames"))
+    for name in ("feats.scp", "mel.scp"):
+        arks = {value.rsplit(":", 1)[0] for value in tables.get(name, {}).values()}
+        for ark in sorted(a for a in arks if not Path(a).is_file()):
+            problems.append(Problem(str(root / name), f"points at a missing ark file: {ark}"))
 
 
 def _is_float(value: str) -> bool:

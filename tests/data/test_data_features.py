@@ -118,3 +118,17 @@ def test_missing_audio_in_a_worker_is_a_one_line_error(data_dir: Path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "spk_test1" in proc.stderr and "gone.flac: audio file not found" in proc.stderr
     assert not (data_dir / "test" / "features.json").exists()
+    assert not [f for f in (data_dir / "test" / "feats").iterdir() if ".tmp" in f.name]  # no half-written ark
+
+
+def test_validation_notices_missing_ark_and_frame_mismatch(data_dir: Path):
+    compute_features(data_dir, load_config([]).features, num_jobs=1)
+    train = data_dir / "train"
+    (train / "feats" / "mel.0.ark").unlink()
+    first = (train / "utt2num_frames").read_text().splitlines()[0]
+    uttid, frames = first.split()
+    text = (train / "utt2num_frames").read_text().replace(first, f"{uttid} {int(frames) + 1}")
+    (train / "utt2num_frames").write_text(text)
+    problems = [str(p) for p in validate_data_dir(train)]
+    assert any("mel.scp: points at a missing ark file" in p and "mel.0.ark" in p for p in problems), problems
+    assert any(f"{uttid}: frames differ from utt2num_frames" in p for p in problems), problems
