@@ -64,13 +64,19 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def remove_stale_temporaries(folder: str | Path) -> int:
-    """Delete leftovers of killed writers (``.<name>.*.tmp*`` and ``.<name>.old.*``) in ``folder``; return count."""
+def remove_stale_temporaries(folder: str | Path, recursive: bool = False) -> int:
+    """Delete leftovers of killed writers (``.<name>.*.tmp*`` and ``.<name>.old.*``) in ``folder``; return count.
+
+    Only one run may write into a folder at a time: a concurrent writer's temporaries would be deleted too.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return 0
     count = 0
-    for entry in folder.iterdir():
+    entries = list(folder.rglob(".*") if recursive else folder.iterdir())
+    for entry in entries:
+        if not entry.exists():
+            continue
         if entry.name.startswith(".") and (".tmp" in entry.name or ".old." in entry.name):
             if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)

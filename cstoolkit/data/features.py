@@ -24,7 +24,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text
+from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text, remove_stale_temporaries
 from cstoolkit.data.audio import load_audio, resample
 from cstoolkit.data.kaldi_dir import read_kaldi_file
 from cstoolkit.errors import CstkError, InputFileError
@@ -173,6 +173,7 @@ def compute_split(
     chunks = [items[i::n_chunks] for i in range(n_chunks)]
     ark_dir = split_dir / "feats"
     ark_dir.mkdir(exist_ok=True)
+    remove_stale_temporaries(ark_dir)  # half-written arks of a killed run
     for stale in ark_dir.glob("*.ark"):
         if int(stale.name.split(".")[1]) >= n_chunks:
             stale.unlink()

@@ -48,7 +48,7 @@ def prepare(data_root: str | Path | None, output_dir: str | Path, data_cfg: Dict
 
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    removed = remove_stale_temporaries(output_dir)
+    removed = remove_stale_temporaries(output_dir) + remove_stale_temporaries(output_dir / "audio", recursive=True)
     if removed:
         log.info("removed %d leftover temporary item(s) of an interrupted run", removed)
     if data_root:

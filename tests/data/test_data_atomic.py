@@ -43,3 +43,12 @@ def test_remove_stale_temporaries(tmp_path: Path):
     (tmp_path / "keep").write_text("x")
     assert remove_stale_temporaries(tmp_path) == 2
     assert [p.name for p in tmp_path.iterdir()] == ["keep"]
+
+
+def test_remove_stale_temporaries_recursive(tmp_path: Path):
+    (tmp_path / "zh-en").mkdir()
+    (tmp_path / "zh-en" / ".spk01_x.flac.abc.tmp.flac").write_text("x")
+    (tmp_path / "zh-en" / "spk01_x.flac").write_text("x")
+    assert remove_stale_temporaries(tmp_path) == 0
+    assert remove_stale_temporaries(tmp_path, recursive=True) == 1
+    assert [p.name for p in (tmp_path / "zh-en").iterdir()] == ["spk01_x.flac"]
