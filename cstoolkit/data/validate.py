@@ -116,6 +116,12 @@ def _check_speakers(root: Path, tables: dict[str, dict[str, str]], problems: lis
     for uttid, spk in utt2spk.items():
         if not uttid.startswith(spk):
             problems.append(Problem(str(root / "utt2spk"), f"utterance {uttid} is not prefixed by speaker {spk}"))
+    by_speaker = sorted(utt2spk, key=lambda u: (utt2spk[u], u))
+    if by_speaker != sorted(utt2spk):
+        first = next(a for a, b in zip(by_speaker, sorted(utt2spk), strict=True) if a != b)
+        message = f"sorting by speaker gives another order than by utterance (at {first}): "
+        message += "end speaker ids with a separator like '-' that sorts first"
+        problems.append(Problem(str(root / "utt2spk"), message))
     spk2utt = tables.get("spk2utt")
     if spk2utt is None:
         return

@@ -57,3 +57,14 @@ def test_cli_exit_codes(good_dir: Path):
     bad = subprocess.run([*cmd, str(good_dir)], capture_output=True, text=True)
     assert bad.returncode == 2
     assert "utt2lang" in bad.stderr and "1 problem(s)" in bad.stdout
+
+
+def test_speaker_order_must_match_utterance_order(tmp_path: Path, flac_files):
+    from cstoolkit.data.kaldi_dir import Utterance
+
+    audio = str(flac_files[0].resolve())
+    utts = [Utterance(f"{spk}_0", spk, audio, "hi", "es-en", 1.0) for spk in ("sl-1", "sl-10")]
+    problems = [str(p) for p in validate_data_dir(write_data_dir(tmp_path / "d", utts), check_audio=False)]
+    assert any("sorting by speaker gives another order" in p for p in problems), problems
+    fixed = [Utterance(f"{spk}-0", spk, audio, "hi", "es-en", 1.0) for spk in ("sl-1", "sl-10")]
+    assert validate_data_dir(write_data_dir(tmp_path / "e", fixed), check_audio=False) == []

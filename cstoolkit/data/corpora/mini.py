@@ -215,7 +215,7 @@ def plan_jobs(cfg: dict[str, Any], audio_dir: Path) -> dict[str, list[SynthJob]]
             for s_index, sentence in enumerate(chosen[split]):
                 for r in range(readings):
                     spk = speakers[(s_index * readings + r + p_index) % len(speakers)]
-                    uttid = f"{spk['id']}_{pair}_{sentence.key}"
+                    uttid = f"{spk['id']}-{pair}-{sentence.key}"  # "-" sorts before alphanumerics (Kaldi)
                     name = f"{uttid}.{_cache_key(cfg, spk, sentence)}.{cfg['audio_format']}"
                     jobs[split].append(SynthJob(uttid, dict(spk), sentence, str(audio_dir / pair / name)))
     return jobs

@@ -292,7 +292,7 @@ def _row_item(
     meta.update({"source": f"{folder_of[lang]}/{file_name}", "speaker_known": bool(spk_raw), "corpus": "switchlingua"})
     # unknown speaker: the speaker id is the source text, and the recording index k tells its readings apart
     suffix = _safe(match.group("k")) if match and not spk_raw else _safe(stem)
-    return Item(uttid=f"{speaker}_{suffix}", speaker=speaker, speaker_known=bool(spk_raw),
+    return Item(uttid=f"{speaker}-{suffix}", speaker=speaker, speaker_known=bool(spk_raw),
                 group=f"{lang}:{group_id}", lang=lang, text=text, source=source, where=where, meta=meta)  # fmt: skip
 
 

@@ -80,7 +80,7 @@ def test_synthesis_of_a_few_sentences_is_real_and_cached(tmp_path: Path):
         assert rate == 16000 and samples.ndim == 1
         assert 1.0 < utt.duration < 6.0 and abs(samples.size / rate - utt.duration) < 1e-3
         assert np.sqrt(np.mean(samples**2)) > 0.02  # speech, not silence
-        assert utt.id.startswith(utt.speaker + "_") and utt.lang in ("zh-en", "ja-en", "de-en")
+        assert utt.id.startswith(utt.speaker + "-") and utt.lang in ("zh-en", "ja-en", "de-en")
     # the same sentence by two train speakers sounds different
     by_text: dict = {}
     for utt in splits["train"]:
