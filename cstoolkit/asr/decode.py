@@ -18,6 +18,12 @@ BLANK_ID = 0
 METHODS = ("greedy", "beam")
 
 
+def encode(model, speech: torch.Tensor, speech_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``model.encode`` on a copy of ``speech`` (B, T, D): ESPnet's GlobalMVN normalises its input in place when
+    no gradient is needed, so a second pass over the same tensor would see doubly normalised features."""
+    return model.encode(speech.clone(), speech_lengths)
+
+
 def ctc_greedy(model, speech: torch.Tensor, speech_lengths: torch.Tensor) -> list[list[int]]:
     """Best path of the CTC output for a whole batch.
 
@@ -28,7 +34,7 @@ def ctc_greedy(model, speech: torch.Tensor, speech_lengths: torch.Tensor) -> lis
     Returns:
         B token-id lists: repeated labels merged, blanks removed.
     """
-    enc, enc_lens = model.encode(speech, speech_lengths)  # (B, T', D'), (B,)
+    enc, enc_lens = encode(model, speech, speech_lengths)  # (B, T', D'), (B,)
     best = model.ctc.argmax(enc)  # (B, T')
     out: list[list[int]] = []
     for b in range(best.shape[0]):
@@ -113,7 +119,7 @@ def decode_batch(model, speech: torch.Tensor, lengths: torch.Tensor, method: str
         return ctc_greedy(model, speech, lengths)
     if method != "beam" or beam is None:
         raise ConfigError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
-    enc, enc_lens = model.encode(speech, lengths)
+    enc, enc_lens = encode(model, speech, lengths)
     return [beam(enc[b, : int(enc_lens[b])]) for b in range(enc.shape[0])]
 
 

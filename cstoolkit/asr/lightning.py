@@ -43,7 +43,12 @@ class AsrLightningModule(CstkLightningModule):
         self._dev_seen = 0
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
+        # greedy first: the loss pass normalises batch["speech"] in place (ESPnet GlobalMVN without grad)
+        self._greedy_mer(batch)
         super().validation_step(batch, batch_idx)
+
+    def _greedy_mer(self, batch: dict) -> None:
+        """Accumulate the CTC-greedy MER of the first ``dev_decode_utts`` dev utterances."""
         if batch.get("speech") is None or self.decode_ids is None or self._dev_seen >= self.dev_decode_utts:
             return
         hyps = ctc_greedy(self.model, batch["speech"], batch["speech_lengths"])

@@ -42,6 +42,51 @@ def test_greedy_is_batch_independent(trained, toy) -> None:
     assert batched == single
 
 
+def test_decoding_leaves_the_features_untouched(trained, toy) -> None:
+    """ESPnet's GlobalMVN normalises in place; decoding twice must give the same answer and keep the input."""
+    from cstoolkit.asr.data import index_split, load_features
+    from cstoolkit.asr.decode import decode_batch
+
+    bundle = load_asr(trained, "cpu")
+    feats = torch.from_numpy(load_features(index_split(toy / "dev").feats[0]))[None]
+    before = feats.clone()
+    lengths = torch.tensor([feats.shape[1]])
+    beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, bundle.cfg.asr.decode)
+    with torch.inference_mode():
+        first = [ctc_greedy(bundle.model, feats, lengths), decode_batch(bundle.model, feats, lengths, "beam", beam)]
+        second = [ctc_greedy(bundle.model, feats, lengths), decode_batch(bundle.model, feats, lengths, "beam", beam)]
+    assert torch.equal(feats, before) and first == second
+
+
+def test_dev_mer_of_validation_matches_decoding(toy, cfg, tmp_path) -> None:
+    """The greedy dev MER logged by validation equals the MER of decoding the dev set with the same weights."""
+    import lightning as L
+
+    from cstoolkit.asr.data import AsrDataset, index_split
+    from cstoolkit.asr.inference import AsrBundle
+    from cstoolkit.asr.lightning import AsrLightningModule
+    from cstoolkit.asr.train import make_loader
+    from cstoolkit.asr.units import Tokenizer
+    from cstoolkit.metrics.align import EditCounts, align
+    from cstoolkit.text import normalize, split_units
+
+    torch.manual_seed(3)  # an untrained model emits plenty of (wrong) tokens: a MER strictly between 0 and 2
+    tok = Tokenizer(toy / "units")
+    dev = AsrDataset(index_split(toy / "dev"), tok.encode)
+    module = AsrLightningModule(cfg.asr, tok.token_list, toy / "train" / "feats_stats.npz", tok.decode,
+                                dict(zip(dev.index.utt_ids, dev.index.texts)))  # fmt: skip
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    logged = trainer.validate(module, make_loader(dev, cfg.asr.batch, False, 0), verbose=False)[0]["val/mer_greedy"]
+    decode_dir(AsrBundle(module.model.eval(), tok, cfg, torch.device("cpu")), toy / "dev", tmp_path, "greedy",
+               cfg.asr.decode)  # fmt: skip
+    refs, hyps = read_kaldi_map(toy / "dev" / "text"), read_kaldi_map(tmp_path / "hyp.txt")
+    total = EditCounts()
+    for utt, ref in refs.items():
+        total.add(align(split_units(normalize(ref)), split_units(normalize(hyps[utt]))).counts)
+    assert any(hyps.values())
+    assert logged == pytest.approx(total.error_rate)
+
+
 @pytest.mark.parametrize("method", ["greedy", "beam"])
 def test_decode_dir_writes_every_utterance_and_rtf(trained, toy, cfg, tmp_path, method) -> None:
     bundle = load_asr(trained, "cpu")
@@ -111,3 +156,25 @@ def test_transcribe_missing_file_is_a_typed_error(trained, tmp_path) -> None:
 
     with pytest.raises((CstkError, FileNotFoundError)):
         transcribe([tmp_path / "missing.wav"], trained)
+
+
+def test_validation_decodes_the_raw_features(toy, cfg, monkeypatch) -> None:
+    """The greedy dev MER must see the loaded features, not the copy the loss pass normalised in place."""
+    import cstoolkit.asr.lightning as lightning_mod
+    from cstoolkit.asr.data import AsrDataset, collate_asr, index_split
+    from cstoolkit.asr.lightning import AsrLightningModule
+    from cstoolkit.asr.units import Tokenizer
+
+    tok = Tokenizer(toy / "units")
+    dev = AsrDataset(index_split(toy / "dev"), tok.encode)
+    module = AsrLightningModule(cfg.asr, tok.token_list, toy / "train" / "feats_stats.npz", tok.decode,
+                                dict(zip(dev.index.utt_ids, dev.index.texts))).eval()  # fmt: skip
+    monkeypatch.setattr(module, "log", lambda *a, **k: None)
+    batch = collate_asr([dev[i] for i in range(3)])
+    raw = batch["speech"].clone()
+    seen = []
+    real = lightning_mod.ctc_greedy
+    monkeypatch.setattr(lightning_mod, "ctc_greedy", lambda m, x, n: seen.append(x.clone()) or real(m, x, n))
+    with torch.no_grad():
+        module.validation_step(batch, 0)
+    assert len(seen) == 1 and torch.equal(seen[0], raw)
