@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cstoolkit.data.atomic import atomic_dir, atomic_write_text
+from cstoolkit.data.transcripts import iter_text_lines
 from cstoolkit.errors import InputFileError
 
 KALDI_FILES = ("wav.scp", "text", "utt2spk", "spk2utt", "utt2lang", "utt2dur")
@@ -112,16 +113,18 @@ def _unchanged(path: Path, contents: dict[str, str]) -> bool:
 
 
 def read_kaldi_file(path: str | Path, allow_empty_value: bool = False) -> dict[str, str]:
-    """Read ``<key> <value>`` lines into a dict; InputFileError (with line) on a malformed or repeated key."""
-    path = Path(path)
+    """Read ``<key> <value>`` lines into a dict (key and value split at the first white space; blank lines skipped).
+
+    InputFileError names the file and line of a missing value (unless allowed), a repeated key, invalid UTF-8 or a
+    binary file.
+    """
     table: dict[str, str] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise InputFileError(path, f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
-    for number, line in enumerate(lines, start=1):
-        key, _, value = line.partition(" ")
-        if not key or (not value.strip() and not allow_empty_value):
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        key, *rest = line.strip().split(maxsplit=1)
+        value = rest[0] if rest else ""
+        if not value and not allow_empty_value:
             raise InputFileError(path, f"expected '<key> <value>', got {line!r}", line=number)
         if key in table:
             raise InputFileError(path, f"key {key} appears twice", line=number)
@@ -131,9 +134,10 @@ def read_kaldi_file(path: str | Path, allow_empty_value: bool = False) -> dict[s
 
 def read_segments(path: str | Path) -> dict[str, list[dict[str, str]]]:
     """Read ``utt2seg.jsonl`` into ``{uttid: segments}``."""
-    path = Path(path)
     table: dict[str, list[dict[str, str]]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
             uttid, segments = record["id"], record["segments"]

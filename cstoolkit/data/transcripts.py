@@ -126,25 +126,6 @@ def read_utt2tag(path: str | Path) -> dict[str, str]:
     return {uttid: tag.strip() for uttid, tag in tags.texts.items()}
 
 
-def read_utt2seg(path: str | Path) -> dict[str, list[tuple[str, str]]]:
-    """Read word-level language segments: JSON lines ``{"id": .., "segments": [{"lang": .., "text": ..}, ..]}``."""
-    path = Path(path)
-    result: dict[str, list[tuple[str, str]]] = {}
-    for number, line in iter_text_lines(path):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            segments = [(str(seg["lang"]), str(seg["text"])) for seg in record["segments"]]
-            uttid = str(record["id"])
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise InputFileError(
-                path, 'expected {"id": ..., "segments": [{"lang": ..., "text": ...}]}', number
-            ) from None
-        result[uttid] = segments
-    return result
-
-
 def pair_transcripts(
     ref: Transcripts, hyp: Transcripts, missing: Literal["error", "empty"] = "error", positional: bool = False
 ) -> tuple[list[str], list[str], list[str]]:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from cstoolkit.data.atomic import atomic_write_text
+from cstoolkit.data.kaldi_dir import read_segments
 from cstoolkit.data.transcripts import (
     TranscriptFormat,
     pair_transcripts,
     read_transcripts,
-    read_utt2seg,
     read_utt2tag,
 )
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
@@ -37,7 +37,9 @@ def score_files(
     hyp = read_transcripts(hyp_path, fmt)
     ids, refs, hyps = pair_transcripts(ref, hyp, missing=missing, positional=fmt == "plain")  # type: ignore[arg-type]
     tags = read_utt2tag(utt2lang) if utt2lang else None
-    segments = read_utt2seg(utt2seg) if utt2seg else None
+    segments = None
+    if utt2seg:
+        segments = {uttid: [(s["lang"], s["text"]) for s in segs] for uttid, segs in read_segments(utt2seg).items()}
     embedding_cache = EmbeddingCache(cache) if cache else None
     try:
         return compute_saer(refs, hyps, ids, config, tags, segments, cache=embedding_cache, progress=progress)

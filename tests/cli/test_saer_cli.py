@@ -157,3 +157,17 @@ def test_console_script_end_to_end(files) -> None:
     proc = subprocess.run([sys.executable, "-m", "cstoolkit.cli.saer", str(ref), str(ref), "--lambda", "1"],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert proc.returncode == 0 and proc.stdout.startswith("SAER 0.0000")
+
+
+def test_word_language_breakdown_from_utt2seg(files, tmp_path, capsys) -> None:
+    utt2seg = tmp_path / "utt2seg.jsonl"
+    utt2seg.write_text(
+        '{"id": "u1", "segments": [{"lang": "zh", "text": "我今天去"}, {"lang": "en", "text": "shopping mall"},'
+        ' {"lang": "zh", "text": "买东西"}]}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli(capsys, *files, "--lambda", "1", "--json", "--utt2seg", utt2seg)
+    assert code == 0
+    per_lang = json.loads(out)["per_word_language"]
+    assert per_lang["zh"]["ref_units"] == 7 and per_lang["zh"]["deletions"] == 0
+    assert per_lang["en"]["ref_units"] == 2 and per_lang["en"]["deletions"] == 1
