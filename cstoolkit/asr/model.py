@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.errors import ConfigError, InputFileError
@@ -63,6 +64,8 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
     model_kwargs = OmegaConf.to_container(asr_cfg.model, resolve=True)
     if decoder is None and model_kwargs.get("ctc_weight", 1.0) != 1.0:
         raise ConfigError("asr.decoder is null, so asr.model.ctc_weight must be 1.0 (pure CTC)")
+    if asr_cfg.get("mask_conv_padding", False):
+        mask_conv_padding(encoder)
     return ESPnetASRModel(
         vocab_size=vocab_size,
         token_list=list(token_list),
@@ -77,6 +80,63 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
         joint_network=None,
         **model_kwargs,
     )
+
+
+def mask_conv_padding(encoder) -> int:
+    """Zero padded frames before each conformer depthwise convolution; return how many modules were hooked.
+
+    ESPnet's ``ConvolutionModule`` convolves over the padded tail of shorter utterances in a batch, so a hypothesis
+    depends on what else is in the batch (measured on the demo dev set: beam MER 0.29 in batches of 20,000 frames,
+    0.05 one utterance at a time). With the padding zeroed, a batched utterance sees exactly what it sees alone.
+    """
+    hooked = 0
+    if type(getattr(encoder, "embed", None)).__name__ in _SUBSAMPLING_SLICES:
+        encoder.embed.register_forward_hook(_exact_subsampled_mask)
+    for layer in getattr(encoder, "encoders", []):
+        depthwise = getattr(getattr(layer, "conv_module", None), "depthwise_conv", None)
+        if depthwise is None:
+            continue
+
+        def keep_mask(module, args, depthwise=depthwise) -> None:
+            depthwise._cstk_valid = args[1]  # (B, 1, T') True on real frames
+
+        def apply_mask(module, args):
+            x, valid = args[0], getattr(module, "_cstk_valid", None)  # x: (B, C, T') after the GLU
+            if valid is None or valid.dim() != 3 or valid.shape[-1] != x.shape[-1]:
+                return None
+            return (x.masked_fill(~valid, 0.0), *args[1:])
+
+        layer.register_forward_pre_hook(keep_mask)
+        depthwise.register_forward_pre_hook(apply_mask)
+        hooked += 1
+    return hooked
+
+
+#: how ESPnet's conv subsampling classes slice the time mask: (stop offset, step) per convolution
+_SUBSAMPLING_SLICES: dict[str, tuple[tuple[int, int], ...]] = {
+    "Conv2dSubsampling": ((-2, 2), (-2, 2)),
+    "Conv2dSubsampling2": ((-2, 2), (-2, 1)),
+    "Conv2dSubsampling6": ((-2, 2), (-4, 3)),
+    "Conv2dSubsampling8": ((-2, 2), (-2, 2), (-2, 2)),
+}
+
+
+def _exact_subsampled_mask(module, args, output):
+    """At inference, give each utterance the number of frames it has when encoded alone.
+
+    ESPnet subsamples the padded batch mask by slicing, so a short utterance in a long batch keeps one or two extra
+    "valid" frames whose receptive field covers padding. In training the mask is left as ESPnet makes it.
+    """
+    if module.training or not isinstance(output, tuple) or output[1] is None:
+        return None
+    x, mask = output
+    lengths = args[1].reshape(args[1].shape[0], -1).sum(-1)  # (B,) valid input frames
+    for stop, step in _SUBSAMPLING_SLICES[type(module).__name__]:
+        lengths = torch.div(lengths + stop - 1, step, rounding_mode="floor") + 1  # len(range(0, L + stop, step))
+        lengths = lengths.clamp(min=0)
+    width = mask.shape[-1]
+    exact = torch.arange(width, device=mask.device)[None, None, :] < lengths.clamp(max=width)[:, None, None]
+    return x, exact & mask
 
 
 def _placeholder_stats(dim: int) -> Path:

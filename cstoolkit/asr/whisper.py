@@ -85,7 +85,7 @@ def load_whisper(cfg: DictConfig):
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    compute_type = cfg.compute_type if device == "cpu" else cfg.get("gpu_compute_type", "float16")
+    compute_type = cfg.compute_type if device == "cpu" else cfg.gpu_compute_type
     return WhisperModel(str(whisper_model_dir(cfg)), device=device, compute_type=compute_type,
                         cpu_threads=int(cfg.cpu_threads), local_files_only=True)  # fmt: skip
 
@@ -103,6 +103,7 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
         if path.rstrip().endswith("|"):
             raise InputFileError(data_dir / "wav.scp", f"piped command for {utt} is not supported", line=lineno)
     model = load_whisper(cfg)
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs two INFO lines per utterance
     hyps: dict[str, str] = {}
     langs: dict[str, str] = {}
     failed: dict[str, str] = {}

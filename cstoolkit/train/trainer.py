@@ -149,6 +149,22 @@ def find_resume_checkpoint(ckpt_dir: Path) -> str | None:
     return None
 
 
+def check_compatible(module: L.LightningModule, ckpt_path: str) -> None:
+    """ConfigError when a checkpoint holds another model (changed config, same ``--exp-dir``)."""
+    from cstoolkit.errors import ConfigError
+
+    saved = torch.load(ckpt_path, map_location="cpu", weights_only=False, mmap=True)["state_dict"]
+    mine = module.state_dict()
+    differ = sorted(
+        k for k in set(saved) | set(mine) if k not in saved or k not in mine or saved[k].shape != mine[k].shape
+    )
+    if differ:
+        raise ConfigError(
+            f"{ckpt_path} holds a different model ({len(differ)} parameters differ, e.g. {differ[0]}): "
+            "train into a new --exp-dir or remove its checkpoints/"
+        )
+
+
 def fit(
     module: L.LightningModule,
     train_loader: torch.utils.data.DataLoader,
@@ -173,6 +189,7 @@ def fit(
     last = exp_dir / CKPT_DIR / LAST
     resume = find_resume_checkpoint(exp_dir / CKPT_DIR)
     if resume:
+        check_compatible(module, resume)
         log.info("resuming from %s", resume)
     trainer, best_cb = build_trainer(exp_dir, train_cfg, trainer_cfg, extra_callbacks)
     start = time.time()

@@ -67,3 +67,31 @@ def test_ctc_only_needs_ctc_weight_one(cfg) -> None:
     bad = OmegaConf.merge(cfg.asr, {"decoder": None})
     with pytest.raises(ConfigError, match="ctc_weight"):
         build_asr_model(bad, TOKENS, stats_file=None)
+
+
+@pytest.mark.parametrize("input_layer", ["conv2d", "conv2d6", "conv2d8"])
+def test_padding_does_not_change_an_utterance(input_layer) -> None:
+    """With asr.mask_conv_padding, an utterance encodes the same alone and padded into a longer batch (eval)."""
+    cfg = load_config(["asr=tiny", f"asr.encoder.input_layer={input_layer}"])
+    torch.manual_seed(0)
+    model = build_asr_model(cfg.asr, TOKENS, stats_file=None).eval()
+    short, long = torch.randn(1, 181, 80), torch.randn(1, 397, 80)
+    batch = torch.cat([torch.nn.functional.pad(short, (0, 0, 0, 397 - 181)), long])
+    with torch.no_grad():
+        alone, alone_len = model.encode(short.clone(), torch.tensor([181]))
+        both, both_len = model.encode(batch.clone(), torch.tensor([181, 397]))
+    assert int(both_len[0]) == int(alone_len[0])
+    assert torch.allclose(both[0, : int(alone_len[0])], alone[0], atol=1e-5)
+
+
+def test_without_the_mask_padding_leaks() -> None:
+    """The reason for the option: ESPnet's conformer convolution sees the padded tail."""
+    cfg = load_config(["asr=tiny", "asr.mask_conv_padding=false"])
+    torch.manual_seed(0)
+    model = build_asr_model(cfg.asr, TOKENS, stats_file=None).eval()
+    short, long = torch.randn(1, 181, 80), torch.randn(1, 397, 80) + 3.0
+    batch = torch.cat([torch.nn.functional.pad(short, (0, 0, 0, 397 - 181)), long])
+    with torch.no_grad():
+        alone, n = model.encode(short.clone(), torch.tensor([181]))
+        both, _ = model.encode(batch.clone(), torch.tensor([181, 397]))
+    assert not torch.allclose(both[0, : int(n[0])], alone[0], atol=1e-5)

@@ -124,3 +124,14 @@ def test_corrupt_feature_file_is_skipped_and_reported(toy, cfg, tmp_path) -> Non
     assert list(result.corrupt_utts) == [utt]
     assert utt in json.loads((tmp_path / "exp" / "train_summary.json").read_text())["corrupt_utts"]
     assert (tmp_path / "exp" / "model.pth").is_file()
+
+
+def test_resume_into_a_different_model_is_a_config_error(toy, cfg, tmp_path) -> None:
+    from cstoolkit.asr.train import train_asr
+    from cstoolkit.errors import ConfigError
+
+    c = OmegaConf.merge(cfg, {"asr": {"train": {"max_epochs": 1}}})
+    train_asr(toy / "train", toy / "dev", toy / "units", tmp_path / "exp", c)
+    bigger = OmegaConf.merge(c, {"asr": {"encoder": {"output_size": 48}}, "train": {}})
+    with pytest.raises(ConfigError, match="different model"):
+        train_asr(toy / "train", toy / "dev", toy / "units", tmp_path / "exp", bigger)
