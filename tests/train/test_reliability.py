@@ -132,6 +132,6 @@ def test_resume_into_a_different_model_is_a_config_error(toy, cfg, tmp_path) -> 
 
     c = OmegaConf.merge(cfg, {"asr": {"train": {"max_epochs": 1}}})
     train_asr(toy / "train", toy / "dev", toy / "units", tmp_path / "exp", c)
-    bigger = OmegaConf.merge(c, {"asr": {"encoder": {"output_size": 48}}, "train": {}})
+    bigger = OmegaConf.merge(c, {"asr": {"encoder": {"output_size": 48}}})
     with pytest.raises(ConfigError, match="different model"):
         train_asr(toy / "train", toy / "dev", toy / "units", tmp_path / "exp", bigger)
