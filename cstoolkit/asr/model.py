@@ -64,8 +64,7 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
     model_kwargs = OmegaConf.to_container(asr_cfg.model, resolve=True)
     if decoder is None and model_kwargs.get("ctc_weight", 1.0) != 1.0:
         raise ConfigError("asr.decoder is null, so asr.model.ctc_weight must be 1.0 (pure CTC)")
-    if asr_cfg.get("mask_conv_padding", False):
-        mask_conv_padding(encoder)
+    mask_conv_padding(encoder, in_training=bool(asr_cfg.get("mask_conv_padding", False)))
     return ESPnetASRModel(
         vocab_size=vocab_size,
         token_list=list(token_list),
@@ -82,8 +81,11 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
     )
 
 
-def mask_conv_padding(encoder) -> int:
+def mask_conv_padding(encoder, in_training: bool = False) -> int:
     """Zero padded frames before each conformer depthwise convolution; return how many modules were hooked.
+
+    Always at inference (any model: it then sees what it sees encoded alone); in training only when
+    ``in_training`` (``asr.mask_conv_padding``), since that changes what the model is trained on.
 
     ESPnet's ``ConvolutionModule`` convolves over the padded tail of shorter utterances in a batch, so a hypothesis
     depends on what else is in the batch (measured on the demo dev set: beam MER 0.29 in batches of 20,000 frames,
@@ -102,7 +104,12 @@ def mask_conv_padding(encoder) -> int:
 
         def apply_mask(module, args):
             x, valid = args[0], getattr(module, "_cstk_valid", None)  # x: (B, C, T') after the GLU
-            if valid is None or valid.dim() != 3 or valid.shape[-1] != x.shape[-1]:
+            if (
+                (module.training and not in_training)
+                or valid is None
+                or valid.dim() != 3
+                or valid.shape[-1] != x.shape[-1]
+            ):
                 return None
             return (x.masked_fill(~valid, 0.0), *args[1:])
 
