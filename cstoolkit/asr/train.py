@@ -16,8 +16,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.asr.data import AsrDataset, collate_asr, index_split
 from cstoolkit.asr.units import INFO_FILE, SPM_FILE, TOKENS_FILE, Tokenizer
+from cstoolkit.data.atomic import atomic_write_text
 from cstoolkit.errors import InputFileError
-from cstoolkit.train.io import atomic_save, atomic_write_json, atomic_write_text
+from cstoolkit.train.io import atomic_save, atomic_write_json
 from cstoolkit.train.sampler import DurationBucketBatchSampler
 from cstoolkit.train.trainer import FitResult, fit
 

@@ -19,9 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from cstoolkit.data.atomic import atomic_write_text
 from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.text import NormalizeOptions, UnitOptions, normalize, script_of_unit, split_units
-from cstoolkit.train.io import atomic_save, atomic_write_json, atomic_write_text
+from cstoolkit.train.io import atomic_save, atomic_write_json
 
 log = logging.getLogger(__name__)
 

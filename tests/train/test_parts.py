@@ -69,5 +69,5 @@ def test_kaldi_map_round_trip_and_duplicate_key(tmp_path) -> None:
     assert (tmp_path / "t").read_text() == "a\nb 2 3\n"
     assert read_kaldi_map(tmp_path / "t") == {"a": "", "b": "2 3"}
     (tmp_path / "d").write_text("a 1\na 2\n")
-    with pytest.raises(InputFileError, match=r"d:2: duplicate key"):
+    with pytest.raises(InputFileError, match=r"d:2: key a appears twice"):
         read_kaldi_map(tmp_path / "d")
