@@ -91,3 +91,18 @@ def make_toy_split(
     np.savez(out_dir / "feats_stats.npz", count=np.array(stacked.shape[0]), sum=stacked.sum(0),
              sum_square=(stacked**2).sum(0))  # fmt: skip
     return out_dir
+
+
+def make_toy_corpus(
+    root: str | Path, fbank_cfg: DictConfig, train_utts: int, seed: int = 1, spm_vocab_size: int = 30
+) -> Path:
+    """``<root>/{train,dev}`` toy data directories (dev: 6 utterances of another speaker) and ``<root>/units``."""
+    from cstoolkit.asr.units import UnitsConfig, build_units
+    from cstoolkit.data.kaldi_dir import read_kaldi_file
+
+    root = Path(root)
+    make_toy_split(root / "train", train_utts, fbank_cfg, seed=seed)
+    make_toy_split(root / "dev", 6, fbank_cfg, seed=seed + 1, speaker="spk2")
+    texts = read_kaldi_file(root / "train" / "text").values()
+    build_units(texts, root / "units", UnitsConfig(spm_vocab_size=spm_vocab_size))
+    return root

@@ -21,15 +21,9 @@ def cfg():
 @pytest.fixture(scope="session")
 def toy(tmp_path_factory, cfg) -> Path:
     """``<root>/{train,dev}`` data directories and ``<root>/units``."""
-    from cstoolkit.asr.synthetic import make_toy_split
-    from cstoolkit.asr.units import UnitsConfig, build_units
-    from cstoolkit.train.io import read_kaldi_map
+    from cstoolkit.asr.synthetic import make_toy_corpus
 
-    root = tmp_path_factory.mktemp("toy")
-    make_toy_split(root / "train", 32, cfg.features.fbank, seed=1)
-    make_toy_split(root / "dev", 6, cfg.features.fbank, seed=2, speaker="spk2")
-    build_units(read_kaldi_map(root / "train" / "text").values(), root / "units", UnitsConfig(spm_vocab_size=30))
-    return root
+    return make_toy_corpus(tmp_path_factory.mktemp("toy"), cfg.features.fbank, 32, seed=1)
 
 
 @pytest.fixture(scope="session")

@@ -20,12 +20,6 @@ def cfg():
 
 @pytest.fixture(scope="session")
 def toy(tmp_path_factory, cfg) -> Path:
-    from cstoolkit.asr.synthetic import make_toy_split
-    from cstoolkit.asr.units import UnitsConfig, build_units
-    from cstoolkit.train.io import read_kaldi_map
+    from cstoolkit.asr.synthetic import make_toy_corpus
 
-    root = tmp_path_factory.mktemp("toytrain")
-    make_toy_split(root / "train", 48, cfg.features.fbank, seed=3)
-    make_toy_split(root / "dev", 6, cfg.features.fbank, seed=4, speaker="spk2")
-    build_units(read_kaldi_map(root / "train" / "text").values(), root / "units", UnitsConfig(spm_vocab_size=30))
-    return root
+    return make_toy_corpus(tmp_path_factory.mktemp("toytrain"), cfg.features.fbank, 48, seed=3)
