@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-TINY = ["asr=tiny", "trainer.enable_progress_bar=false", "units.spm_vocab_size=30"]
-
-
-@pytest.fixture(scope="session")
-def cfg():
-    from cstoolkit.config import load_config
-
-    return load_config(TINY)
 
 
 @pytest.fixture(scope="session")
