@@ -30,6 +30,7 @@ def score_decoding(data_dir: str | Path, out_dir: str | Path, metric_cfg: DictCo
         utt2lang if utt2lang.is_file() else None,
         utt2seg if utt2seg.is_file() else None,
         metric_cfg.get("cache"),
+        jobs=int(metric_cfg.get("jobs", 1)),
     )
     write_reports(result, out_dir, title)
     log.info("%s: %s", title, result.summary().replace("\n", " | "))

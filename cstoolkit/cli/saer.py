@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from cstoolkit.cli.common import run_main
+from cstoolkit.cli.common import positive_int, run_main
 from cstoolkit.data.atomic import atomic_write_text
 from cstoolkit.data.transcripts import FORMATS
 from cstoolkit.metrics.plots import plot_breakdown
@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--missing", choices=("error", "empty"), default="error",
                    help="a reference id without hypothesis: error (default) or score as empty")  # fmt: skip
     p.add_argument("--cache", metavar="FILE", help="sqlite file caching embeddings across runs")
+    p.add_argument("-j", "--jobs", type=positive_int, default=1,
+                   help="processes embedding a large corpus side by side (default 1; try the core count)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--per-utt", metavar="FILE.tsv", help="write per-utterance scores")
     p.add_argument("--align", action="store_true", help="print alignments of every utterance")
@@ -83,7 +85,7 @@ def config_from_args(args: argparse.Namespace) -> SAERConfig:
 def run(args: argparse.Namespace) -> int:
     """Score and print/write what was asked."""
     result = score_files(args.ref, args.hyp, config_from_args(args), args.format, args.missing,
-                         args.utt2lang, args.utt2seg, args.cache)  # fmt: skip
+                         args.utt2lang, args.utt2seg, args.cache, jobs=args.jobs)  # fmt: skip
     if args.per_utt:
         atomic_write_text(args.per_utt, per_utterance_tsv(result))
     if args.html:

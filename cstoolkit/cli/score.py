@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.overrides)
     result = score_files(args.ref, args.hyp, config_from_mapping(cfg.metric), "kaldi", args.missing,
-                         args.utt2lang, args.utt2seg, cfg.metric.get("cache"))  # fmt: skip
+                         args.utt2lang, args.utt2seg, cfg.metric.get("cache"),
+                         jobs=int(cfg.metric.get("jobs", 1)))  # fmt: skip
     write_reports(result, args.out_dir, args.title)
     log.info("%s", result.summary().replace("\n", " | "))
     log.info("reports in %s", args.out_dir)

@@ -26,6 +26,7 @@ def saer(
     semantic_weighting: str = "mean",
     cache: str | Path | None = None,
     progress: bool | None = None,
+    jobs: int = 1,
 ) -> SAERResult:
     """Semantic-Aware Error Rate of hypothesis against reference (one string each, or equal-length lists).
 
@@ -33,6 +34,7 @@ def saer(
     model: packaged name ("use-multilingual", "e5-small-nano", "all-MiniLM-L6-v2"), a cached sentence-transformers id,
     a local directory, or a ready backend object. units: "mixed" | "word" | "char"; char_scripts e.g. "+Hangul".
     normalize: True (all steps), False (none) or NormalizeOptions. cache: sqlite file for embeddings.
+    jobs: worker processes embedding a large corpus side by side (needs the ``__main__`` guard in scripts).
 
     >>> saer("我今天去 shopping mall", "我今天去 shopping mall", lam=1).saer
     0.0
@@ -53,7 +55,7 @@ def saer(
     )
     embedding_cache = EmbeddingCache(cache) if cache is not None else None
     try:
-        return compute_saer(refs, hyps, ids, config, tags, segments, backend, embedding_cache, progress)
+        return compute_saer(refs, hyps, ids, config, tags, segments, backend, embedding_cache, progress, jobs)
     finally:
         if embedding_cache is not None:
             embedding_cache.close()

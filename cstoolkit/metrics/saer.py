@@ -14,7 +14,8 @@ from cstoolkit.errors import ConfigError
 from cstoolkit.metrics.align import Alignment, EditCounts, align
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
 from cstoolkit.metrics.semantic import DEFAULT_MODEL, SemanticBackend, load_backend
-from cstoolkit.metrics.semantic_distance import semantic_distances
+from cstoolkit.metrics.semantic_distance import needs_model, semantic_distances
+from cstoolkit.metrics.sharded_embedding import ShardedBackend
 from cstoolkit.text import NormalizeOptions, UnitOptions, normalize, split_units
 
 #: Show progress bars for corpora at least this large (and only on a terminal).
@@ -205,12 +206,14 @@ def compute_saer(
     backend: SemanticBackend | None = None,
     cache: EmbeddingCache | None = None,
     progress: bool | None = None,
+    jobs: int = 1,
 ) -> SAERResult:
     """Score a corpus of raw reference/hypothesis strings.
 
     tags: utterance id -> tag (language pair) for per-tag scores. segments: utterance id -> [(lang, text)] word-level
     language segments of the reference for per-word-language counts. backend: overrides ``config.model``.
-    progress: None shows bars on a terminal for large corpora.
+    progress: None shows bars on a terminal for large corpora. jobs: worker processes that embed shards of a large
+    corpus side by side (``config.model`` only; the numbers do not change).
     """
     if len(refs) != len(hyps):
         raise ConfigError(f"{len(refs)} references but {len(hyps)} hypotheses")
@@ -219,25 +222,32 @@ def compute_saer(
     ids = [str(i + 1) for i in range(len(refs))] if ids is None else list(ids)
     if progress is None:
         progress = sys.stderr.isatty() and len(refs) >= PROGRESS_MIN_UTTERANCES
-    if config.uses_model and backend is None:
-        backend = load_backend(config.model)
+    workers = ShardedBackend(config.model, jobs) if config.uses_model and backend is None and jobs > 1 else None
     if not config.uses_model:
         backend = None
-
-    norm_refs = [normalize(t, config.normalize) for t in refs]
-    norm_hyps = [normalize(t, config.normalize) for t in hyps]
-    semantic: Sequence[float | None] = (
-        semantic_distances(norm_refs, norm_hyps, backend, cache, progress)
-        if backend is not None
-        else [None] * len(refs)
-    )
+    elif backend is None:
+        backend = workers or load_backend(config.model)
+    try:
+        norm_refs = [normalize(t, config.normalize) for t in refs]
+        norm_hyps = [normalize(t, config.normalize) for t in hyps]
+        if workers and cache is None and sum(map(needs_model, norm_refs, norm_hyps)) >= workers.min_parallel:
+            workers.start()  # they load the model while this process aligns
+        alignments = [
+            align(split_units(ref, config.units), split_units(hyp, config.units))
+            for ref, hyp in tqdm(zip(norm_refs, norm_hyps), total=len(refs), desc="aligning", unit="utt",
+                                 disable=not progress)
+        ]  # fmt: skip
+        semantic: Sequence[float | None] = [None] * len(refs)
+        if backend is not None:
+            semantic = semantic_distances(norm_refs, norm_hyps, backend, cache, progress)
+    finally:
+        if workers is not None:
+            workers.close()
 
     per_utterance: list[UtteranceScore] = []
     per_script: dict[str, EditCounts] = {}
     per_word_language: dict[str, EditCounts] = {}
-    rows = zip(ids, norm_refs, norm_hyps, semantic)
-    for uttid, ref, hyp, sem in tqdm(rows, total=len(ids), desc="aligning", unit="utt", disable=not progress):
-        alignment = align(split_units(ref, config.units), split_units(hyp, config.units))
+    for uttid, ref, hyp, alignment, sem in zip(ids, norm_refs, norm_hyps, alignments, semantic):
         tag = tags.get(uttid, UNTAGGED) if tags is not None else None
         per_utterance.append(UtteranceScore(uttid, ref, hyp, alignment, sem, config.lam, tag))
         _merge(per_script, alignment.per_script())

@@ -31,6 +31,7 @@ def score_files(
     utt2seg: str | Path | None = None,
     cache: str | Path | None = None,
     progress: bool | None = None,
+    jobs: int = 1,
 ) -> SAERResult:
     """Read REF and HYP transcript files, pair them by id (by line for ``plain``) and score them."""
     ref = read_transcripts(ref_path, fmt)
@@ -42,7 +43,9 @@ def score_files(
         segments = {uttid: [(s["lang"], s["text"]) for s in segs] for uttid, segs in read_segments(utt2seg).items()}
     embedding_cache = EmbeddingCache(cache) if cache else None
     try:
-        return compute_saer(refs, hyps, ids, config, tags, segments, cache=embedding_cache, progress=progress)
+        return compute_saer(
+            refs, hyps, ids, config, tags, segments, cache=embedding_cache, progress=progress, jobs=jobs
+        )
     finally:
         if embedding_cache is not None:
             embedding_cache.close()

