@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -17,8 +18,12 @@ def run_main(body: Callable[[], int | None], prog: str) -> int:
     except CstkError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return err.exit_code
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
-        print(f"{prog}: error: {err.filename or ''}: {err.strerror}", file=sys.stderr)
+    except BrokenPipeError:  # `saer ... | head`: the reader left; stop quietly, as a killed-by-SIGPIPE tool would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as err:  # a path the user named: missing, a directory, not writable, a file where a folder should be
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{prog}: error: {where}{(err.strerror or str(err)).lower()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

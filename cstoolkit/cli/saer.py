@@ -9,7 +9,7 @@ import sys
 from cstoolkit.cli.common import positive_int, run_main
 from cstoolkit.data.atomic import atomic_write_text
 from cstoolkit.data.transcripts import FORMATS
-from cstoolkit.metrics.plots import plot_breakdown
+from cstoolkit.metrics.plots import plot_breakdown, plot_format
 from cstoolkit.metrics.report import format_alignment, per_utterance_tsv, write_html
 from cstoolkit.metrics.saer import SAERConfig
 from cstoolkit.metrics.scoring import score_files
@@ -84,13 +84,15 @@ def config_from_args(args: argparse.Namespace) -> SAERConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Score and print/write what was asked."""
+    if args.plot is not None:
+        plot_format(args.plot)  # a bad extension fails before the scoring, not after
     result = score_files(args.ref, args.hyp, config_from_args(args), args.format, args.missing,
                          args.utt2lang, args.utt2seg, args.cache, jobs=args.jobs)  # fmt: skip
-    if args.per_utt:
+    if args.per_utt is not None:
         atomic_write_text(args.per_utt, per_utterance_tsv(result))
-    if args.html:
+    if args.html is not None:
         write_html(result, args.html)
-    if args.plot:
+    if args.plot is not None:
         plot_breakdown(result, args.plot)
     if args.align:
         print("\n\n".join(format_alignment(utt) for utt in result.per_utterance), end="\n\n")

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def _new_file_mode(existing: Path) -> int:
+    """Mode for a replacement file: the existing file's, else what ``open()`` would give (0666 minus the umask)."""
+    try:
+        return stat.S_IMODE(existing.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 @contextmanager
@@ -15,13 +27,23 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it is renamed to ``path``, on error removed.
 
     ``suffix`` keeps an extension on the temporary name for libraries that pick a format from it (".flac").
+    A symbolic link is written through (the link stays, its target is replaced); a device or pipe (/dev/stdout) is
+    written directly, as renaming over it would destroy it. The new file gets the old file's mode, or the umask's.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if path.exists() and not path.is_file():
+        yield path
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        os.chmod(tmp_path, _new_file_mode(path))
         yield tmp_path
         os.replace(tmp_path, path)
     finally:

@@ -141,8 +141,13 @@ def read_segments(path: str | Path) -> dict[str, list[dict[str, str]]]:
         try:
             record = json.loads(line)
             uttid, segments = record["id"], record["segments"]
-            if not all(isinstance(s, dict) and {"lang", "text"} <= set(s) for s in segments):
-                raise ValueError("every segment needs 'lang' and 'text'")
+            if not isinstance(uttid, str) or not isinstance(segments, list):
+                raise ValueError("'id' must be a string and 'segments' a list")
+            if not all(
+                isinstance(s, dict) and isinstance(s.get("lang"), str) and isinstance(s.get("text"), str)
+                for s in segments
+            ):
+                raise ValueError("every segment needs a string 'lang' and a string 'text'")
         except (ValueError, KeyError, TypeError) as err:
             raise InputFileError(path, f"bad segment record: {err}", line=number) from None
         if uttid in table:

@@ -60,7 +60,7 @@ def iter_text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as err:
             raise InputFileError(path, f"invalid UTF-8 (byte {err.start + 1} of the line)", number) from None
-        yield number, line.rstrip("\r")
+        yield number, line.rstrip("\r").lstrip("\ufeff")  # a BOM inside: files joined with cat
 
 
 def _parse_line(path: Path, number: int, line: str, fmt: TranscriptFormat) -> tuple[str, str] | None:
@@ -84,9 +84,13 @@ def _parse_line(path: Path, number: int, line: str, fmt: TranscriptFormat) -> tu
             text = ""
         if not isinstance(text, str):
             raise InputFileError(path, "'text' must be a string", number)
+        if not isinstance(record[key], (str, int)) or isinstance(record[key], bool):
+            raise InputFileError(path, f"'{key}' must be a string or a number", number)
         return str(record[key]), text
     if fmt == "tsv":
-        uttid, _, text = line.partition("\t")
+        uttid, tab, text = line.partition("\t")
+        if not tab and len(uttid.split()) > 1:
+            raise InputFileError(path, "no tab between id and text (--format tsv)", number)
         return uttid.strip(), text
     parts = line.strip().split(maxsplit=1)
     return parts[0], parts[1] if len(parts) > 1 else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -43,6 +44,17 @@ def saer(
     hyps = [hypothesis] if isinstance(hypothesis, str) else list(hypothesis)
     if isinstance(reference, str) != isinstance(hypothesis, str):
         raise ConfigError("reference and hypothesis must both be strings or both be lists")
+    for side, texts in (("reference", refs), ("hypothesis", hyps)):
+        bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
+        if bad is not None:
+            raise ConfigError(f"{side} {bad} is a {type(texts[bad]).__name__}, expected a string")
+    if ids is not None:
+        ids = [str(i) for i in ids]
+        if len(ids) != len(refs):
+            raise ConfigError(f"{len(ids)} ids for {len(refs)} utterances")
+        repeated = [uttid for uttid, count in Counter(ids).items() if count > 1]
+        if repeated:
+            raise ConfigError(f"duplicate id {repeated[0]!r} in ids")
     if isinstance(normalize, bool):
         normalize = NormalizeOptions() if normalize else NormalizeOptions.none()
     backend = model if not isinstance(model, str) else None

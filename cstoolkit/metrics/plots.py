@@ -5,11 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from cstoolkit.data.atomic import atomic_path
+from cstoolkit.errors import ConfigError
 from cstoolkit.metrics.saer import SAERResult
 
 
+def plot_format(path: str | Path) -> str:
+    """The image format named by the file's extension (none: png); ConfigError when matplotlib cannot write it."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = Path(path).suffix.lower().lstrip(".") or "png"
+    if suffix not in FigureCanvasBase.get_supported_filetypes():
+        raise ConfigError(f"{path}: matplotlib cannot write .{suffix} plots; use .png, .svg or .pdf")
+    return suffix
+
+
 def plot_breakdown(result: SAERResult, path: str | Path, title: str = "SAER breakdown") -> None:
-    """Write a PNG: error rate per script, and SAER / form / semantic error per tag when tags were given."""
+    """Write an image (format from the extension): error rate per script; SAER / form / semantic error per tag."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -44,5 +55,5 @@ def plot_breakdown(result: SAERResult, path: str | Path, title: str = "SAER brea
     fig.suptitle(title)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+        fig.savefig(tmp, format=plot_format(path), dpi=110)
     plt.close(fig)

@@ -48,12 +48,15 @@ def write_json(result: SAERResult, path: str | Path) -> None:
 
 
 def per_utterance_tsv(result: SAERResult) -> str:
-    """One row per utterance with the columns of :data:`PER_UTT_COLUMNS` (tabs/newlines in text become spaces)."""
-    rows = ["\t".join(PER_UTT_COLUMNS)]
+    """One row per utterance with the columns of :data:`PER_UTT_COLUMNS`, plus ``tag`` when tags were given
+    (tabs/newlines in text become spaces)."""
+    tagged = any(utt.tag is not None for utt in result.per_utterance)
+    columns = (*PER_UTT_COLUMNS, "tag") if tagged else PER_UTT_COLUMNS
+    rows = ["\t".join(columns)]
     for utt in result.per_utterance:
         record = utt.to_dict()
         cells = []
-        for column in PER_UTT_COLUMNS:
+        for column in columns:
             value = record[column]
             if isinstance(value, float):
                 value = f"{value:.6f}"

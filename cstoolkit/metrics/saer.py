@@ -13,7 +13,7 @@ import cstoolkit
 from cstoolkit.errors import ConfigError
 from cstoolkit.metrics.align import Alignment, EditCounts, align
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
-from cstoolkit.metrics.semantic import DEFAULT_MODEL, SemanticBackend, load_backend
+from cstoolkit.metrics.semantic import DEFAULT_MODEL, EMBED_CHUNK, SemanticBackend, load_backend
 from cstoolkit.metrics.semantic_distance import needs_model, semantic_distances
 from cstoolkit.metrics.sharded_embedding import ShardedBackend
 from cstoolkit.text import NormalizeOptions, UnitOptions, normalize, split_units
@@ -196,6 +196,11 @@ def _word_language_labels(
     return labels if len(labels) == len(ref_units) else None
 
 
+def _texts_to_embed(refs: Sequence[str], hyps: Sequence[str]) -> int:
+    """How many distinct texts the model has to embed for these (normalised) pairs."""
+    return len({text for pair in zip(refs, hyps) if needs_model(*pair) for text in pair})
+
+
 def compute_saer(
     refs: Sequence[str],
     hyps: Sequence[str],
@@ -220,6 +225,10 @@ def compute_saer(
     if not refs:
         raise ConfigError("empty corpus: nothing to score")
     ids = [str(i + 1) for i in range(len(refs))] if ids is None else list(ids)
+    if len(ids) != len(refs):
+        raise ConfigError(f"{len(ids)} ids for {len(refs)} utterances")
+    if jobs < 1:
+        raise ConfigError(f"jobs must be at least 1, got {jobs}")
     if progress is None:
         progress = sys.stderr.isatty() and len(refs) >= PROGRESS_MIN_UTTERANCES
     workers = ShardedBackend(config.model, jobs) if config.uses_model and backend is None and jobs > 1 else None
@@ -230,7 +239,7 @@ def compute_saer(
     try:
         norm_refs = [normalize(t, config.normalize) for t in refs]
         norm_hyps = [normalize(t, config.normalize) for t in hyps]
-        if workers and cache is None and sum(map(needs_model, norm_refs, norm_hyps)) >= workers.min_parallel:
+        if workers and cache is None and _texts_to_embed(norm_refs, norm_hyps) > EMBED_CHUNK:
             workers.start()  # they load the model while this process aligns
         alignments = [
             align(split_units(ref, config.units), split_units(hyp, config.units))

@@ -14,6 +14,7 @@ from cstoolkit.data.transcripts import (
     read_transcripts,
     read_utt2tag,
 )
+from cstoolkit.errors import InputFileError
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
 from cstoolkit.metrics.plots import plot_breakdown
 from cstoolkit.metrics.report import per_utterance_tsv, write_html, write_json
@@ -37,6 +38,8 @@ def score_files(
     ref = read_transcripts(ref_path, fmt)
     hyp = read_transcripts(hyp_path, fmt)
     ids, refs, hyps = pair_transcripts(ref, hyp, missing=missing, positional=fmt == "plain")  # type: ignore[arg-type]
+    if not ids:
+        raise InputFileError(ref_path, "no utterances: empty corpus, nothing to score")
     tags = read_utt2tag(utt2lang) if utt2lang else None
     segments = None
     if utt2seg:

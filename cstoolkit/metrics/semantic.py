@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -25,6 +25,10 @@ from cstoolkit.errors import ModelNotAvailableError
 #: The model of the original SAER description.
 DEFAULT_MODEL = "sentence-transformers/LaBSE"
 
+#: Texts per embedding call. A batched model's floats depend on what else is in the batch, so every path (one
+#: process or worker processes) embeds exactly these chunks, and the same texts give the same number.
+EMBED_CHUNK = 256
+
 
 class SemanticBackend(Protocol):
     """Anything that maps texts to L2-normalised vectors."""
@@ -35,6 +39,18 @@ class SemanticBackend(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts: (n,) strings -> (n, d) float32, rows of unit length."""
         ...
+
+
+def chunked(texts: Sequence[str], size: int = EMBED_CHUNK) -> list[list[str]]:
+    """Consecutive chunks of ``size`` texts (the last may be shorter)."""
+    return [list(texts[start : start + size]) for start in range(0, len(texts), size)]
+
+
+def embed_chunks(backend: SemanticBackend, chunks: Sequence[Sequence[str]]) -> Iterator[np.ndarray]:
+    """Embed each chunk with one ``embed`` call, in order; a backend with an ``embed_chunks`` of its own (worker
+    processes) spreads them."""
+    spread = getattr(backend, "embed_chunks", None)
+    return spread(chunks) if spread is not None else map(backend.embed, chunks)
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:

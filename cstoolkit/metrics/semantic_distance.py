@@ -8,10 +8,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
-from cstoolkit.metrics.semantic import SemanticBackend
-
-#: Texts sent to the backend per call (each call is itself batched by the backend).
-EMBED_CHUNK = 1024
+from cstoolkit.metrics.semantic import SemanticBackend, chunked, embed_chunks
 
 
 def needs_model(ref: str, hyp: str) -> bool:
@@ -35,9 +32,8 @@ def embed_distinct(
     vectors = cache.get_many(backend.signature, distinct) if cache is not None else {}
     todo = [t for t in distinct if t not in vectors]
     bar = tqdm(total=len(todo), desc="embedding", unit="text", disable=not progress, leave=False)
-    for start in range(0, len(todo), EMBED_CHUNK):
-        chunk = todo[start : start + EMBED_CHUNK]
-        embedded = backend.embed(chunk)
+    chunks = chunked(todo)
+    for chunk, embedded in zip(chunks, embed_chunks(backend, chunks)):
         if cache is not None:
             cache.put_many(backend.signature, chunk, embedded)
         vectors.update(zip(chunk, embedded))

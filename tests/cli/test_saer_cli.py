@@ -177,8 +177,53 @@ def test_jobs_option(files, capsys) -> None:
     code, out, _ = run_cli(capsys, *files, "--model", "use-multilingual", "--jobs", "2", "--json")
     assert code == 0
     single = run_cli(capsys, *files, "--model", "use-multilingual", "--json")[1]
-    assert json.loads(out)["saer"] == pytest.approx(json.loads(single)["saer"], abs=1e-6)
+    assert json.loads(out)["saer"] == json.loads(single)["saer"]
     with pytest.raises(SystemExit) as exit_info:
         main([str(files[0]), str(files[1]), "--jobs", "0"])
     assert exit_info.value.code == 2
     assert "--jobs: expected a whole number of at least 1, got '0'" in capsys.readouterr().err
+
+
+def test_output_and_side_file_mistakes_are_one_line(files, tmp_path, capsys) -> None:
+    ref, hyp = files
+    no_tab = tmp_path / "no_tab.tsv"
+    no_tab.write_text("u1\thello\nu2 no tab here\nu3\n")
+    seg = tmp_path / "utt2seg.jsonl"
+    seg.write_text('{"id": "u1", "segments": [{"lang": "zh", "text": 5}]}\n')
+    cases = [
+        ([no_tab, no_tab, "--format", "tsv", "--lambda", "1"], "no_tab.tsv:2: no tab between id and text"),
+        ([ref, hyp, "--lambda", "1", "--utt2seg", seg], "utt2seg.jsonl:1: bad segment record"),
+        ([ref, hyp, "--lambda", "1", "--per-utt", ref / "x.tsv"], f"{ref}"),
+        ([ref, hyp, "--lambda", "1", "--html", tmp_path], f"{tmp_path}: is a directory"),
+        ([ref, hyp, "--lambda", "1", "--plot", tmp_path / "p.txt"], "cannot write .txt plots"),
+    ]
+    for argv, expected in cases:
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2 and expected in err and err.count("\n") == 1 and ".tmp" not in err, (argv, err)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    code, _, err = run_cli(capsys, empty, empty, "--lambda", "1")
+    assert code == 2 and "empty.txt: no utterances" in err
+
+
+def test_plot_format_follows_the_extension(files, tmp_path, capsys) -> None:
+    code, _, _ = run_cli(capsys, *files, "--lambda", "1", "--plot", tmp_path / "b.svg")
+    assert code == 0 and (tmp_path / "b.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_a_bom_inside_a_file_is_not_part_of_an_id(tmp_path, capsys) -> None:
+    joined = tmp_path / "joined.txt"  # cat a.txt b.txt where both start with a BOM
+    joined.write_bytes("\ufeffu1 hello\n".encode() + "\ufeffu2 world\n".encode())
+    code, out, _ = run_cli(capsys, joined, joined, "--lambda", "1", "--json")
+    assert code == 0 and [u["id"] for u in json.loads(out)["per_utterance"]] == ["u1", "u2"]
+
+
+def test_a_closed_pipe_is_not_a_traceback(files, tmp_path) -> None:
+    ref, hyp = files
+    long_ref, long_hyp = tmp_path / "r.txt", tmp_path / "h.txt"
+    long_ref.write_text(ref.read_text() * 1 + "".join(f"x{i} word {i}\n" for i in range(20000)))
+    long_hyp.write_text(hyp.read_text() * 1 + "".join(f"x{i} word {i}\n" for i in range(20000)))
+    cmd = f"{sys.executable} -m cstoolkit.cli.saer {long_ref} {long_hyp} --lambda 1 --align | head -1"
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    assert proc.stdout.count("\n") == 1

@@ -52,3 +52,42 @@ def test_remove_stale_temporaries_recursive(tmp_path: Path):
     assert remove_stale_temporaries(tmp_path) == 0
     assert remove_stale_temporaries(tmp_path, recursive=True) == 1
     assert [p.name for p in (tmp_path / "zh-en").iterdir()] == ["spk01_x.flac"]
+
+
+def test_new_files_follow_the_umask_and_replacements_keep_the_mode(tmp_path: Path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "report.html"
+        atomic_write_text(target, "x")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644
+        target.chmod(0o600)
+        atomic_write_text(target, "y")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_symbolic_links_are_written_through(tmp_path: Path):
+    real = tmp_path / "real.tsv"
+    real.write_text("old")
+    link = tmp_path / "link.tsv"
+    link.symlink_to(real)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_devices_are_written_directly_not_replaced(tmp_path: Path):
+    import stat
+
+    atomic_write_text("/dev/null", "nothing")
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+def test_a_directory_target_is_an_error_naming_it(tmp_path: Path):
+    with pytest.raises(IsADirectoryError) as info:
+        atomic_write_text(tmp_path, "x")
+    assert info.value.filename == str(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == []

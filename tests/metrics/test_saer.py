@@ -107,3 +107,16 @@ def test_bad_arguments() -> None:
         saer([], [], lam=1)
     with pytest.raises(ConfigError, match="both be strings"):
         saer("a", ["a"], lam=1)
+    with pytest.raises(ConfigError, match="1 ids for 2 utterances"):
+        saer(["a", "b"], ["a", "c"], lam=1, ids=["x"])
+    with pytest.raises(ConfigError, match="duplicate id 'x'"):
+        saer(["a", "b"], ["a", "c"], lam=1, ids=["x", "x"])
+    with pytest.raises(ConfigError, match="hypothesis 1 is a NoneType, expected a string"):
+        saer(["a", "b"], ["a", None], lam=1)  # type: ignore[list-item]
+    with pytest.raises(ConfigError, match="jobs must be at least 1"):
+        saer("a", "b", lam=1, jobs=0)
+
+
+def test_ids_that_are_numbers_become_strings() -> None:
+    result = saer(["a b", "c"], ["a b", "d"], lam=1, ids=[10, 11], tags={"11": "x"})  # type: ignore[list-item]
+    assert [u.id for u in result.per_utterance] == ["10", "11"] and set(result.per_tag) == {"<none>", "x"}
