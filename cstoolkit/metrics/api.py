@@ -35,7 +35,8 @@ def saer(
     model: packaged name ("use-multilingual", "e5-small-nano", "all-MiniLM-L6-v2"), a cached sentence-transformers id,
     a local directory, or a ready backend object. units: "mixed" | "word" | "char"; char_scripts e.g. "+Hangul".
     normalize: True (all steps), False (none) or NormalizeOptions. cache: sqlite file for embeddings.
-    jobs: worker processes embedding a large corpus side by side (needs the ``__main__`` guard in scripts).
+    jobs: worker processes embedding a large corpus side by side when ``model`` is a name (the number does not
+    change; scripts need the ``if __name__ == "__main__":`` guard).
 
     >>> saer("我今天去 shopping mall", "我今天去 shopping mall", lam=1).saer
     0.0

@@ -80,7 +80,8 @@ class ShardedBackend:
         except BrokenProcessPool:
             self.close()
             raise CstkError(
-                f"an embedding worker for {self.name!r} died (out of memory?); score again with fewer jobs"
+                f"an embedding worker for {self.name!r} died (out of memory, or a calling script without the "
+                '`if __name__ == "__main__":` guard); score again with fewer jobs'
             ) from None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
