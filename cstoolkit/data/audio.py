@@ -71,7 +71,7 @@ def decode_pyav(path: str | Path, target_sr: int | None = None) -> tuple[np.ndar
 def load_audio(path: str | Path, target_sr: int | None = None) -> tuple[np.ndarray, int]:
     """Read any audio file as mono float32 in [-1, 1], resampled to ``target_sr`` when given.
 
-    Raises InputFileError for a missing, empty or undecodable file.
+    Raises InputFileError for a missing, empty or undecodable file and for NaN or infinite samples (float files).
     """
     path = Path(path)
     if not path.is_file():
@@ -86,6 +86,8 @@ def load_audio(path: str | Path, target_sr: int | None = None) -> tuple[np.ndarr
     samples = to_mono(np.asarray(samples, dtype=np.float32))
     if samples.size == 0:
         raise InputFileError(path, "audio file holds zero samples")
+    if not np.isfinite(samples).all():
+        raise InputFileError(path, "audio holds NaN or infinite samples")
     if target_sr is not None and rate != target_sr:
         samples, rate = resample(samples, rate, target_sr), target_sr
     return samples, rate

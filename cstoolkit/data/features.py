@@ -24,14 +24,52 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
 from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text, remove_stale_temporaries
 from cstoolkit.data.audio import load_audio, resample
-from cstoolkit.data.kaldi_dir import read_kaldi_file
-from cstoolkit.errors import CstkError, InputFileError
+from cstoolkit.data.kaldi_dir import read_kaldi_entries
+from cstoolkit.data.validate import FEATURE_FILES, FINGERPRINT_FILE, STATS_FILE
+from cstoolkit.errors import ConfigError, CstkError, InputFileError
 
 log = logging.getLogger(__name__)
-STATS_FILE = "feats_stats.npz"
-FINGERPRINT_FILE = "features.json"
+#: every output of a split next to its fingerprint; removed together when a split is (re)computed
+OUTPUT_FILES = (*FEATURE_FILES, STATS_FILE)
+#: allowed values of the ``features`` config group
+RULES: dict[str, Rule] = {
+    "fbank.sample_rate": whole(1),
+    "fbank.num_mel_bins": whole(1),
+    "fbank.frame_length": number(0, low_open=True),
+    "fbank.frame_shift": number(0, low_open=True),
+    "fbank.dither": number(0),
+    "fbank.window_type": choice("povey", "hamming", "hanning", "rectangular", "blackman"),
+    "fbank.energy_floor": number(0),
+    "fbank.scale": number(0, low_open=True),
+    "mel.sample_rate": whole(1),
+    "mel.n_fft": whole(2),
+    "mel.hop_length": whole(1),
+    "mel.win_length": whole(1),
+    "mel.n_mels": whole(1),
+    "mel.fmin": number(0),
+    "mel.fmax": number(0, low_open=True),
+    "mel.clamp": number(0, low_open=True),
+    "mel.magnitude_eps": number(0),
+    "mel.center": FLAG,
+    "cmvn_split": Rule(str),
+    "chunks_per_job": whole(1),
+}
+
+
+def check_features_config(cfg: dict[str, Any]) -> None:
+    """Raise ConfigError for a features setting outside its allowed values (one line naming the key)."""
+    check_config(cfg, RULES, "features")
+    if cfg["mel"]["win_length"] > cfg["mel"]["n_fft"]:
+        raise ConfigError(f"bad configuration value features.mel.win_length={cfg['mel']['win_length']}: "
+                          f"expected at most features.mel.n_fft ({cfg['mel']['n_fft']})")  # fmt: skip
+    if not cfg["mel"]["fmin"] < cfg["mel"]["fmax"] <= cfg["mel"]["sample_rate"] / 2:
+        raise ConfigError(f"bad configuration value features.mel.fmax={cfg['mel']['fmax']}: expected above "
+                          "features.mel.fmin and at most half of features.mel.sample_rate")  # fmt: skip
+    if not isinstance(cfg.get("splits"), list) or not all(isinstance(s, str) for s in cfg["splits"]):
+        raise ConfigError(f"bad configuration value features.splits={cfg.get('splits')!r}: expected a list of names")
 
 
 def fbank(samples: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
@@ -109,10 +147,25 @@ class ArkWriter:
         self._stack.__exit__(*exc)  # renames the ark on success, removes it on error
 
 
+def unusable_reason(samples: np.ndarray, cfg: dict[str, Any]) -> str | None:
+    """Why ``samples`` (mono, at the fbank rate) cannot give features, or None when they can."""
+    window = int(cfg["fbank"]["sample_rate"] * cfg["fbank"]["frame_length"] / 1000)
+    if samples.size < window:
+        seconds = samples.size / cfg["fbank"]["sample_rate"]
+        return f"audio too short for one fbank frame ({seconds * 1000:.1f} ms < {cfg['fbank']['frame_length']:g} ms)"
+    mel = cfg["mel"]
+    mel_samples = round(samples.size * mel["sample_rate"] / cfg["fbank"]["sample_rate"])
+    pad = (mel["n_fft"] - mel["hop_length"]) // 2
+    if mel_samples <= pad or mel_samples + 2 * pad < mel["n_fft"]:
+        return f"audio too short for one mel frame ({mel_samples} samples at {mel['sample_rate']} Hz)"
+    return None
+
+
 def extract_chunk(
-    index: int, items: list[tuple[str, str]], out_dir: str, cfg: dict[str, Any], with_stats: bool
+    index: int, items: list[tuple[str, str, int]], out_dir: str, cfg: dict[str, Any], with_stats: bool, wav_scp: str
 ) -> dict[str, Any]:
-    """Worker: fbank + mel for one chunk of ``(uttid, audio_path)``, streamed to ``fbank.<i>.ark`` / ``mel.<i>.ark``."""
+    """Worker: fbank + mel for one chunk of ``(uttid, audio_path, wav.scp line)``, streamed to ``fbank.<i>.ark`` /
+    ``mel.<i>.ark``. Unusable audio raises a CstkError naming the wav.scp line, the utterance and the file."""
     import torch
 
     torch.set_num_threads(1)
@@ -121,11 +174,14 @@ def extract_chunk(
     stats = {"count": 0, "sum": np.zeros(dims, np.float64), "sum_square": np.zeros(dims, np.float64)}
     out = Path(out_dir)
     with ArkWriter(out, f"fbank.{index}") as feats, ArkWriter(out, f"mel.{index}") as mels:
-        for uttid, path in items:
+        for uttid, path, line in items:
             try:
                 samples, _ = load_audio(path, fb_cfg["sample_rate"])
-            except CstkError as err:  # re-raised with one argument so that it crosses the process boundary intact
-                raise CstkError(f"{uttid}: {err}") from None
+                reason = unusable_reason(samples, cfg)
+                if reason:
+                    raise InputFileError(path, reason)
+            except CstkError as err:  # one argument, so that it crosses the process boundary intact
+                raise CstkError(str(InputFileError(wav_scp, f"{uttid}: {err}", line))) from None
             fb = fbank(samples, fb_cfg)
             feats(uttid, fb)
             mels(uttid, hifigan_mel(resample(samples, fb_cfg["sample_rate"], mel_cfg["sample_rate"]), mel_cfg))
@@ -146,10 +202,29 @@ def extract_chunk(
 def fingerprint(split_dir: Path, cfg: dict[str, Any]) -> str:
     """Hash of the split's wav.scp (and the audio files' sizes/mtimes) and the feature settings."""
     digest = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode())
-    for uttid, path in sorted(read_kaldi_file(split_dir / "wav.scp").items()):
+    for uttid, (_, path) in sorted(read_kaldi_entries(split_dir / "wav.scp").items()):
         st = os.stat(path) if os.path.exists(path) else None
         digest.update(f"{uttid} {path} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}\n".encode())
     return digest.hexdigest()
+
+
+def is_up_to_date(split_dir: Path, key: str, with_stats: bool) -> bool:
+    """True when the split's fingerprint is ``key`` and every output, ark files included, is still there."""
+    fp_file = split_dir / FINGERPRINT_FILE
+    try:
+        if json.loads(fp_file.read_text(encoding="utf-8")).get("fingerprint") != key:
+            return False
+    except (OSError, ValueError, AttributeError):
+        return False
+    needed = [*FEATURE_FILES, STATS_FILE] if with_stats else FEATURE_FILES
+    if not all((split_dir / name).is_file() for name in needed):
+        return False
+    try:
+        scps = [read_kaldi_entries(split_dir / name) for name in ("feats.scp", "mel.scp")]
+    except CstkError:
+        return False
+    arks = {value.rsplit(":", 1)[0] for table in scps for _, value in table.values()}
+    return all(os.path.isfile(ark) for ark in arks)
 
 
 def compute_split(
@@ -158,17 +233,22 @@ def compute_split(
     """Compute features of one split directory; return False when its fingerprint shows it is already done.
 
     ``pool`` (optional) is a process pool shared by several splits; without it one is made when ``num_jobs > 1``.
+    Before any ark is rewritten, the fingerprint and every output listing the old arks are removed, so a failed or
+    killed run never leaves a split that looks finished.
     """
     split_dir = Path(split_dir).resolve()
-    if not (split_dir / "wav.scp").is_file():
-        raise InputFileError(split_dir / "wav.scp", "missing: run the prepare stage first")
+    wav_scp = split_dir / "wav.scp"
+    if not wav_scp.is_file():
+        raise InputFileError(wav_scp, "missing: run the prepare stage first")
     key = fingerprint(split_dir, cfg)
-    fp_file = split_dir / FINGERPRINT_FILE
-    if fp_file.is_file() and json.loads(fp_file.read_text()).get("fingerprint") == key:
+    if is_up_to_date(split_dir, key, with_stats):
         log.info("%s: features up to date, skipped", split_dir)
         return False
-    fp_file.unlink(missing_ok=True)  # the split no longer looks finished until this run ends
-    items = sorted(read_kaldi_file(split_dir / "wav.scp").items())
+    for name in (FINGERPRINT_FILE, *OUTPUT_FILES):  # the fingerprint first: the split stops looking finished
+        (split_dir / name).unlink(missing_ok=True)
+    items = sorted((uttid, path, line) for uttid, (line, path) in read_kaldi_entries(wav_scp).items())
+    if not items:
+        raise InputFileError(wav_scp, "no utterances: nothing to compute features from")
     n_chunks = max(1, min(len(items), num_jobs * int(cfg["chunks_per_job"])))
     chunks = [items[i::n_chunks] for i in range(n_chunks)]
     ark_dir = split_dir / "feats"
@@ -178,20 +258,26 @@ def compute_split(
         if int(stale.name.split(".")[1]) >= n_chunks:
             stale.unlink()
     results = []
-    bar = tqdm(total=len(items), desc=f"features {split_dir.name}", unit="utt", leave=False, mininterval=1.0)
-    if num_jobs <= 1 and pool is None:
-        for i, chunk in enumerate(chunks):
-            results.append(extract_chunk(i, chunk, str(ark_dir), cfg, with_stats))
-            bar.update(results[-1]["done"])
-    else:
-        with ExitStack() as stack:
-            if pool is None:
-                pool = stack.enter_context(make_pool(num_jobs))
-            futures = [pool.submit(extract_chunk, i, c, str(ark_dir), cfg, with_stats) for i, c in enumerate(chunks)]
-            for future in as_completed(futures):
-                results.append(future.result())
+    args = (str(ark_dir), cfg, with_stats, str(wav_scp))
+    # as a context manager the bar is cleared on an error too, so the error message starts on its own line
+    with tqdm(total=len(items), desc=f"features {split_dir.name}", unit="utt", leave=False, mininterval=1.0) as bar:
+        if num_jobs <= 1 and pool is None:
+            for i, chunk in enumerate(chunks):
+                results.append(extract_chunk(i, chunk, *args))
                 bar.update(results[-1]["done"])
-    bar.close()
+        else:
+            with ExitStack() as stack:
+                if pool is None:
+                    pool = stack.enter_context(make_pool(num_jobs))
+                futures = [pool.submit(extract_chunk, i, c, *args) for i, c in enumerate(chunks)]
+                try:
+                    for future in as_completed(futures):
+                        results.append(future.result())
+                        bar.update(results[-1]["done"])
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
     merged = {k: sorted(line for r in results for line in r[k]) for k in ("feats", "mel", "feats_shape", "mel_shape")}
     for name in ("feats", "mel"):
         atomic_write_lines(split_dir / f"{name}.scp", merged[name])
@@ -200,7 +286,7 @@ def compute_split(
     atomic_write_lines(split_dir / "utt2num_frames", [line.split(",")[0] for line in merged["feats_shape"]])
     if with_stats:
         write_stats(split_dir / STATS_FILE, [r["stats"] for r in results])
-    atomic_write_text(fp_file, json.dumps({"fingerprint": key, "utterances": len(items)}) + "\n")
+    atomic_write_text(split_dir / FINGERPRINT_FILE, json.dumps({"fingerprint": key, "utterances": len(items)}) + "\n")
     return True
 
 
@@ -219,6 +305,7 @@ def compute_features(data_dir: str | Path, features_cfg: DictConfig, num_jobs: i
     Returns the splits that were (re)computed.
     """
     cfg = OmegaConf.to_container(features_cfg, resolve=True)
+    check_features_config(cfg)
     data_dir = Path(data_dir)
     present = [s for s in cfg["splits"] if (data_dir / s / "wav.scp").is_file()]
     if cfg["cmvn_split"] not in present:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,10 +71,12 @@ def check_utterance(utt: Utterance) -> None:
         raise ValueError(f"segments of {utt.id} do not spell its text")
 
 
-def write_data_dir(path: str | Path, utterances: list[Utterance]) -> Path:
+def write_data_dir(path: str | Path, utterances: list[Utterance], check: Callable[[Path], None] | None = None) -> Path:
     """Write a complete data directory atomically (the folder appears whole or not at all); return its path.
 
     When the folder already holds exactly this content it is left untouched (with any features inside it).
+    ``check`` is called on the written temporary folder before it replaces ``path``; when it raises, ``path`` is
+    left as it was.
     """
     utts = sorted(utterances, key=lambda u: u.id)
     ids = [u.id for u in utts]
@@ -101,6 +104,8 @@ def write_data_dir(path: str | Path, utterances: list[Utterance]) -> Path:
     with atomic_dir(path) as tmp:
         for name, text in contents.items():
             atomic_write_text(tmp / name, text)
+        if check is not None:
+            check(tmp)
     return Path(path)
 
 
@@ -112,13 +117,14 @@ def _unchanged(path: Path, contents: dict[str, str]) -> bool:
         return False
 
 
-def read_kaldi_file(path: str | Path, allow_empty_value: bool = False) -> dict[str, str]:
-    """Read ``<key> <value>`` lines into a dict (key and value split at the first white space; blank lines skipped).
+def read_kaldi_entries(path: str | Path, allow_empty_value: bool = False) -> dict[str, tuple[int, str]]:
+    """Read ``<key> <value>`` lines into ``{key: (line_number, value)}`` (split at the first white space, blank
+    lines skipped).
 
     InputFileError names the file and line of a missing value (unless allowed), a repeated key, invalid UTF-8 or a
     binary file.
     """
-    table: dict[str, str] = {}
+    table: dict[str, tuple[int, str]] = {}
     for number, line in iter_text_lines(path):
         if not line.strip():
             continue
@@ -127,9 +133,14 @@ def read_kaldi_file(path: str | Path, allow_empty_value: bool = False) -> dict[s
         if not value and not allow_empty_value:
             raise InputFileError(path, f"expected '<key> <value>', got {line!r}", line=number)
         if key in table:
-            raise InputFileError(path, f"key {key} appears twice", line=number)
-        table[key] = value
+            raise InputFileError(path, f"key {key} appears twice (first on line {table[key][0]})", line=number)
+        table[key] = (number, value)
     return table
+
+
+def read_kaldi_file(path: str | Path, allow_empty_value: bool = False) -> dict[str, str]:
+    """Read ``<key> <value>`` lines into a dict (see :func:`read_kaldi_entries` for the errors)."""
+    return {key: value for key, (_, value) in read_kaldi_entries(path, allow_empty_value).items()}
 
 
 def read_segments(path: str | Path) -> dict[str, list[dict[str, str]]]:

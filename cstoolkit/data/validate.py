@@ -12,6 +12,11 @@ from cstoolkit.data.kaldi_dir import KALDI_FILES, MANIFEST_FILE, SEGMENT_JOINER,
 LANG_TAG = re.compile(r"^[a-z]{2,3}(-[a-z]{2,3})*$")
 #: optional per-utterance files written by the features stage
 FEATURE_FILES = ("feats.scp", "mel.scp", "utt2num_frames", "feats_shape", "mel_shape")
+#: written last by the features stage: feature files without it are left over from an unfinished run
+FINGERPRINT_FILE = "features.json"
+STATS_FILE = "feats_stats.npz"
+#: written last by the prepare stage next to the split directories
+REPORT_FILE = "prepare_report.json"
 DURATION_TOLERANCE = 0.05  # seconds between utt2dur and the audio header
 
 
@@ -28,18 +33,41 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+def _text_lines(path: Path, problems: list[Problem]) -> list[tuple[int, str]] | None:
+    """Lines of a UTF-8 file as the toolkit's readers split them (at ``\\n`` only), recording a BOM, a carriage
+    return, invalid UTF-8 (with its line) and a missing final newline. None when the file cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        problems.append(Problem(str(path), f"cannot read ({err.strerror})"))
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.append(Problem(str(path), "starts with a UTF-8 byte order mark (Kaldi tools do not expect one)", 1))
+        data = data[3:]
+    if data and not data.endswith(b"\n"):
+        problems.append(Problem(str(path), "last line has no newline"))
+    lines = []
+    for number, raw in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n"), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            problems.append(Problem(str(path), f"not valid UTF-8 (byte {err.start + 1} of the line)", number))
+            continue
+        if line.endswith("\r"):
+            problems.append(Problem(str(path), "carriage return at the end of the line (use Unix line ends)", number))
+            line = line[:-1]
+        lines.append((number, line))
+    return lines if data else []
+
+
 def _read_table(path: Path, problems: list[Problem]) -> dict[str, str] | None:
     """Parse a ``<key> <value>`` file, recording every malformed, repeated or unsorted line."""
-    try:
-        raw = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        problems.append(Problem(str(path), f"not valid UTF-8 (byte {err.start})"))
+    lines = _text_lines(path, problems)
+    if lines is None:
         return None
-    if raw and not raw.endswith("\n"):
-        problems.append(Problem(str(path), "last line has no newline"))
     table: dict[str, str] = {}
     previous = None
-    for number, line in enumerate(raw.splitlines(), start=1):
+    for number, line in lines:
         if "\r" in line or "\t" in line:
             problems.append(Problem(str(path), "carriage return or tab in line (use single spaces)", number))
         key, _, value = line.partition(" ")
@@ -71,13 +99,15 @@ def _compare_keys(name: str, keys: set[str], reference: set[str], ref_name: str,
             problems.append(Problem(name, f"{verb}: {shown}{more}"))
 
 
-def validate_data_dir(path: str | Path, check_audio: bool = True) -> list[Problem]:
+def validate_data_dir(path: str | Path, check_audio: bool = True, sample_rate: int | None = None) -> list[Problem]:
     """Check a data directory; return every problem found (an empty list means it is valid).
 
     Checks: required files present; each file UTF-8, ``<key> <value>``, unique and C-sorted keys; the same
     utterances in every per-utterance file; spk2utt the inverse of utt2spk; utterance ids prefixed by speaker ids;
     non-empty transcripts; absolute, existing audio paths whose header duration matches utt2dur; language tags
-    like ``zh-en``; segments that spell the transcript; manifest and feature files covering the same utterances.
+    like ``zh-en``; segments that spell the transcript; manifest and feature files covering the same utterances;
+    feature files only next to the ``features.json`` of a finished features run. With ``check_audio`` the audio
+    must be mono (and at ``sample_rate`` Hz when given).
     """
     root = Path(path)
     if not root.is_dir():
@@ -93,6 +123,17 @@ def validate_data_dir(path: str | Path, check_audio: bool = True) -> list[Proble
         table = _read_table(file, problems)
         if table is not None:
             tables[name] = table
+    present = [name for name in (*FEATURE_FILES, STATS_FILE) if (root / name).exists()]
+    if present and not (root / FINGERPRINT_FILE).is_file():
+        problems.append(
+            Problem(
+                str(root / present[0]),
+                f"{FINGERPRINT_FILE} is missing: feature files "
+                f"({', '.join(present)}) of an unfinished features run; run the features stage",
+            )
+        )
+    if (root / STATS_FILE).is_file():
+        _check_stats(root / STATS_FILE, problems)
     if "wav.scp" not in tables:
         return problems
     utts = set(tables["wav.scp"])
@@ -102,7 +143,7 @@ def validate_data_dir(path: str | Path, check_audio: bool = True) -> list[Proble
         if name not in ("wav.scp", "spk2utt"):
             _compare_keys(str(root / name), set(table), utts, "wav.scp", problems)
     _check_speakers(root, tables, problems)
-    _check_values(root, tables, check_audio, problems)
+    _check_values(root, tables, check_audio, sample_rate, problems)
     _check_jsonl(root, root / SEGMENTS_FILE, tables, utts, problems, segments=True)
     _check_jsonl(root, root / MANIFEST_FILE, tables, utts, problems, segments=False)
     return problems
@@ -142,8 +183,10 @@ def _check_speakers(root: Path, tables: dict[str, dict[str, str]], problems: lis
         problems.append(Problem(str(root / "spk2utt"), f"speaker {spk} of utt2spk missing"))
 
 
-def _check_values(root: Path, tables: dict[str, dict[str, str]], check_audio: bool, problems: list[Problem]) -> None:
-    """Per-file value checks: audio paths, durations, language tags, transcripts."""
+def _check_values(
+    root: Path, tables: dict[str, dict[str, str]], check_audio: bool, sample_rate: int | None, problems: list[Problem]
+) -> None:
+    """Per-file value checks: audio paths, format and durations, language tags, transcripts."""
     import soundfile as sf
 
     durations = tables.get("utt2dur", {})
@@ -163,6 +206,14 @@ def _check_values(root: Path, tables: dict[str, dict[str, str]], check_audio: bo
             except (RuntimeError, sf.LibsndfileError) as err:
                 problems.append(Problem(str(root / "wav.scp"), f"{uttid}: unreadable audio {audio}: {err}"))
                 continue
+            if info.channels != 1:
+                problems.append(Problem(str(root / "wav.scp"), f"{uttid}: {info.channels} channels, expected mono"))
+            if sample_rate is not None and info.samplerate != sample_rate:
+                problems.append(
+                    Problem(
+                        str(root / "wav.scp"), f"{uttid}: sampled at {info.samplerate} Hz, expected {sample_rate} Hz"
+                    )
+                )
             said = durations.get(uttid, "")
             if _is_float(said) and abs(float(said) - real) > DURATION_TOLERANCE:
                 problems.append(
@@ -185,6 +236,20 @@ def _check_values(root: Path, tables: dict[str, dict[str, str]], check_audio: bo
             problems.append(Problem(str(root / name), f"points at a missing ark file: {ark}"))
 
 
+def _check_stats(path: Path, problems: list[Problem]) -> None:
+    """CMVN statistics must count some frames and hold finite sums."""
+    import numpy as np
+
+    try:
+        with np.load(path) as stats:
+            count, sums = int(stats["count"]), [stats["sum"], stats["sum_square"]]
+    except (OSError, ValueError, KeyError) as err:
+        problems.append(Problem(str(path), f"unreadable CMVN statistics: {err}"))
+        return
+    if count <= 0 or not all(np.isfinite(a).all() for a in sums):
+        problems.append(Problem(str(path), f"CMVN statistics are unusable (count {count}, NaN or infinite sums?)"))
+
+
 def _is_float(value: str) -> bool:
     try:
         float(value)
@@ -202,7 +267,7 @@ def _check_jsonl(
         return
     text = tables.get("text", {})
     seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+    for number, line in _text_lines(path, problems) or []:
         try:
             record = json.loads(line)
             uttid = record["id"]
@@ -222,3 +287,40 @@ def _check_jsonl(
         elif uttid in text and record.get("text") != text[uttid]:
             problems.append(Problem(str(path), f"{uttid}: manifest text differs from 'text'", number))
     _compare_keys(str(path), seen, utts, "wav.scp", problems)
+
+
+def validate_prepared(data_dir: str | Path, splits: list[Path]) -> list[Problem]:
+    """Check that a folder of split directories is the complete output of one prepare run.
+
+    ``prepare_report.json`` (written last) must exist and list exactly the ``splits`` present, with their numbers
+    of utterances; a missing report means an unfinished or killed prepare.
+    """
+    root = Path(data_dir)
+    report_path = root / REPORT_FILE
+    if not report_path.is_file():
+        return [Problem(str(report_path), "missing: the prepare stage did not finish here (run it again)")]
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        counts = {name: int(info["utterances"]) for name, info in report["splits"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        return [Problem(str(report_path), f"unreadable prepare report: {err}")]
+    if report.get("failed"):
+        return [Problem(str(report_path), f"the last prepare run failed: {report['failed']}")]
+    problems = []
+    present = {path.name: path for path in splits}
+    for name, count in sorted(counts.items()):
+        if count and name not in present:
+            problems.append(Problem(str(root / name), f"missing: {REPORT_FILE} lists {count} utterance(s)"))
+        elif name in present and (root / name / "wav.scp").is_file():
+            table = _read_table(root / name / "wav.scp", [])
+            if table is not None and len(table) != count:
+                problems.append(
+                    Problem(
+                        str(root / name / "wav.scp"),
+                        f"{len(table)} utterance(s), {REPORT_FILE} says {count}: not from the same "
+                        "prepare run (run it again)",
+                    )
+                )
+    for name in sorted(set(present) - set(counts)):
+        problems.append(Problem(str(root / name), f"not listed in {REPORT_FILE}: left over from another run"))
+    return problems

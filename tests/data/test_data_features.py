@@ -1,12 +1,14 @@
 """Features stage on three short files: shapes, HiFi-GAN mel settings, GlobalMVN stats, nj-invariance, skipping."""
 
 import json
+import re
 from pathlib import Path
 
 import kaldiio
 import numpy as np
 import pytest
 import soundfile as sf
+from omegaconf import OmegaConf
 
 from cstoolkit.config import load_config
 from cstoolkit.data.features import compute_features, compute_split, fbank, hifigan_mel
@@ -132,3 +134,99 @@ def test_validation_notices_missing_ark_and_frame_mismatch(data_dir: Path):
     problems = [str(p) for p in validate_data_dir(train)]
     assert any("mel.scp: points at a missing ark file" in p and "mel.0.ark" in p for p in problems), problems
     assert any(f"{uttid}: frames differ from utt2num_frames" in p for p in problems), problems
+
+
+FEATURE_OUTPUTS = ("feats.scp", "mel.scp", "feats_shape", "mel_shape", "utt2num_frames", "feats_stats.npz")
+
+
+def test_failed_rerun_leaves_nothing_that_looks_finished(data_dir: Path, tmp_path: Path):
+    from cstoolkit.errors import CstkError
+
+    cfg = load_config([]).features
+    compute_features(data_dir, cfg, num_jobs=1)
+    train = data_dir / "train"
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 10)
+    wav = train / "wav.scp"
+    wav.write_text(wav.read_text().replace(wav.read_text().splitlines()[2].split()[1], str(corrupt)))
+    with pytest.raises(CstkError, match=r"wav\.scp:3: spk_train2: .*corrupt\.wav"):
+        compute_features(data_dir, cfg, num_jobs=1)
+    assert not [name for name in ("features.json", *FEATURE_OUTPUTS) if (train / name).exists()]
+    # what a run killed after writing feats.scp but before features.json leaves behind
+    (train / "feats.scp").write_text("spk_train0 /nowhere.ark:12\n")
+    problems = [str(p) for p in validate_data_dir(train, check_audio=False)]
+    assert any("features.json is missing" in p for p in problems), problems
+
+
+def test_missing_outputs_are_not_up_to_date(data_dir: Path):
+    import shutil
+
+    cfg = load_config([]).features
+    compute_features(data_dir, cfg, num_jobs=1)
+    shutil.rmtree(data_dir / "train" / "feats")
+    (data_dir / "train" / "feats.scp").unlink()
+    assert compute_features(data_dir, cfg, num_jobs=1) == ["train"]
+    assert validate_data_dir(data_dir / "train") == []
+
+
+@pytest.mark.parametrize(
+    "samples, expected",
+    [
+        (np.full(300, 0.1, np.float32), r"too short for one fbank frame \(18\.8 ms < 25 ms\)"),
+        (np.array([0.1, np.nan] * 8000, np.float32), "NaN or infinite samples"),
+    ],
+)
+def test_unusable_audio_is_an_error_naming_the_wav_scp_line(data_dir: Path, tmp_path: Path, samples, expected):
+    from cstoolkit.errors import CstkError
+
+    bad = tmp_path / "bad.wav"
+    sf.write(bad, samples, 16000, subtype="FLOAT")
+    wav = data_dir / "test" / "wav.scp"
+    wav.write_text(wav.read_text().replace(wav.read_text().splitlines()[1].split()[1], str(bad)))
+    with pytest.raises(CstkError, match=rf"test/wav\.scp:2: spk_test1: .*bad\.wav: audio .*{expected}"):
+        compute_split(data_dir / "test", OmegaConf.to_container(load_config([]).features), 1, with_stats=True)
+    assert not (data_dir / "test" / "feats_stats.npz").exists()
+
+
+def test_empty_wav_scp_is_an_error(data_dir: Path):
+    (data_dir / "test" / "wav.scp").write_text("")
+    with pytest.raises(InputFileError, match=r"wav\.scp: no utterances"):
+        compute_split(data_dir / "test", OmegaConf.to_container(load_config([]).features), 1, with_stats=True)
+    assert not (data_dir / "test" / "feats_stats.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("features.fbank.num_mel_bins=abc", "features.fbank.num_mel_bins='abc': expected a whole number >= 1"),
+        ("features.fbank.num_mel_bins=-5", "features.fbank.num_mel_bins=-5: expected a whole number >= 1"),
+        ("features.mel.n_fft=0", "features.mel.n_fft=0: expected a whole number >= 2"),
+        ("features.fbank.sample_rate=0", "features.fbank.sample_rate=0"),
+        ("features.fbank.window_type=foo", "one of povey, hamming"),
+    ],
+)
+def test_bad_config_values_are_config_errors(data_dir: Path, override: str, expected: str):
+    from cstoolkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        compute_features(data_dir, load_config([override]).features, num_jobs=1)
+    assert not (data_dir / "train" / "feats").exists()
+
+
+def test_cli_rejects_bad_nj_and_config_in_one_line(data_dir: Path):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "cstoolkit.cli.cstk", "features", "--work_dir", str(data_dir.parent)]
+    for extra in (["--nj", "0"], ["--nj", "-1"], ["features.mel.n_fft=0", "--nj", "1"]):
+        proc = subprocess.run([*cmd, *extra], capture_output=True, text=True)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.strip().splitlines()[-1].startswith("cstk features: error:"), proc.stderr
+
+
+def test_validation_flags_unusable_cmvn_stats(data_dir: Path):
+    compute_features(data_dir, load_config([]).features, num_jobs=1)
+    stats = data_dir / "train" / "feats_stats.npz"
+    np.savez(stats, count=np.int64(3), sum=np.full(80, np.nan), sum_square=np.ones(80))
+    problems = [str(p) for p in validate_data_dir(data_dir / "train")]
+    assert any("CMVN statistics are unusable" in p for p in problems), problems
