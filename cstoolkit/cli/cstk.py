@@ -26,6 +26,23 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+class _IntermixedParser(argparse.ArgumentParser):
+    """A subcommand parser that takes options and positional arguments in any order (``x=1 --nj 1 y=2``)."""
+
+    _inside = False
+
+    def parse_known_args(
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._inside:  # parse_known_intermixed_args calls back into this method
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def _available() -> dict[str, str]:
     """Subcommands whose modules exist in this installation."""
     return {name: mod for name, mod in SUBCOMMANDS.items() if importlib.util.find_spec(f"cstoolkit.cli.{mod}")}
@@ -35,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Top-level parser with one sub-parser per available subcommand."""
     parser = argparse.ArgumentParser(prog="cstk", description="cstoolkit: code-switched speech toolkit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_IntermixedParser)
     for name, mod in _available().items():
         module = importlib.import_module(f"cstoolkit.cli.{mod}")
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))

@@ -12,14 +12,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def _new_file_mode(existing: Path) -> int:
-    """Mode for a replacement file: the existing file's, else what ``open()`` would give (0666 minus the umask)."""
+def _new_file_mode(existing: Path, default: int = 0o666) -> int:
+    """Mode for a replacement file or folder: the existing one's, else what ``open()``/``mkdir()`` would give
+    (``default``, 0666 for files and 0777 for folders, minus the umask)."""
     try:
         return stat.S_IMODE(existing.stat().st_mode)
     except OSError:
         umask = os.umask(0)
         os.umask(umask)
-        return 0o666 & ~umask
+        return default & ~umask
 
 
 @contextmanager
@@ -67,12 +68,16 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield a fresh temporary folder next to ``path``; on success it replaces ``path`` as a whole.
 
     A previous ``path`` is moved aside first and deleted after the rename, so readers see either the old complete
-    folder or the new complete one, never a mixture.
+    folder or the new complete one, never a mixture. The new folder gets the old one's mode, or the umask's. A file
+    or link at ``path`` is refused (NotADirectoryError) before anything is written: it is not ours to replace.
     """
     path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder (refusing to replace it)", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
+        os.chmod(tmp, _new_file_mode(path, default=0o777))
         yield tmp
         old = None
         if path.exists():

@@ -6,19 +6,58 @@ import json
 import logging
 import shutil
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
 from cstoolkit.data.atomic import atomic_write_text, remove_stale_temporaries
 from cstoolkit.data.kaldi_dir import Utterance, write_data_dir
-from cstoolkit.data.validate import validate_data_dir
-from cstoolkit.errors import CstkError
+from cstoolkit.data.validate import REPORT_FILE, validate_data_dir
+from cstoolkit.errors import ConfigError, CstkError, InputFileError
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "dev", "test")
-REPORT_FILE = "prepare_report.json"
+#: formats write_audio can store 16-bit PCM in
+AUDIO_FORMATS = ("flac", "wav")
+#: allowed values of the ``data`` config group (common settings and each corpus's)
+RULES: dict[str, Rule] = {
+    "sample_rate": whole(1),
+    "audio_format": choice(*AUDIO_FORMATS),
+    "nj": whole(1),
+    "min_duration": number(0),
+    "max_duration": number(0, low_open=True),
+    "plots": FLAG,
+    "switchlingua.dev_ratio": number(0, 1),
+    "switchlingua.test_ratio": number(0, 1),
+    "switchlingua.seed": whole(),
+    "switchlingua.multi_turn": choice("join", "skip"),
+    "switchlingua.min_units_per_second": number(0),
+    "switchlingua.max_units_per_second": number(0, low_open=True),
+    "mini.train_sentences": whole(1),
+    "mini.dev_sentences": whole(0),
+    "mini.test_sentences": whole(0),
+    "mini.train_readings": whole(1),
+    "mini.gap": number(0),
+    "mini.edge": number(0),
+    "mini.peak": number(0, 1, low_open=True),
+    "mini.espeak_rate": whole(1),
+    "mini.trim_db": number(0, low_open=True),
+    "mini.seed": whole(),
+}
+
+
+def check_data_config(data_cfg: DictConfig) -> None:
+    """Raise ConfigError (one line naming the key and the allowed values) for a bad ``data`` setting."""
+    check_config(data_cfg, RULES, "data")
+    if data_cfg.min_duration > data_cfg.max_duration:
+        raise ConfigError(f"bad configuration value data.min_duration={data_cfg.min_duration}: "
+                          f"expected at most data.max_duration ({data_cfg.max_duration})")  # fmt: skip
+    if data_cfg.switchlingua.dev_ratio + data_cfg.switchlingua.test_ratio >= 1:
+        raise ConfigError("bad configuration values data.switchlingua.dev_ratio + test_ratio: expected below 1 "
+                          "(something must be left for train)")  # fmt: skip
 
 
 def corpus_config(data_cfg: DictConfig, corpus: str) -> dict[str, Any]:
@@ -46,8 +85,13 @@ def prepare(data_root: str | Path | None, output_dir: str | Path, data_cfg: Dict
     from cstoolkit.data.corpora.mini import prepare_mini
     from cstoolkit.data.corpora.switchlingua import prepare_switchlingua
 
+    check_data_config(data_cfg)
     output_dir = Path(output_dir).resolve()
+    for split in SPLITS:  # refuse before touching anything: a file where a split folder belongs is not ours
+        if (output_dir / split).is_symlink() or ((output_dir / split).exists() and not (output_dir / split).is_dir()):
+            raise InputFileError(output_dir / split, "exists and is not a folder; expected a split directory here")
     output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / REPORT_FILE).unlink(missing_ok=True)  # written last: the folder no longer looks prepared
     removed = remove_stale_temporaries(output_dir) + remove_stale_temporaries(output_dir / "audio", recursive=True)
     if removed:
         log.info("removed %d leftover temporary item(s) of an interrupted run", removed)
@@ -58,24 +102,36 @@ def prepare(data_root: str | Path | None, output_dir: str | Path, data_cfg: Dict
         corpus = "mini"
         splits = prepare_mini(output_dir, corpus_config(data_cfg, corpus), num_jobs)
         report = {"corpus": corpus, "kept": sum(map(len, splits.values())), "skipped": 0, "skipped_items": []}
+    report["splits"] = {split: split_summary(splits[split]) for split in SPLITS}
     if not splits["train"]:
-        raise CstkError(f"{corpus}: no usable training utterance (see the skipped items above)")
+        report["failed"] = "no usable training utterance"
+        _write_report(report, output_dir)
+        raise CstkError(f"{corpus}: no usable training utterance (reasons above and in {output_dir / REPORT_FILE})")
+    check = partial(_must_be_valid, sample_rate=int(data_cfg.sample_rate))
     for split in SPLITS:
         if not splits[split]:
             log.warning("%s: split %s is empty (too few usable items for the split ratios)", corpus, split)
             if (output_dir / split).exists():  # never leave a split of an earlier run next to this one
                 shutil.rmtree(output_dir / split)
             continue
-        path = write_data_dir(output_dir / split, splits[split])
-        problems = validate_data_dir(path)
-        if problems:
-            raise RuntimeError(f"prepared {path} fails validation: {problems[0]}")
-    report["splits"] = {split: split_summary(splits[split]) for split in SPLITS}
+        write_data_dir(output_dir / split, splits[split], check=check)
     if data_cfg.plots:
         report["plots"] = [str(p) for p in _plots(splits, output_dir / "plots", corpus)]
+    _write_report(report, output_dir)
+    return report
+
+
+def _must_be_valid(path: Path, sample_rate: int) -> None:
+    """Raise when a freshly written split directory fails validation (it is then never put in place)."""
+    problems = validate_data_dir(path, sample_rate=sample_rate)
+    if problems:
+        raise RuntimeError(f"prepared split fails validation ({len(problems)} problem(s)): {problems[0]}")
+
+
+def _write_report(report: dict, output_dir: Path) -> None:
+    """Write ``prepare_report.json`` and log its summary (splits, skipped items with reasons)."""
     atomic_write_text(output_dir / REPORT_FILE, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     _log_summary(report, output_dir)
-    return report
 
 
 def _plots(splits: dict[str, list[Utterance]], folder: Path, corpus: str) -> list[Path]:

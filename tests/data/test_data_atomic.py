@@ -91,3 +91,28 @@ def test_a_directory_target_is_an_error_naming_it(tmp_path: Path):
         atomic_write_text(tmp_path, "x")
     assert info.value.filename == str(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_atomic_dir_gets_the_umask_mode_and_keeps_an_old_mode(tmp_path: Path):
+    import os
+    import stat
+
+    old_umask = os.umask(0o022)
+    try:
+        with atomic_dir(tmp_path / "train") as tmp:
+            (tmp / "a").write_text("1")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "train").stat().st_mode) == 0o755
+    os.chmod(tmp_path / "train", 0o750)
+    with atomic_dir(tmp_path / "train") as tmp:
+        (tmp / "b").write_text("2")
+    assert stat.S_IMODE((tmp_path / "train").stat().st_mode) == 0o750
+
+
+def test_atomic_dir_refuses_a_file_in_its_place(tmp_path: Path):
+    (tmp_path / "train").write_text("mine")
+    with pytest.raises(NotADirectoryError), atomic_dir(tmp_path / "train") as tmp:
+        (tmp / "a").write_text("1")
+    assert (tmp_path / "train").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train"]

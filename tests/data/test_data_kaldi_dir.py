@@ -81,3 +81,17 @@ def test_rewriting_identical_content_keeps_the_folder(tmp_path: Path, flac_files
     changed[0].segments = [{"lang": "en", "text": "hi"}]
     write_data_dir(tmp_path / "train", changed)
     assert not (out / "feats.scp").exists() and "spkB_0 hi\n" in (out / "text").read_text()
+
+
+def test_a_split_failing_its_check_never_replaces_the_old_one(tmp_path: Path, flac_files):
+    path = write_data_dir(tmp_path / "train", utts(flac_files))
+    before = {p.name: p.read_bytes() for p in path.iterdir()}
+
+    def refuse(folder: Path) -> None:
+        assert (folder / "wav.scp").is_file()
+        raise RuntimeError("invalid")
+
+    with pytest.raises(RuntimeError, match="invalid"):
+        write_data_dir(tmp_path / "train", utts(flac_files)[:2], check=refuse)
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audio", "train"]

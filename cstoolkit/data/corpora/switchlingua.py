@@ -53,6 +53,8 @@ _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)|(?<!\w)_(?=\S)|
 _STEM = re.compile(r"^(?P<id>.+)_(?P<k>\d+)$")
 _STORE = NormalizeOptions(nfkc=True, casefold=False, punctuation=False, whitespace=True)
 _TURN_KEYS = ("text", "content", "utterance", "sentence", "value")
+#: bytes that are not UTF-8, as decoded with errors="surrogateescape"
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -67,6 +69,10 @@ class Report:
 
     def note(self, item: str, message: str, **where: Any) -> None:
         self.notes.append({"item": item, "note": message, **where})
+
+    def drop_notes(self, where: dict[str, Any]) -> None:
+        """Forget the notes about the row at ``where`` (``csv`` and ``line``)."""
+        self.notes = [n for n in self.notes if (n.get("csv"), n.get("line")) != (where["csv"], where["line"])]
 
     def reasons(self) -> dict[str, int]:
         return dict(Counter(re.split(r"[:(]", s["reason"])[0].strip() for s in self.skipped).most_common())
@@ -162,7 +168,18 @@ def row_language(row: dict[str, str], columns: dict[str, str]) -> str | None:
 
 
 def _safe(text: str) -> str:
+    """``text`` as an id part: runs of characters other than ASCII letters, digits, '.' and '-' become '-'."""
     return re.sub(r"[^0-9A-Za-z.-]+", "-", text).strip("-") or "x"
+
+
+def speaker_part(text: str) -> str:
+    """``text`` as the variable part of a speaker id, one-to-one and free of '-' and of everything sorting before it.
+
+    Utterance ids are ``<speaker>-<suffix>``; Kaldi needs them to sort like their speakers, which holds when every
+    character of a speaker id sorts after the '-' that ends it. ASCII letters, digits and '.' are kept; any other
+    character becomes ``_<hex code>_`` (so "S1-2" -> "S1_2d_2" and "S1_2" -> "S1_5f_2" stay apart).
+    """
+    return re.sub(r"[^0-9A-Za-z.]", lambda m: f"_{ord(m.group()):x}_", text) or "x"
 
 
 def read_release(corpus_dir: Path, cfg: dict[str, Any], report: Report) -> list[Item]:
@@ -186,6 +203,7 @@ def read_release(corpus_dir: Path, cfg: dict[str, Any], report: Report) -> list[
                 items[item.uttid] = kept
                 reason = f"duplicate row (kept {kept.where['csv']}:{kept.where['line']})"
                 report.skip(str(dropped.source.relative_to(corpus_dir)), reason, **dropped.where)
+                report.drop_notes(dropped.where)  # the dropped row is reported once, as a duplicate
                 continue
             items[item.uttid] = item
     if not found_any:
@@ -211,11 +229,16 @@ def _read_csv(csv_path: Path, folder_lang: str, folder_of: dict[str, str], corpu
     """Rows of one csv that have a file name, a usable text in a known language, and an audio path."""
     rel_csv = str(csv_path.relative_to(corpus_dir))
     try:
-        handle = csv_path.open(encoding="utf-8-sig", newline="")
+        # undecodable bytes survive as lone surrogates, so one bad byte costs its row only (see _row_item)
+        handle = csv_path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         report.skip(rel_csv, f"unreadable csv: {err}")
+        return []
+    if any(_UNDECODED.search(h) for h in header if h):
+        report.skip(rel_csv, "invalid UTF-8 in the header line (csv skipped)", csv=rel_csv, line=1)
+        handle.close()
         return []
     columns = find_columns(header)
     missing = [c for c in ("file", "text") if c not in columns]
@@ -255,6 +278,9 @@ def _row_item(
     if None in row or any(v is None for v in row.values()):
         report.skip(label, "malformed row (wrong number of fields)", **where)
         return None
+    if any(_UNDECODED.search(v) for v in row.values()):
+        report.skip(f"{rel_csv}:{line}", "invalid UTF-8 in the row (row skipped)", **where)
+        return None
     if not file_name:
         report.skip(label, "no audio file name", **where)
         return None
@@ -286,7 +312,7 @@ def _row_item(
     match = _STEM.match(stem)
     group_id = match.group("id") if match else stem
     spk_raw = (row.get(columns.get("speaker", ""), "") or "").strip()
-    speaker = f"sl-{lang}-spk{_safe(spk_raw)}" if spk_raw else f"sl-{lang}-{_safe(group_id)}"
+    speaker = f"sl-{lang}-spk{speaker_part(spk_raw)}" if spk_raw else f"sl-{lang}-{speaker_part(group_id)}"
     skip_cols = {columns["file"], columns["text"]}
     meta = {canonical(k): v for k, v in row.items() if k and k not in skip_cols and v not in (None, "")}
     meta.update({"source": f"{folder_of[lang]}/{file_name}", "speaker_known": bool(spk_raw), "corpus": "switchlingua"})

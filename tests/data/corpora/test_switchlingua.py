@@ -102,3 +102,46 @@ def test_column_spellings_and_text_parsing():
     assert parse_text("{'a': 'only one'}", "skip") == "only one"
     assert clean_text("  我去 **gym**  __now__ *really*  ", "join") == "我去 gym now really"
     assert clean_text("snake_case stays", "join") == "snake_case stays"
+
+
+def test_moved_duplicate_row_is_reported_once(prepared):
+    _, _, report = prepared
+    about = [n for n in report["notes"] if n["item"] == "Russian/7_0.m4a"]
+    assert about == [], about
+
+
+def test_speaker_ids_with_dashes_sort_like_their_utterances(tmp_path: Path):
+    from data_helpers import _csv, write_m4a
+
+    from cstoolkit.data.corpora.switchlingua import speaker_part
+
+    assert speaker_part("S1-2") != speaker_part("S1_2") and "-" not in speaker_part("S1-2 x")
+    root = tmp_path / "release"
+    speakers = {0: "S1", 1: "S1-2", 5: "S1", 3: "S1-2", 9: "S1-3"}  # S1's 5_0 sorts after S1-2's utterances
+    rows = [[f"{i}_0.m4a", "我今天去 shopping mall 买东西", spk] for i, spk in speakers.items()]
+    _csv(root / "Mandarin.csv", ["file_name", "text", "speaker"], rows)
+    for i in speakers:
+        write_m4a(root / "Mandarin" / f"{i}_0.m4a", 2.0, seed=i)
+    cfg = load_config(["data.plots=false", "data.switchlingua.dev_ratio=0", "data.switchlingua.test_ratio=0"]).data
+    report = prepare(root, tmp_path / "data", cfg, num_jobs=1)
+    assert report["splits"]["train"]["utterances"] == 5 and report["splits"]["train"]["speakers"] == 3
+    assert validate_data_dir(tmp_path / "data" / "train") == []
+
+
+def test_invalid_utf8_costs_only_its_row(tmp_path: Path):
+    from data_helpers import write_m4a
+
+    root = tmp_path / "release"
+    root.mkdir()
+    lines = ["file_name,text", "0_0.m4a,我今天去 shopping mall 买东西", "1_0.m4a,这个 project 真的很重要"]
+    tail = "3_0.m4a,我们明天有一个 meeting\n".encode()
+    data = "\n".join(lines).encode() + b"\n2_0.m4a,bad \xff byte \xe4\xbd\n" + tail
+    (root / "Mandarin.csv").write_bytes(data)
+    for i in range(4):
+        write_m4a(root / "Mandarin" / f"{i}_0.m4a", 2.0, seed=i)
+    cfg = load_config(["data.plots=false", "data.switchlingua.dev_ratio=0", "data.switchlingua.test_ratio=0"]).data
+    report = prepare(root, tmp_path / "data", cfg, num_jobs=1)
+    assert report["kept"] == 3
+    bad = [s for s in report["skipped_items"] if "UTF-8" in s["reason"]]
+    assert [(s["item"], s["line"]) for s in bad] == [("Mandarin.csv:4", 4)], report["skipped_items"]
+    json.dumps(report)  # nothing undecodable left in the report
