@@ -159,21 +159,12 @@ def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) 
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         corpus = Path(tmp) / "words.txt"
         corpus.write_text("\n".join(word_lines or ["a"]) + "\n", encoding="utf-8")
-        spm.SentencePieceTrainer.train(
-            input=str(corpus),
-            model_prefix=str(Path(tmp) / "spm"),
-            vocab_size=config.spm_vocab_size,
-            model_type=config.spm_model_type,
-            character_coverage=config.spm_character_coverage,
-            hard_vocab_limit=False,
-            input_sentence_size=config.seed_sentencepiece_size,
-            shuffle_input_sentence=True,
-            unk_id=0,
-            bos_id=-1,
-            eos_id=-1,
-            pad_id=-1,
-            minloglevel=2,
-        )
+        try:
+            _train_spm(spm, corpus, tmp, config)
+        except RuntimeError as err:  # e.g. "Vocabulary size is smaller than required_chars. 20 vs 38."
+            why = " ".join(str(err).split()).split("] ")[-1] or type(err).__name__
+            raise ConfigError(f"units: SentencePiece cannot train with units.spm_vocab_size="
+                              f"{config.spm_vocab_size}: {why}") from None  # fmt: skip
         sp = spm.SentencePieceProcessor(model_file=str(Path(tmp) / "spm.model"))
         pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if not sp.is_unknown(i)]
         atomic_save(out_dir / SPM_FILE, lambda dst: Path(dst).write_bytes((Path(tmp) / "spm.model").read_bytes()))
@@ -206,3 +197,22 @@ def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) 
         out_dir,
     )
     return Tokenizer(out_dir)
+
+
+def _train_spm(spm, corpus: Path, tmp: str, config: UnitsConfig) -> None:
+    """Train ``<tmp>/spm.model`` on the word lines in ``corpus``."""
+    spm.SentencePieceTrainer.train(
+        input=str(corpus),
+        model_prefix=str(Path(tmp) / "spm"),
+        vocab_size=config.spm_vocab_size,
+        model_type=config.spm_model_type,
+        character_coverage=config.spm_character_coverage,
+        hard_vocab_limit=False,
+        input_sentence_size=config.seed_sentencepiece_size,
+        shuffle_input_sentence=True,
+        unk_id=0,
+        bos_id=-1,
+        eos_id=-1,
+        pad_id=-1,
+        minloglevel=2,
+    )

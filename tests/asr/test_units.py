@@ -74,3 +74,9 @@ def test_missing_units_dir_is_a_typed_error(tmp_path) -> None:
 def test_empty_training_text_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="no training text"):
         build_units(["", "  ", "!!"], tmp_path / "u", UnitsConfig())
+
+
+def test_vocabulary_smaller_than_the_alphabet_is_a_config_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=r"units.spm_vocab_size=5: Vocabulary size is smaller") as err:
+        build_units(TRAIN, tmp_path / "u", UnitsConfig(spm_vocab_size=5))
+    assert "\n" not in str(err.value)
