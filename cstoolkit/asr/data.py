@@ -8,6 +8,7 @@ listed with their reason; a feature file that fails to load during training is s
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,10 +57,13 @@ def index_split(data_dir: str | Path, max_frames_per_utt: int | None = None, wit
     frames = read_num_frames(data_dir)
     texts = read_kaldi_map(data_dir / "text") if with_text else {}
     index = SplitIndex(data_dir, [], [], [], [])
+    missing = _missing_feature_files(feats.values())
     keys = sorted(set(feats) | set(texts)) if with_text else sorted(feats)
     for utt in keys:
         if utt not in feats:
             index.skipped[utt] = "no features in feats.scp"
+        elif _feature_file(feats[utt]) in missing:
+            index.skipped[utt] = f"feature file {_feature_file(feats[utt])} not found"
         elif utt not in frames:
             index.skipped[utt] = "no frame count"
         elif with_text and utt not in texts:
@@ -74,22 +78,70 @@ def index_split(data_dir: str | Path, max_frames_per_utt: int | None = None, wit
     return index
 
 
-def load_features(spec: str) -> np.ndarray:
-    """Load one (T, D) float32 matrix from a kaldiio specifier (``file.ark:offset``) or a ``.npy`` path."""
+def _feature_file(spec: str) -> str:
+    """The file of a kaldiio specifier: ``a.ark:123`` and ``a.ark:123[0:9]`` -> ``a.ark``; pipes stay as they are."""
+    if spec.rstrip().endswith("|"):
+        return spec
+    return re.sub(r":\d+(\[[^\]]*\])?$", "", spec)
+
+
+def _missing_feature_files(specs) -> set[str]:
+    """Feature files named in ``feats.scp`` that do not exist (each file checked once)."""
+    files = {_feature_file(s) for s in specs}
+    return {f for f in files if not f.endswith("|") and not Path(f).is_file()}
+
+
+class FeatureDimError(ValueError):
+    """Features with another dimension than the model's ``asr.input_size``: a setup error, not a corrupt file."""
+
+
+def load_features(spec: str, dim: int | None = None) -> np.ndarray:
+    """Load one (T, D) float32 matrix from a kaldiio specifier (``file.ark:offset``) or a ``.npy`` path.
+
+    Raises ValueError with the reason (FeatureDimError when ``dim`` is given and D differs from it).
+    """
     import kaldiio
 
-    mat = np.load(spec) if spec.endswith(".npy") else kaldiio.load_mat(spec)
+    try:
+        mat = np.load(spec) if spec.endswith(".npy") else kaldiio.load_mat(spec)
+    except Exception as err:
+        reason = " ".join(str(err).split()) or "truncated or corrupt feature file"
+        raise ValueError(f"cannot read {spec}: {reason} ({type(err).__name__})") from None
     mat = np.array(mat, dtype=np.float32)  # a writable copy (kaldiio may return a read-only view)
     if mat.ndim != 2 or mat.shape[0] == 0:
-        raise ValueError(f"expected a non-empty (T, D) matrix, got shape {mat.shape}")
+        raise ValueError(f"{spec}: expected a non-empty (T, D) matrix, got shape {mat.shape}")
+    if dim is not None and mat.shape[1] != dim:
+        raise FeatureDimError(
+            f"{spec}: {mat.shape[1]}-dim features, but the model takes {dim}-dim ones (asr.input_size): "
+            "features made with another configuration?"
+        )
     return mat
+
+
+def check_feature_dim(index: SplitIndex, dim: int, tries: int = 3) -> None:
+    """InputFileError when the first loadable utterance of ``index`` has features of another dimension than ``dim``.
+
+    Checked once before training or decoding, so a whole directory of wrong features fails with one line instead of
+    a size mismatch deep inside the model (unreadable utterances are left to the per-utterance handling).
+    """
+    for spec in index.feats[:tries]:
+        try:
+            load_features(spec, dim)
+            return
+        except FeatureDimError as err:
+            raise InputFileError(index.data_dir / "feats.scp", str(err)) from None
+        except ValueError:
+            continue
 
 
 class AsrDataset(torch.utils.data.Dataset):
     """Items ``{"utt": id, "feats": (T, D) float32, "tokens": (L,) int64}``; ``None`` for a corrupt feature file."""
 
-    def __init__(self, index: SplitIndex, encode, max_tokens_per_utt: int | None = None) -> None:
+    def __init__(
+        self, index: SplitIndex, encode, max_tokens_per_utt: int | None = None, dim: int | None = None
+    ) -> None:
         self.index = index
+        self.dim = dim
         self.tokens: list[list[int]] = []
         keep = []
         for k, text in enumerate(index.texts):
@@ -112,12 +164,10 @@ class AsrDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict | None:
         try:
-            feats = load_features(self.feats[i])
+            feats = load_features(self.feats[i], self.dim)
         except Exception as err:  # a corrupt or truncated ark must not stop training
-            log.warning(
-                "corrupt features for %s (%s): %s: %s; skipped", self.utt_ids[i], self.feats[i], type(err).__name__, err
-            )
-            return {"utt": self.utt_ids[i], "corrupt": f"{self.feats[i]}: {type(err).__name__}: {err}"}
+            log.warning("corrupt features for %s: %s; skipped", self.utt_ids[i], err)
+            return {"utt": self.utt_ids[i], "corrupt": str(err)}
         return {"utt": self.utt_ids[i], "feats": torch.from_numpy(feats), "tokens": torch.tensor(self.tokens[i])}
 
 

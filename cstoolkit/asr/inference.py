@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,15 +12,22 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.asr.data import index_split, load_features
+from cstoolkit.asr.checks import (
+    TOKENS_PATH,
+    UNITS_SUBDIR,
+    check_decode_config,
+    prepare_out_dir,
+    read_model_config,
+    resolve_device,
+)
+from cstoolkit.asr.data import FeatureDimError, check_feature_dim, index_split, load_features
 from cstoolkit.asr.decode import METHODS, DecodeStats, JointBeamSearch, decode_batch
 from cstoolkit.asr.model import build_asr_model
-from cstoolkit.asr.train import CONFIG_FILE, UNITS_SUBDIR
 from cstoolkit.asr.units import Tokenizer
-from cstoolkit.errors import ConfigError, InputFileError
+from cstoolkit.errors import ConfigError, CstkError, InputFileError
 from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
 from cstoolkit.train.sampler import DurationBucketBatchSampler
-from cstoolkit.train.trainer import AVERAGED
+from cstoolkit.train.trainer import AVERAGED, shape_differences
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +43,37 @@ class AsrBundle:
 
 
 def pick_device(device: str = "auto") -> torch.device:
-    """``auto`` -> cuda when available, else cpu."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    """``auto`` -> cuda when available, else cpu; ConfigError for an unknown device or a GPU that is not there."""
+    return torch.device(resolve_device(device))
 
 
 def load_asr(model_dir: str | Path, device: str = "auto", weights: str = AVERAGED) -> AsrBundle:
     """Load ``<model_dir>/{config.yaml, units/, model.pth}`` written by the training stage."""
     model_dir = Path(model_dir)
-    for name in (CONFIG_FILE, weights):
-        if not (model_dir / name).is_file():
-            raise InputFileError(model_dir / name, "missing: not a trained model directory (run cstk train-asr)")
-    cfg = OmegaConf.load(model_dir / CONFIG_FILE)
+    cfg = read_model_config(model_dir, weights)
+    dev = pick_device(device)
     tokenizer = Tokenizer(model_dir / UNITS_SUBDIR)
     model = build_asr_model(cfg.asr, tokenizer.token_list, stats_file=None)
     try:
         state = torch.load(model_dir / weights, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
     except Exception as err:
-        raise InputFileError(model_dir / weights, f"cannot load weights: {type(err).__name__}: {err}") from None
-    dev = pick_device(device)
+        why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputFileError(model_dir / weights, f"cannot load weights: {why}") from None
+    if not isinstance(state, dict):
+        raise InputFileError(model_dir / weights, "not a state dict of model weights")
+    differ = shape_differences(state, model.state_dict())
+    if differ:
+        vocab = state.get("ctc.ctc_lo.weight")
+        if vocab is not None and vocab.shape[0] != len(tokenizer):
+            raise InputFileError(
+                model_dir / TOKENS_PATH,
+                f"{len(tokenizer)} tokens, but {weights} was trained with {vocab.shape[0]}: "
+                f"{UNITS_SUBDIR}/ does not match {weights} (units of another run?)",
+            )
+        raise InputFileError(
+            model_dir / weights, f"does not match config.yaml ({len(differ)} tensors differ, e.g. {differ[0]})"
+        )
+    model.load_state_dict(state)
     model.to(dev).eval()
     return AsrBundle(model, tokenizer, cfg, dev)
 
@@ -71,14 +89,24 @@ def decode_dir(
 
     Encoder batches hold up to ``decode_cfg.batch_frames`` padded frames. An utterance whose features cannot be
     loaded gets an empty hypothesis (scored as deletions) and is listed in ``decode.json``, which also records the
-    method, its settings and the real-time factor (decoding wall time / audio duration, features already computed).
+    method, its settings and the real-time factor (decoding wall time / audio duration of the decoded utterances,
+    features already computed). InputFileError when no utterance can be decoded: nothing is written then.
+    Outputs of an earlier run in ``out_dir`` (hypotheses, scores) are deleted first.
     """
     if method not in METHODS:
         raise ConfigError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
+    check_decode_config(decode_cfg)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     index = index_split(data_dir, with_text=False)
+    scp = data_dir / "feats.scp"
+    if not index.utt_ids:
+        why = f"all {len(index.skipped)} skipped, e.g. {min(index.skipped.items())}" if index.skipped else "it is empty"
+        raise InputFileError(scp, f"no utterance to decode: {why}")
+    dim = int(bundle.cfg.asr.input_size)
+    check_feature_dim(index, dim)
+    prepare_out_dir(out_dir)
     frame_s = float(bundle.cfg.features.fbank.frame_shift) / 1000.0
-    durations = _durations(data_dir, index.utt_ids, index.num_frames, frame_s)
+    durations = dict(zip(index.utt_ids, _durations(data_dir, index.utt_ids, index.num_frames, frame_s)))
     beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, decode_cfg) if method == "beam" else None
     batches = DurationBucketBatchSampler(
         index.num_frames, int(decode_cfg.batch_frames), max_batch_size=len(index.utt_ids) or 1, shuffle=False
@@ -93,19 +121,25 @@ def decode_dir(
             feats, utts = [], []
             for i in batch:
                 try:
-                    feats.append(torch.from_numpy(load_features(index.feats[i])))
+                    feats.append(torch.from_numpy(load_features(index.feats[i], dim)))
                     utts.append(index.utt_ids[i])
-                except Exception as err:
-                    corrupt[index.utt_ids[i]] = f"{type(err).__name__}: {err}"
+                except FeatureDimError as err:
+                    raise InputFileError(scp, str(err)) from None
+                except ValueError as err:
+                    corrupt[index.utt_ids[i]] = str(err)
                     hyps[index.utt_ids[i]] = ""
-                    log.warning("corrupt features for %s: %s; empty hypothesis", index.utt_ids[i], err)
+                    tqdm.write(f"corrupt features for {index.utt_ids[i]}: {err}; empty hypothesis", file=sys.stderr)
             if feats:
                 lengths = torch.tensor([f.shape[0] for f in feats])
                 speech = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True).to(bundle.device)
                 for utt, ids in zip(utts, decode_batch(bundle.model, speech, lengths.to(bundle.device), method, beam)):
                     hyps[utt] = bundle.tokenizer.decode(ids)
             bar.update(len(batch))
-    stats = DecodeStats(method, len(hyps), float(sum(durations)), time.perf_counter() - start)
+    decoded = [utt for utt in hyps if utt not in corrupt]
+    if not decoded:
+        raise InputFileError(scp, f"no utterance could be decoded: all {len(corrupt)} unreadable, e.g. "
+                                  f"{min(corrupt.items())}")  # fmt: skip
+    stats = DecodeStats(method, len(decoded), float(sum(durations[u] for u in decoded)), time.perf_counter() - start)
     write_kaldi_map(out_dir / "hyp.txt", hyps.items())
     atomic_write_json(
         out_dir / "decode.json",
@@ -115,14 +149,14 @@ def decode_dir(
             "utterances": stats.utterances,
             "audio_seconds": round(stats.audio_seconds, 3),
             "wall_seconds": round(stats.wall_seconds, 3),
-            "rtf": round(stats.rtf, 5),
+            "rtf": round(stats.rtf, 5) if stats.audio_seconds > 0 else None,
             "device": str(bundle.device),
             "threads": torch.get_num_threads(),
             "skipped": {**index.skipped, **corrupt},
         },
     )
-    log.info("decoded %d utterances (%s) in %.1f s: RTF %.4f -> %s", stats.utterances, method,
-             stats.wall_seconds, stats.rtf, out_dir / "hyp.txt")  # fmt: skip
+    log.info("decoded %d utterances (%s; %d unreadable) in %.1f s: RTF %.4f -> %s", stats.utterances, method,
+             len(corrupt), stats.wall_seconds, stats.rtf, out_dir / "hyp.txt")  # fmt: skip
     return stats
 
 
@@ -151,27 +185,34 @@ def transcribe(
     method: str = "beam",
     device: str = "auto",
     decode_overrides: dict | None = None,
-) -> list[str]:
+    failed: dict[str, str] | None = None,
+) -> list[str | None]:
     """Transcribe audio files of any sample rate and channel count (resampled to the model's rate, mono).
+
+    The model's own decoding settings (``asr.decode`` of its config.yaml) are used, with ``decode_overrides`` on top.
+    A file that cannot be used raises InputFileError; when a ``failed`` dict is given instead, the other files are
+    still transcribed, the bad one gets None in the result and ``failed[path] = reason``.
 
     >>> transcribe(["a.wav", "b.flac"], "exp/asr")          # doctest: +SKIP
     ['我今天去 shopping mall 买东西', ...]
     """
-    from cstoolkit.data.audio import load_audio
-
     bundle = model_dir if isinstance(model_dir, AsrBundle) else load_asr(model_dir, device)
     paths = [audio] if isinstance(audio, (str, Path)) else list(audio)
     fbank_cfg = bundle.cfg.features.fbank
     decode_cfg = OmegaConf.merge(bundle.cfg.asr.decode, decode_overrides or {})
+    check_decode_config(decode_cfg)
+    if method not in METHODS:
+        raise ConfigError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
     beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, decode_cfg) if method == "beam" else None
-    feats = []
-    for path in paths:
-        samples, _ = load_audio(path, target_sr=int(fbank_cfg.sample_rate))
-        if samples.size < int(fbank_cfg.sample_rate * fbank_cfg.frame_length / 1000):
-            raise InputFileError(path, "audio shorter than one analysis frame")
-        feats.append(fbank_of(samples, fbank_cfg))
-    out: list[str] = []
-    order = sorted(range(len(feats)), key=lambda i: feats[i].shape[0])
+    feats: dict[int, torch.Tensor] = {}
+    for k, path in enumerate(paths):
+        try:
+            feats[k] = audio_features(path, fbank_cfg)
+        except CstkError as err:
+            if failed is None:
+                raise
+            failed[str(path)] = str(err)
+    order = sorted(feats, key=lambda i: feats[i].shape[0])
     results: dict[int, str] = {}
     with torch.inference_mode():
         limit = int(decode_cfg.batch_frames)
@@ -186,5 +227,18 @@ def transcribe(
                 ids = decode_batch(bundle.model, speech.to(bundle.device), lengths.to(bundle.device), method, beam)
                 results.update({j: bundle.tokenizer.decode(t) for j, t in zip(batch, ids)})
             batch = [i] if i is not None else []
-    out = [results[i] for i in range(len(paths))]
-    return out
+    return [results.get(i) for i in range(len(paths))]
+
+
+def audio_features(path: str | Path, fbank_cfg: DictConfig) -> torch.Tensor:
+    """(T, num_mel_bins) fbank of an audio file, resampled to the model's rate; InputFileError if it is unusable."""
+    from cstoolkit.data.audio import load_audio
+
+    if Path(path).is_dir():
+        raise InputFileError(path, "is a folder, not an audio file")
+    samples, _ = load_audio(path, target_sr=int(fbank_cfg.sample_rate))
+    if not np.isfinite(samples).all():
+        raise InputFileError(path, "audio holds NaN or infinite samples")
+    if samples.size < int(fbank_cfg.sample_rate * fbank_cfg.frame_length / 1000):
+        raise InputFileError(path, "audio shorter than one analysis frame")
+    return fbank_of(samples, fbank_cfg)

@@ -6,6 +6,8 @@ GlobalMVN) and keeps ESPnet's own argument names, so an egs2 ``train_asr_*.yaml`
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,9 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.errors import ConfigError, InputFileError
+
+with contextlib.redirect_stdout(sys.stderr):  # ESPnet print()s "Failed to import Flash Attention" when imported
+    import espnet.nets.pytorch_backend.transformer.attention  # noqa: F401
 
 
 def _instantiate(node: DictConfig | None, **kwargs: Any) -> Any:
@@ -25,8 +30,31 @@ def _instantiate(node: DictConfig | None, **kwargs: Any) -> Any:
     try:
         return instantiate(node, **kwargs)
     except (InstantiationException, TypeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ConfigError(f"cannot build {node.get('_target_', '?')}: {first}") from None
+        raise ConfigError(f"cannot build {node.get('_target_', '?')}: {_reason(err)}") from None
+
+
+def _reason(err: BaseException) -> str:
+    """One line: the innermost cause of a Hydra instantiation error (its own message ends in a colon)."""
+    while err.__cause__ is not None:
+        err = err.__cause__
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return f"{type(err).__name__}: {' '.join(lines)}" if lines else type(err).__name__
+
+
+def check_stats_file(path: str | Path, dim: int) -> None:
+    """InputFileError unless ``path`` is GlobalMVN statistics (``.npz`` with count, sum, sum_square) for ``dim``."""
+    import numpy as np
+
+    if not Path(path).is_file():
+        raise InputFileError(path, "feature statistics not found: run the features stage first")
+    try:
+        with np.load(path, allow_pickle=False) as stats:
+            sizes = {k: np.asarray(stats[k]).size for k in ("count", "sum", "sum_square")}
+    except Exception as err:
+        why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputFileError(path, f"not feature statistics (.npz with count, sum, sum_square): {why}") from None
+    if sizes["sum"] != dim or sizes["sum_square"] != dim:
+        raise InputFileError(path, f"statistics of {sizes['sum']}-dim features, but asr.input_size is {dim}")
 
 
 def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str | Path | None):
@@ -51,8 +79,7 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
     if asr_cfg.get("normalize") is not None:
         if stats_file is None:
             stats_file = _placeholder_stats(int(asr_cfg.input_size))
-        if not Path(stats_file).is_file():
-            raise InputFileError(stats_file, "feature statistics not found: run the features stage first")
+        check_stats_file(stats_file, int(asr_cfg.input_size))
         normalize = _instantiate(asr_cfg.normalize, stats_file=str(stats_file))
     preencoder = _instantiate(asr_cfg.get("preencoder"))
     input_size = preencoder.output_size() if preencoder is not None else int(asr_cfg.input_size)

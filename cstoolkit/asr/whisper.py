@@ -11,12 +11,14 @@ import importlib.util
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from cstoolkit.asr.checks import check_whisper_config, prepare_out_dir
 from cstoolkit.errors import InputFileError, ModelNotAvailableError
 from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
 
@@ -75,19 +77,20 @@ def whisper_model_dir(cfg: DictConfig) -> Path:
 
 
 def load_whisper(cfg: DictConfig):
-    """A ``faster_whisper.WhisperModel`` on ``cfg.device`` with ``cfg.compute_type``."""
+    """A ``faster_whisper.WhisperModel`` on ``cfg.device`` with ``cfg.compute_type`` (checked first)."""
     try:
         from faster_whisper import WhisperModel
     except ImportError:
         raise ModelNotAvailableError("faster-whisper is not installed: pip install faster-whisper") from None
-    device = cfg.device
-    if device == "auto":
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = check_whisper_config(cfg)
     compute_type = cfg.compute_type if device == "cpu" else cfg.gpu_compute_type
-    return WhisperModel(str(whisper_model_dir(cfg)), device=device, compute_type=compute_type,
-                        cpu_threads=int(cfg.cpu_threads), local_files_only=True)  # fmt: skip
+    model_dir = whisper_model_dir(cfg)
+    try:
+        return WhisperModel(str(model_dir), device=device, compute_type=compute_type,
+                            cpu_threads=int(cfg.cpu_threads), local_files_only=True)  # fmt: skip
+    except (RuntimeError, ValueError, OSError) as err:
+        why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelNotAvailableError(f"{model_dir}: cannot load the Whisper model on {device}: {why}") from None
 
 
 def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, sample_rate: int) -> dict:
@@ -102,6 +105,10 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
     for lineno, (utt, path) in enumerate(wavs.items(), start=1):
         if path.rstrip().endswith("|"):
             raise InputFileError(data_dir / "wav.scp", f"piped command for {utt} is not supported", line=lineno)
+    if not wavs:
+        raise InputFileError(data_dir / "wav.scp", "no utterance to decode: it is empty")
+    check_whisper_config(cfg)
+    prepare_out_dir(out_dir)
     model = load_whisper(cfg)
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs two INFO lines per utterance
     hyps: dict[str, str] = {}
@@ -113,9 +120,9 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
         try:
             samples, _ = load_audio(path, target_sr=sample_rate)
         except Exception as err:
-            failed[utt] = f"{type(err).__name__}: {err}"
+            failed[utt] = str(err) or type(err).__name__
             hyps[utt] = ""
-            log.warning("cannot read audio of %s: %s; empty hypothesis", utt, err)
+            tqdm.write(f"cannot read audio of {utt}: {failed[utt]}; empty hypothesis", file=sys.stderr)
             continue
         audio_s += len(samples) / sample_rate
         segments, info = model.transcribe(
@@ -129,17 +136,21 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
         hyps[utt] = " ".join(seg.text.strip() for seg in segments).strip()
         langs[utt] = info.language
     wall = time.perf_counter() - start
+    if len(failed) == len(hyps):
+        raise InputFileError(data_dir / "wav.scp", f"no utterance could be decoded: all {len(failed)} unreadable, "
+                                                   f"e.g. {min(failed.items())}")  # fmt: skip
     write_kaldi_map(out_dir / "hyp.txt", hyps.items())
     write_kaldi_map(out_dir / "utt2detected_lang", langs.items())
     summary = {
         "model": "whisper-base (faster-whisper, CTranslate2)",
         "settings": OmegaConf.to_container(cfg, resolve=True),
-        "utterances": len(hyps),
+        "utterances": len(hyps) - len(failed),
         "audio_seconds": round(audio_s, 3),
         "wall_seconds": round(wall, 3),
         "rtf": round(wall / audio_s, 5) if audio_s else None,
         "skipped": failed,
     }
     atomic_write_json(out_dir / "decode.json", summary)
-    log.info("whisper decoded %d utterances in %.1f s (RTF %s) -> %s", len(hyps), wall, summary["rtf"], out_dir)
+    log.info("whisper decoded %d utterances (%d unreadable) in %.1f s (RTF %s) -> %s", summary["utterances"],
+             len(failed), wall, summary["rtf"], out_dir)  # fmt: skip
     return summary

@@ -14,15 +14,25 @@ HELP = "decode a data directory (CTC greedy or joint CTC/attention beam search) 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-dir", required=True, help="trained model directory (cstk train-asr --exp-dir)")
     parser.add_argument("--data-dir", required=True, help="data directory with feats.scp")
-    parser.add_argument("--out-dir", required=True, help="where hyp.txt and decode.json go")
-    parser.add_argument("--method", choices=("greedy", "beam"), help="default: asr.decode.method of the config")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--out-dir", required=True, help="where hyp.txt and decode.json go (older outputs removed)")
+    parser.add_argument("--method", choices=("greedy", "beam"), help="default: asr.decode.method of the model")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--score", action="store_true", help="also score with SAER (saer.json, report.html, PNG)")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. asr.decode.beam_size=4")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        help="Hydra overrides, e.g. asr.decode.beam_size=4; the model's config.yaml gives every other model and "
+        "decoding setting (asr=... and asr.encoder.... are ignored here)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from cstoolkit.asr.checks import check_trainer_config, decode_config, prepare_out_dir, read_model_config
+
     cfg = load_config(args.overrides)
+    check_trainer_config(cfg.trainer, training=False)
+    decode_cfg = decode_config(read_model_config(args.model_dir), cfg, args.overrides)
+    prepare_out_dir(args.out_dir)
     set_thread_env(cfg.trainer)  # before torch is imported
     import torch
 
@@ -30,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(int(cfg.trainer.num_threads))
     bundle = load_asr(args.model_dir, args.device)
-    decode_dir(bundle, args.data_dir, args.out_dir, args.method or cfg.asr.decode.method, cfg.asr.decode)
+    decode_dir(bundle, args.data_dir, args.out_dir, args.method or decode_cfg.method, decode_cfg)
     if args.score:
         from cstoolkit.asr.score import score_decoding
 

@@ -24,10 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cstoolkit.asr.train import train_asr
+    from cstoolkit.asr.checks import check_train_config
 
     cfg = load_config(args.overrides)
+    check_train_config(cfg)  # before torch is imported: a bad value is refused at once
     set_thread_env(cfg.trainer)  # before torch is imported
+    from cstoolkit.asr.train import train_asr
+
     result = train_asr(args.train_dir, args.dev_dir, args.units_dir, args.exp_dir, cfg, args.stats_file)
-    log.info("model: %s (average of %s)", result.averaged_model, ", ".join(result.averaged_from))
+    if result.averaged_from:  # rank 0 only: the other DDP ranks average nothing
+        log.info("model: %s (average of %s)", result.averaged_model, ", ".join(result.averaged_from))
     return 0

@@ -1,8 +1,14 @@
-"""``cstk transcribe``: transcribe audio files (any sample rate) with a trained model; prints ``file<TAB>text``."""
+"""``cstk transcribe``: transcribe audio files (any sample rate) with a trained model; prints ``file<TAB>text``.
+
+A file that cannot be read is reported on stderr and the others are still transcribed; the exit code is then 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from cstoolkit.cli.common import positive_int
 
 HELP = "transcribe audio files with a trained CS-ASR model (prints file<TAB>text)"
 
@@ -11,13 +17,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="trained model directory (e.g. exp/asr)")
     parser.add_argument("audio", nargs="+", help="audio files (wav, flac, mp3, m4a, ...)")
     parser.add_argument("--method", choices=("greedy", "beam"), default="beam")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)")
 
 
 def run(args: argparse.Namespace) -> int:
     import os
 
+    from cstoolkit.asr.checks import read_model_config
+
+    read_model_config(args.model)  # a missing or broken model is refused before torch loads
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see cstoolkit.train.env; before torch is imported
     import torch
 
@@ -25,6 +34,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    for path, text in zip(args.audio, transcribe(args.audio, args.model, args.method, args.device)):
-        print(f"{path}\t{text}", flush=True)
-    return 0
+    failed: dict[str, str] = {}
+    texts = transcribe(args.audio, args.model, args.method, args.device, failed=failed)
+    for path, text in zip(args.audio, texts):
+        if text is None:
+            print(f"cstk transcribe: error: {failed[str(path)]}", file=sys.stderr, flush=True)
+        else:
+            print(f"{path}\t{text}", flush=True)
+    return 2 if failed else 0

@@ -33,6 +33,7 @@ class CstkLightningModule(L.LightningModule):
         self.max_nonfinite_steps = max_nonfinite_steps
         self.nonfinite_in_row = 0
         self.nonfinite_total = 0
+        self.trained_batches = 0  # batches with a finite loss, over all epochs (kept in checkpoints)
         self.corrupt_utts: dict[str, str] = {}
 
     def compute_loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, float], int]:
@@ -74,6 +75,7 @@ class CstkLightningModule(L.LightningModule):
             self.log("train/nonfinite_steps", float(self.nonfinite_total), batch_size=batch_size)
             return None
         self.nonfinite_in_row = 0
+        self.trained_batches += 1
         self.log("train/loss", loss.detach(), prog_bar=True, batch_size=batch_size)
         for key, value in stats.items():
             if key != "loss" and value is not None and math.isfinite(float(value)):
@@ -118,9 +120,14 @@ class CstkLightningModule(L.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": scheduler}
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["cstk_reliability"] = {"nonfinite_total": self.nonfinite_total, "corrupt_utts": self.corrupt_utts}
+        checkpoint["cstk_reliability"] = {
+            "nonfinite_total": self.nonfinite_total,
+            "corrupt_utts": self.corrupt_utts,
+            "trained_batches": self.trained_batches,
+        }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         state = checkpoint.get("cstk_reliability", {})
         self.nonfinite_total = int(state.get("nonfinite_total", 0))
+        self.trained_batches = int(state.get("trained_batches", 1))  # older checkpoints: trained, or not saved
         self.corrupt_utts = dict(state.get("corrupt_utts", {}))

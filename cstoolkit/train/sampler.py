@@ -40,8 +40,8 @@ class DurationBucketBatchSampler:
         world_size: int | None = None,
     ) -> None:
         if max_frames <= 0 or max_batch_size <= 0:
-            raise ConfigError(
-                f"batch.max_frames and batch.max_batch_size must be positive ({max_frames}, {max_batch_size})"
+            raise ConfigError(  # the callers check their config keys first; this guards direct use
+                f"a batch needs max_frames and max_batch_size of at least 1, got {max_frames} and {max_batch_size}"
             )
         self.shuffle = shuffle
         self.seed = seed

@@ -9,9 +9,12 @@ process per device with ``torchrun`` or SLURM ``srun`` and need no code change (
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint, TQDMProgressB
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig
 
+from cstoolkit.errors import ConfigError, CstkError
 from cstoolkit.train.average import average_checkpoints
 from cstoolkit.train.io import atomic_save, atomic_write_json
 from cstoolkit.train.plot import plot_history
@@ -29,6 +33,10 @@ log = logging.getLogger(__name__)
 
 CKPT_DIR, LAST = "checkpoints", "last.ckpt"
 HISTORY, CURVE, SUMMARY, AVERAGED = "history.jsonl", "training_curve.png", "train_summary.json", "model.pth"
+
+
+class NoTrainingStepError(CstkError):
+    """Training ended without a single optimizer step (every batch unreadable or skipped): no model to average."""
 
 
 @dataclass
@@ -105,11 +113,23 @@ def build_trainer(
     if trainer_cfg.enable_progress_bar:
         callbacks.append(TQDMProgressBar(refresh_rate=int(trainer_cfg.get("progress_refresh_rate", 10))))
     callbacks.extend(extra_callbacks or [])
+    _log_once()
     loggers = [
         TensorBoardLogger(save_dir=str(exp_dir / "logs"), name="tensorboard"),
         CSVLogger(save_dir=str(exp_dir / "logs"), name="csv"),
     ]
-    trainer = L.Trainer(
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    try:
+        trainer = _make_trainer(exp_dir, train_cfg, trainer_cfg, callbacks, loggers)
+    except (MisconfigurationException, ValueError, TypeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"bad trainer configuration: {first}") from None
+    return trainer, best
+
+
+def _make_trainer(exp_dir: Path, train_cfg: DictConfig, trainer_cfg: DictConfig, callbacks, loggers) -> L.Trainer:
+    return L.Trainer(
         default_root_dir=str(exp_dir),
         accelerator=trainer_cfg.accelerator,
         devices=trainer_cfg.devices,
@@ -129,7 +149,17 @@ def build_trainer(
         logger=loggers,
         enable_model_summary=True,
     )
-    return trainer, best
+
+
+def _log_once() -> None:
+    """Lightning gives its loggers their own handler when it is imported before logging is set up; with a root
+    handler as well every line would print twice, so let the root handler alone print them."""
+    if logging.getLogger().handlers:
+        for name in list(logging.root.manager.loggerDict):
+            logger = logging.getLogger(name)
+            if name.startswith("lightning") and logger.handlers:
+                logger.handlers.clear()
+                logger.propagate = True
 
 
 def find_resume_checkpoint(ckpt_dir: Path) -> str | None:
@@ -149,15 +179,17 @@ def find_resume_checkpoint(ckpt_dir: Path) -> str | None:
     return None
 
 
-def check_compatible(module: L.LightningModule, ckpt_path: str) -> None:
-    """ConfigError when a checkpoint holds another model (changed config, same ``--exp-dir``)."""
-    from cstoolkit.errors import ConfigError
-
-    saved = torch.load(ckpt_path, map_location="cpu", weights_only=False, mmap=True)["state_dict"]
-    mine = module.state_dict()
-    differ = sorted(
+def shape_differences(saved: Mapping[str, torch.Tensor], mine: Mapping[str, torch.Tensor]) -> list[str]:
+    """Sorted names of the tensors that are in only one state dict or have another shape in the other."""
+    return sorted(
         k for k in set(saved) | set(mine) if k not in saved or k not in mine or saved[k].shape != mine[k].shape
     )
+
+
+def check_compatible(module: L.LightningModule, ckpt_path: str) -> None:
+    """ConfigError when a checkpoint holds another model (changed config, same ``--exp-dir``)."""
+    saved = torch.load(ckpt_path, map_location="cpu", weights_only=False, mmap=True)["state_dict"]
+    differ = shape_differences(saved, module.state_dict())
     if differ:
         raise ConfigError(
             f"{ckpt_path} holds a different model ({len(differ)} parameters differ, e.g. {differ[0]}): "
@@ -174,9 +206,13 @@ def fit(
     trainer_cfg: DictConfig,
     seed: int,
     extra_callbacks: list[Callback] | None = None,
+    before_training: Callable[[], None] | None = None,
 ) -> FitResult:
     """Train ``module``; resume from the newest readable checkpoint in ``<exp_dir>/checkpoints`` if any.
 
+    ``before_training`` (rank 0) writes what the model directory needs besides weights; it runs only once the
+    checkpoint to resume from is known to hold the same model and the trainer is built, so a refused run changes
+    nothing. Library output meant for a terminal (progress bars, tables) goes to stderr: stdout stays for results.
     After training, the ``keep_nbest`` best checkpoints (by ``val/loss``) are averaged into ``<exp_dir>/model.pth``
     (a state dict of ``module.model``), and ``history.jsonl`` is drawn into ``training_curve.png``.
     """
@@ -192,9 +228,19 @@ def fit(
         check_compatible(module, resume)
         log.info("resuming from %s", resume)
     trainer, best_cb = build_trainer(exp_dir, train_cfg, trainer_cfg, extra_callbacks)
+    if before_training is not None and trainer.global_rank == 0:
+        before_training()
     start = time.time()
-    trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=resume)
+    with contextlib.redirect_stdout(sys.stderr):
+        trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=resume)
     wall = time.time() - start
+    if trainer.global_rank == 0 and getattr(module, "trained_batches", 1) == 0:
+        corrupt = getattr(module, "corrupt_utts", {})
+        example = f", e.g. {min(corrupt)}: {corrupt[min(corrupt)]}" if corrupt else ""
+        raise NoTrainingStepError(
+            f"no training step was made: every training batch was skipped ({len(corrupt)} utterances with unreadable "
+            f"features{example})"
+        )
 
     result = FitResult(
         exp_dir=exp_dir,
