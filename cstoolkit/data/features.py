@@ -28,6 +28,7 @@ from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
 from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text, remove_stale_temporaries
 from cstoolkit.data.audio import load_audio, resample
 from cstoolkit.data.kaldi_dir import read_kaldi_entries
+from cstoolkit.data.parallel import worker_pool
 from cstoolkit.data.validate import FEATURE_FILES, FINGERPRINT_FILE, STATS_FILE
 from cstoolkit.errors import ConfigError, CstkError, InputFileError
 
@@ -324,4 +325,4 @@ def make_pool(num_jobs: int) -> ProcessPoolExecutor:
     import torch  # noqa: F401
     import torchaudio.compliance.kaldi  # noqa: F401
 
-    return ProcessPoolExecutor(max_workers=num_jobs)
+    return worker_pool(num_jobs)

@@ -19,6 +19,7 @@ from types import TracebackType
 
 import numpy as np
 
+from cstoolkit.data.parallel import worker_pool
 from cstoolkit.errors import CstkError
 from cstoolkit.metrics.semantic import SemanticBackend, chunked, load_backend
 
@@ -61,7 +62,7 @@ class ShardedBackend:
     def start(self) -> None:
         """Start the workers now (they load the model in the background); :meth:`embed_chunks` starts them anyway."""
         if self._pool is None and self.jobs > 1:
-            self._pool = ProcessPoolExecutor(
+            self._pool = worker_pool(
                 self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
                 initargs=(self.name,),
             )  # fmt: skip
