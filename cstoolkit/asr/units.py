@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cstoolkit.data.atomic import atomic_write_text
+from cstoolkit.data.atomic import atomic_dir
 from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.text import NormalizeOptions, UnitOptions, normalize, script_of_unit, split_units
-from cstoolkit.train.io import atomic_save, atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +130,13 @@ def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) 
     """Build a units directory from training transcripts and return its tokenizer.
 
     Characters of ``config.char_scripts`` seen at least ``char_min_count`` times become tokens; the remaining words
-    train a SentencePiece model of about ``spm_vocab_size`` pieces. Files are written atomically.
+    train a SentencePiece model of about ``spm_vocab_size`` pieces. The folder is replaced as a whole, so a killed
+    run never leaves a model from one run next to a token list from another.
     """
-    import sentencepiece as spm
-
     if config.spm_vocab_size < 1:
         raise ConfigError(f"units.spm_vocab_size must be positive, got {config.spm_vocab_size}")
     options = config.unit_options()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     chars: Counter[str] = Counter()
     word_lines: list[str] = []
     n_utts = 0
@@ -155,8 +153,30 @@ def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) 
     if not word_lines and not chars:
         raise ConfigError("no training text: the units stage needs at least one non-empty transcript")
 
-    pieces: list[str] = []
-    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+    with atomic_dir(out_dir) as staging:  # spm.model, units.json and tokens.txt appear together or not at all
+        token_list, char_tokens, pieces = _write_units(staging, chars, word_lines, n_utts, config)
+    log.info(
+        "units: %d tokens (%d characters, %d subwords) from %d utterances -> %s",
+        len(token_list),
+        len(char_tokens),
+        len(pieces),
+        n_utts,
+        out_dir,
+    )
+    return Tokenizer(out_dir)
+
+
+def _write_units(
+    folder: Path, chars: Counter[str], word_lines: list[str], n_utts: int, config: UnitsConfig
+) -> tuple[list[str], list[str], list[str]]:
+    """Train SentencePiece and write spm.model, units.json and tokens.txt into ``folder``.
+
+    Returns (token list, character tokens, subword pieces).
+    """
+    import sentencepiece as spm
+
+    options = config.unit_options()
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
         corpus = Path(tmp) / "words.txt"
         corpus.write_text("\n".join(word_lines or ["a"]) + "\n", encoding="utf-8")
         try:
@@ -167,7 +187,7 @@ def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) 
                               f"{config.spm_vocab_size}: {why}") from None  # fmt: skip
         sp = spm.SentencePieceProcessor(model_file=str(Path(tmp) / "spm.model"))
         pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if not sp.is_unknown(i)]
-        atomic_save(out_dir / SPM_FILE, lambda dst: Path(dst).write_bytes((Path(tmp) / "spm.model").read_bytes()))
+        shutil.copyfile(Path(tmp) / "spm.model", folder / SPM_FILE)
 
     char_tokens = [c for c, n in sorted(chars.items(), key=lambda kv: (-kv[1], kv[0])) if n >= config.char_min_count]
     seen: set[str] = {BLANK, UNK, SOS_EOS}
@@ -186,17 +206,9 @@ def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) 
         "normalize": NormalizeOptions().signature,
         "units": options.signature,
     }
-    atomic_write_json(out_dir / INFO_FILE, info)
-    atomic_write_text(out_dir / TOKENS_FILE, "\n".join(token_list) + "\n")
-    log.info(
-        "units: %d tokens (%d characters, %d subwords) from %d utterances -> %s",
-        len(token_list),
-        len(char_tokens),
-        len(pieces),
-        n_utts,
-        out_dir,
-    )
-    return Tokenizer(out_dir)
+    (folder / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / TOKENS_FILE).write_text("\n".join(token_list) + "\n", encoding="utf-8")
+    return token_list, char_tokens, pieces
 
 
 def _train_spm(spm, corpus: Path, tmp: str, config: UnitsConfig) -> None:

@@ -80,3 +80,23 @@ def test_vocabulary_smaller_than_the_alphabet_is_a_config_error(tmp_path) -> Non
     with pytest.raises(ConfigError, match=r"units.spm_vocab_size=5: Vocabulary size is smaller") as err:
         build_units(TRAIN, tmp_path / "u", UnitsConfig(spm_vocab_size=5))
     assert "\n" not in str(err.value)
+
+
+def test_a_rebuild_that_dies_midway_leaves_the_old_units_whole(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    out = tmp_path / "u"
+    build_units(TRAIN, out, UnitsConfig(spm_vocab_size=60))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real_write_text = Path.write_text
+
+    def dies_at_the_token_list(self, *args, **kwargs):
+        if "tokens.txt" in self.name:
+            raise KeyboardInterrupt("killed while writing tokens.txt")
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", dies_at_the_token_list)
+    with pytest.raises(KeyboardInterrupt):
+        build_units(TRAIN, out, UnitsConfig(spm_vocab_size=50))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # not a new model with an old token list
+    assert [p.name for p in tmp_path.iterdir()] == ["u"]  # no staging folder left behind
