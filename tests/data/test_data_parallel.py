@@ -35,7 +35,8 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
 def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import os, sys, time
         from cstoolkit.data.parallel import worker_pool
 
@@ -48,7 +49,8 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
             time.sleep(3)
             print(" ".join(str(pid) for pid in pool._processes), flush=True)
             time.sleep(120)
-    """))
+    """)
+    )
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
         workers = [int(pid) for pid in parent.stdout.readline().split()]  # type: ignore[union-attr]
