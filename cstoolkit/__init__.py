@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+
+from cstoolkit.lazy import lazy_exports
 
 try:
     __version__ = version("cstoolkit")
@@ -13,10 +14,5 @@ except PackageNotFoundError:  # running from a source tree without installation
 __all__ = ["__version__", "saer"]
 
 
-def __getattr__(name: str) -> Any:
-    """Import ``saer`` lazily so that ``import cstoolkit.text`` stays light."""
-    if name == "saer":
-        from cstoolkit.metrics.api import saer
-
-        return saer
-    raise AttributeError(f"module 'cstoolkit' has no attribute {name!r}")
+# ``saer`` loads on first use, so that ``import cstoolkit.text`` stays light
+__getattr__ = lazy_exports(__name__, {"saer": "cstoolkit.metrics.api"})

@@ -5,7 +5,7 @@ Heavy imports (torch, espnet) happen on first use: ``from cstoolkit.asr import t
 
 from __future__ import annotations
 
-from typing import Any
+from cstoolkit.lazy import lazy_exports
 
 __all__ = ["Tokenizer", "build_units", "decode_dir", "load_asr", "train_asr", "transcribe"]
 
@@ -19,9 +19,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'cstoolkit.asr' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _WHERE)

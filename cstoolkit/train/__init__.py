@@ -5,7 +5,7 @@ Names load on first use, so importing ``cstoolkit.train.env`` (before torch) doe
 
 from __future__ import annotations
 
-from typing import Any
+from cstoolkit.lazy import lazy_exports
 
 __all__ = [
     "CstkLightningModule",
@@ -26,9 +26,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'cstoolkit.train' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _WHERE)
