@@ -13,12 +13,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.config import Rule, check_config, choice, number, whole
 from cstoolkit.errors import ConfigError, InputFileError
+from cstoolkit.metrics.scoring import REPORT_FILES
+from cstoolkit.train.io import AVERAGED
 
 CONFIG_FILE, UNITS_SUBDIR = "config.yaml", "units"
 TOKENS_PATH = f"{UNITS_SUBDIR}/tokens.txt"
-MODEL_FILE = "model.pth"  # cstoolkit.train.trainer.AVERAGED (that module imports torch)
+MODEL_FILE = AVERAGED
 DECODE_OUTPUTS = ("hyp.txt", "decode.json", "utt2detected_lang")
-SCORE_OUTPUTS = ("saer.json", "per_utt.tsv", "report.html", "breakdown.png")  # cstoolkit.metrics write_reports
 
 #: ``asr.decode`` values (decoding and transcribe)
 DECODE_RULES: dict[str, Rule] = {
@@ -109,7 +110,7 @@ def check_whisper_config(cfg: DictConfig) -> str:
                 f"bad configuration value whisper.language={language!r}: expected null (detect) or a Whisper "
                 f"language code such as en, zh, es"
             )
-    return resolve_device(str(cfg.device), f"whisper.device={cfg.device}", lambda: _ctranslate2_cuda_count())
+    return resolve_device(str(cfg.device), f"whisper.device={cfg.device}", _ctranslate2_cuda_count)
 
 
 def _torch_cuda_count() -> int:
@@ -195,6 +196,6 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise InputFileError(out_dir, "cannot create the output folder: a parent is a file") from None
-    for name in (*DECODE_OUTPUTS, *SCORE_OUTPUTS):
+    for name in (*DECODE_OUTPUTS, *REPORT_FILES):
         (out_dir / name).unlink(missing_ok=True)
     return out_dir

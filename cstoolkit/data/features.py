@@ -217,7 +217,7 @@ def is_up_to_date(split_dir: Path, key: str, with_stats: bool) -> bool:
             return False
     except (OSError, ValueError, AttributeError):
         return False
-    needed = [*FEATURE_FILES, STATS_FILE] if with_stats else FEATURE_FILES
+    needed = OUTPUT_FILES if with_stats else FEATURE_FILES
     if not all((split_dir / name).is_file() for name in needed):
         return False
     try:

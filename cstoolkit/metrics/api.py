@@ -50,9 +50,7 @@ def saer(
         if bad is not None:
             raise ConfigError(f"{side} {bad} is a {type(texts[bad]).__name__}, expected a string")
     if ids is not None:
-        ids = [str(i) for i in ids]
-        if len(ids) != len(refs):
-            raise ConfigError(f"{len(ids)} ids for {len(refs)} utterances")
+        ids = [str(i) for i in ids]  # compute_saer checks that there is one per utterance
         repeated = [uttid for uttid, count in Counter(ids).items() if count > 1]
         if repeated:
             raise ConfigError(f"duplicate id {repeated[0]!r} in ids")

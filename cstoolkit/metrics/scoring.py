@@ -65,10 +65,15 @@ def config_from_mapping(metric: Mapping[str, Any]) -> SAERConfig:
     )
 
 
+#: what :func:`write_reports` writes into a folder
+REPORT_JSON, REPORT_TSV, REPORT_HTML, REPORT_PLOT = "saer.json", "per_utt.tsv", "report.html", "breakdown.png"
+REPORT_FILES = (REPORT_JSON, REPORT_TSV, REPORT_HTML, REPORT_PLOT)
+
+
 def write_reports(result: SAERResult, out_dir: str | Path, title: str) -> None:
     """Write saer.json, per_utt.tsv, report.html and breakdown.png into ``out_dir``."""
     out = Path(out_dir)
-    write_json(result, out / "saer.json")
-    atomic_write_text(out / "per_utt.tsv", per_utterance_tsv(result))
-    write_html(result, out / "report.html", title)
-    plot_breakdown(result, out / "breakdown.png", title)
+    write_json(result, out / REPORT_JSON)
+    atomic_write_text(out / REPORT_TSV, per_utterance_tsv(result))
+    write_html(result, out / REPORT_HTML, title)
+    plot_breakdown(result, out / REPORT_PLOT, title)

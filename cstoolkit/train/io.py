@@ -10,6 +10,9 @@ from typing import Any
 from cstoolkit.data.atomic import atomic_path, atomic_write_text
 from cstoolkit.data.kaldi_dir import read_kaldi_file
 
+#: the averaged model a training run leaves in its experiment folder (named here, where importing costs no torch)
+AVERAGED = "model.pth"
+
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
     """Atomically write ``obj`` as indented UTF-8 JSON."""

@@ -26,13 +26,13 @@ from omegaconf import DictConfig
 
 from cstoolkit.errors import ConfigError, CstkError
 from cstoolkit.train.average import average_checkpoints
-from cstoolkit.train.io import atomic_save, atomic_write_json
+from cstoolkit.train.io import AVERAGED, atomic_save, atomic_write_json
 from cstoolkit.train.plot import plot_history
 
 log = logging.getLogger(__name__)
 
 CKPT_DIR, LAST = "checkpoints", "last.ckpt"
-HISTORY, CURVE, SUMMARY, AVERAGED = "history.jsonl", "training_curve.png", "train_summary.json", "model.pth"
+HISTORY, CURVE, SUMMARY = "history.jsonl", "training_curve.png", "train_summary.json"
 
 
 class NoTrainingStepError(CstkError):
