@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from cstoolkit.asr.decode import METHODS, DecodeStats, JointBeamSearch, decode_b
 from cstoolkit.asr.model import build_asr_model
 from cstoolkit.asr.units import Tokenizer
 from cstoolkit.errors import ConfigError, CstkError, InputFileError
+from cstoolkit.progress import progress_bar, progress_write
 from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
 from cstoolkit.train.sampler import DurationBucketBatchSampler
 from cstoolkit.train.trainer import AVERAGED, shape_differences
@@ -113,10 +113,8 @@ def decode_dir(
     )
     hyps: dict[str, str] = {}
     corrupt: dict[str, str] = {}
-    from tqdm import tqdm
-
     start = time.perf_counter()
-    with torch.inference_mode(), tqdm(total=len(index.utt_ids), desc=f"decode {method}", unit="utt") as bar:
+    with torch.inference_mode(), progress_bar(total=len(index.utt_ids), desc=f"decode {method}", unit="utt") as bar:
         for batch in batches:
             feats, utts = [], []
             for i in batch:
@@ -128,7 +126,7 @@ def decode_dir(
                 except ValueError as err:
                     corrupt[index.utt_ids[i]] = str(err)
                     hyps[index.utt_ids[i]] = ""
-                    tqdm.write(f"corrupt features for {index.utt_ids[i]}: {err}; empty hypothesis", file=sys.stderr)
+                    progress_write(f"corrupt features for {index.utt_ids[i]}: {err}; empty hypothesis")
             if feats:
                 lengths = torch.tensor([f.shape[0] for f in feats])
                 speech = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True).to(bundle.device)

@@ -11,7 +11,6 @@ import importlib.util
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.asr.checks import check_whisper_config, prepare_out_dir
 from cstoolkit.errors import InputFileError, ModelNotAvailableError
+from cstoolkit.progress import progress_bar, progress_write
 from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
 
 log = logging.getLogger(__name__)
@@ -93,11 +93,37 @@ def load_whisper(cfg: DictConfig):
         raise ModelNotAvailableError(f"{model_dir}: cannot load the Whisper model on {device}: {why}") from None
 
 
+#: ``whisper.language`` value that takes each utterance's language from ``<data_dir>/utt2lang``.
+FROM_UTT2LANG = "utt2lang"
+
+
+def utterance_languages(data_dir: Path, utt_ids: list[str], cfg: DictConfig, known: set[str]) -> dict[str, str]:
+    """Whisper language code per utterance: the non-English side of its ``utt2lang`` tag ("zh-en" -> "zh"),
+    mapped through ``cfg.language_map`` (codes Whisper base lacks, e.g. yue -> zh). Every code must be in
+    ``known`` (the model's languages); a missing utterance or an unknown code is an error naming the line."""
+    path = data_dir / "utt2lang"
+    if not path.is_file():
+        raise InputFileError(path, "missing: whisper.language=utt2lang needs it (or use whisper.language=null)")
+    tags = read_kaldi_map(path, allow_empty_value=False)
+    line_of = {utt: n for n, utt in enumerate(tags, start=1)}
+    mapping = dict(cfg.get("language_map") or {})
+    langs: dict[str, str] = {}
+    for utt in utt_ids:
+        if utt not in tags:
+            raise InputFileError(path, f"no language for utterance {utt}")
+        parts = [p for p in tags[utt].split("-") if p != "en"] or ["en"]
+        code = mapping.get(parts[0], parts[0])
+        if code not in known:
+            raise InputFileError(path, f"{utt}: {tags[utt]!r} gives {code!r}, which Whisper does not know; "
+                                       "map it in whisper.language_map", line=line_of[utt])  # fmt: skip
+        langs[utt] = code
+    return langs
+
+
 def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, sample_rate: int) -> dict:
     """Transcribe every utterance of ``data_dir/wav.scp`` into ``out_dir/hyp.txt``; ``decode.json`` holds the
-    RTF and the language Whisper detected per utterance (``utt2detected_lang`` too)."""
-    from tqdm import tqdm
-
+    RTF and the language Whisper used per utterance (``utt2detected_lang`` too): detected when ``cfg.language``
+    is null, the given code, or each utterance's own from ``utt2lang`` when it is ``utt2lang``."""
     from cstoolkit.data.audio import load_audio
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
@@ -110,25 +136,28 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
     check_whisper_config(cfg)
     prepare_out_dir(out_dir)
     model = load_whisper(cfg)
+    given = {}
+    if cfg.language == FROM_UTT2LANG:
+        given = utterance_languages(data_dir, sorted(wavs), cfg, set(model.supported_languages))
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs two INFO lines per utterance
     hyps: dict[str, str] = {}
     langs: dict[str, str] = {}
     failed: dict[str, str] = {}
     audio_s = 0.0
     start = time.perf_counter()
-    for utt, path in tqdm(sorted(wavs.items()), desc="whisper", unit="utt"):
+    for utt, path in progress_bar(sorted(wavs.items()), desc="whisper", unit="utt"):
         try:
             samples, _ = load_audio(path, target_sr=sample_rate)
         except Exception as err:
             failed[utt] = str(err) or type(err).__name__
             hyps[utt] = ""
-            tqdm.write(f"cannot read audio of {utt}: {failed[utt]}; empty hypothesis", file=sys.stderr)
+            progress_write(f"cannot read audio of {utt}: {failed[utt]}; empty hypothesis")
             continue
         audio_s += len(samples) / sample_rate
         segments, info = model.transcribe(
             samples,
             beam_size=int(cfg.beam_size),
-            language=cfg.language,
+            language=given.get(utt) if given else cfg.language,
             task=cfg.task,
             vad_filter=bool(cfg.vad_filter),
             condition_on_previous_text=bool(cfg.condition_on_previous_text),

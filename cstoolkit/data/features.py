@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
-from tqdm import tqdm
 
 from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
 from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text, remove_stale_temporaries
@@ -31,6 +30,7 @@ from cstoolkit.data.kaldi_dir import read_kaldi_entries
 from cstoolkit.data.parallel import worker_pool
 from cstoolkit.data.validate import FEATURE_FILES, FINGERPRINT_FILE, STATS_FILE
 from cstoolkit.errors import ConfigError, CstkError, InputFileError
+from cstoolkit.progress import progress_bar
 
 log = logging.getLogger(__name__)
 #: every output of a split next to its fingerprint; removed together when a split is (re)computed
@@ -261,7 +261,9 @@ def compute_split(
     results = []
     args = (str(ark_dir), cfg, with_stats, str(wav_scp))
     # as a context manager the bar is cleared on an error too, so the error message starts on its own line
-    with tqdm(total=len(items), desc=f"features {split_dir.name}", unit="utt", leave=False, mininterval=1.0) as bar:
+    with progress_bar(
+        total=len(items), desc=f"features {split_dir.name}", unit="utt", leave=False, mininterval=1.0
+    ) as bar:
         if num_jobs <= 1 and pool is None:
             for i, chunk in enumerate(chunks):
                 results.append(extract_chunk(i, chunk, *args))

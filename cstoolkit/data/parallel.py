@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
-from tqdm import tqdm
+from cstoolkit.progress import progress_bar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,13 +47,14 @@ def worker_pool(
 
 
 def parallel_map(fn: Callable[[T], R], items: Sequence[T], num_jobs: int, desc: str, chunksize: int = 0) -> list[R]:
-    """``[fn(x) for x in items]`` on ``num_jobs`` processes (in-process when 1), with a tqdm bar on stderr."""
+    """``[fn(x) for x in items]`` on ``num_jobs`` processes (in-process when 1), with progress on stderr
+    (a bar on a terminal, lines in a log file)."""
     if num_jobs <= 1 or len(items) <= 1:
-        return [fn(item) for item in tqdm(items, desc=desc, unit="utt", leave=False, mininterval=1.0)]
+        return [fn(item) for item in progress_bar(items, desc=desc, unit="utt", leave=False, mininterval=1.0)]
     chunk = chunksize or max(1, min(32, len(items) // (num_jobs * 8)))
     with worker_pool(num_jobs) as pool:
         return list(
-            tqdm(
+            progress_bar(
                 pool.map(fn, items, chunksize=chunk),
                 total=len(items),
                 desc=desc,

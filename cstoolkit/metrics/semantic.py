@@ -2,15 +2,18 @@
 
 Names that always work offline (the weights ship inside pip packages):
 ``use-multilingual`` (USE multilingual v3, 16 languages, no Hindi), ``e5-small-nano`` (multilingual-e5-small,
-4-bit, covers Hindi; its cosines are compressed), ``all-MiniLM-L6-v2`` (English only). Any other name is a
-sentence-transformers model id already in the local Hugging Face cache (``sentence-transformers/LaBSE``) or a local
-sentence-transformers directory.
+4-bit, covers Hindi; its cosines are compressed), ``all-MiniLM-L6-v2`` (English only). Any other name is a local
+sentence-transformers directory or a sentence-transformers model id (``sentence-transformers/LaBSE``, the default):
+loaded from the Hugging Face cache, or fetched into it (with a progress bar) when the hub answers within a few
+seconds and ``HF_HUB_OFFLINE`` is not set, as sentence-transformers itself would.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,8 +29,12 @@ from cstoolkit.errors import ModelNotAvailableError
 DEFAULT_MODEL = "sentence-transformers/LaBSE"
 
 #: Texts per embedding call. A batched model's floats depend on what else is in the batch, so every path (one
-#: process or worker processes) embeds exactly these chunks, and the same texts give the same number.
+#: process or worker processes) embeds exactly these chunks: what is left between paths is the BLAS thread count
+#: (see ``saer.SAER_TOLERANCE``).
 EMBED_CHUNK = 256
+
+#: Seconds to wait for the Hugging Face hub to answer before saying the model cannot be fetched.
+HUB_PROBE_TIMEOUT_S = 4.0
 
 
 class SemanticBackend(Protocol):
@@ -87,6 +94,9 @@ class SentenceTransformerBackend:
     #: torch CPU threads (process-wide); None leaves torch's default.
     threads: int | None = None
 
+    #: False: fetch ``path`` (a model id) from the hub into the cache when it is not there yet.
+    local_files_only: bool = True
+
     def __post_init__(self) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
@@ -94,7 +104,7 @@ class SentenceTransformerBackend:
         if self.threads:
             torch.set_num_threads(self.threads)
         try:
-            self.model = SentenceTransformer(self.path, local_files_only=True)
+            self.model = SentenceTransformer(self.path, local_files_only=self.local_files_only)
         except (OSError, ValueError) as err:
             raise ModelNotAvailableError(
                 f"cannot load a sentence-transformers model from {self.path}: {str(err).splitlines()[0]}"
@@ -146,13 +156,51 @@ ALIASES = {
 }
 
 
-def _what_to_do(name: str) -> str:
+def _what_to_do(name: str, why: str) -> str:
     offline = ", ".join(PACKAGED)
     return (
-        f"semantic model {name!r} is not available offline; use one that ships with a pip package ({offline}), "
-        f"or pass a local sentence-transformers directory (e.g. after `huggingface-cli download {name}` "
+        f"semantic model {name!r} is not available offline ({why}); use one that ships with a pip package "
+        f"({offline}), or pass a local sentence-transformers directory (e.g. after `huggingface-cli download {name}` "
         "on a machine with network)"
     )
+
+
+def hub_offline() -> bool:
+    """True when the user asked for no hub access (``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` set to 1/true)."""
+    return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
+               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))  # fmt: skip
+
+
+def hub_endpoint() -> str:
+    """The Hugging Face hub address in use (``HF_ENDPOINT``, default https://huggingface.co)."""
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def hub_problem(model_id: str, timeout: float = HUB_PROBE_TIMEOUT_S) -> str | None:
+    """None when the hub answers within ``timeout`` seconds that it has ``model_id``; else why not, in a few words.
+
+    Asked in a daemon thread, so a name lookup or connection that hangs cannot hold the caller: left to itself, an
+    unreachable hub costs about 70 s of retries inside huggingface_hub before it errors.
+    """
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    endpoint = hub_endpoint()
+    answer: list[str | None] = []
+
+    def ask() -> None:
+        try:
+            HfApi(endpoint=endpoint).model_info(model_id, timeout=timeout)
+            answer.append(None)
+        except RepositoryNotFoundError:
+            answer.append(f"the hub at {endpoint} has no such model")
+        except Exception:  # any transport or HTTP failure means the same to the user: no model from there
+            answer.append(f"the hub at {endpoint} cannot be reached")
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)
+    return answer[0] if answer else f"the hub at {endpoint} cannot be reached"
 
 
 def _directory_signature(path: Path) -> str:
@@ -176,10 +224,11 @@ def _hub_cache_snapshot(model_id: str) -> Path | None:
 
 @lru_cache(maxsize=8)
 def load_backend(name: str = DEFAULT_MODEL, threads: int | None = None) -> SemanticBackend:
-    """Load a semantic backend by packaged name/alias, local directory or cached sentence-transformers model id.
+    """Load a semantic backend by packaged name/alias, local directory or sentence-transformers model id.
 
-    threads: CPU threads of the model (None: its default). Never downloads; raises ModelNotAvailableError (one
-    sentence saying what to do) when the model is not here.
+    threads: CPU threads of the model (None: its default). A model id missing from the Hugging Face cache is
+    fetched when the hub can be reached and ``HF_HUB_OFFLINE`` is unset; otherwise ModelNotAvailableError (one
+    sentence saying what to do) comes within :data:`HUB_PROBE_TIMEOUT_S` seconds.
     """
     canonical = ALIASES.get(name, name)
     if canonical in PACKAGED:
@@ -197,5 +246,22 @@ def load_backend(name: str = DEFAULT_MODEL, threads: int | None = None) -> Seman
         raise ModelNotAvailableError(f"{canonical}: not a sentence-transformers model directory")
     snapshot = _hub_cache_snapshot(canonical)
     if snapshot is None:
-        raise ModelNotAvailableError(_what_to_do(canonical))
+        return _fetch_from_hub(canonical, threads)
     return SentenceTransformerBackend(f"{canonical}@{snapshot.name[:12]}", str(snapshot), threads=threads)
+
+
+def _fetch_from_hub(model_id: str, threads: int | None) -> SentenceTransformerBackend:
+    """Download ``model_id`` into the Hugging Face cache the way sentence-transformers does (with its progress
+    bars) and load it; ModelNotAvailableError when the hub is off limits, does not answer or the download fails."""
+    if hub_offline():
+        raise ModelNotAvailableError(_what_to_do(model_id, "not in the Hugging Face cache and HF_HUB_OFFLINE is set"))
+    problem = hub_problem(model_id)
+    if problem is not None:
+        raise ModelNotAvailableError(_what_to_do(model_id, f"not in the Hugging Face cache and {problem}"))
+    try:
+        backend = SentenceTransformerBackend(model_id, model_id, threads=threads, local_files_only=False)
+    except ModelNotAvailableError as err:
+        raise ModelNotAvailableError(_what_to_do(model_id, f"fetching it failed: {err}")) from None
+    snapshot = _hub_cache_snapshot(model_id)
+    backend.signature = f"{model_id}@{snapshot.name[:12] if snapshot else 'hub'}"
+    return backend

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
 from cstoolkit.metrics.semantic import SemanticBackend, chunked, embed_chunks
+from cstoolkit.progress import progress_bar
 
 
 def needs_model(ref: str, hyp: str) -> bool:
@@ -31,7 +31,7 @@ def embed_distinct(
     distinct = list(dict.fromkeys(texts))
     vectors = cache.get_many(backend.signature, distinct) if cache is not None else {}
     todo = [t for t in distinct if t not in vectors]
-    bar = tqdm(total=len(todo), desc="embedding", unit="text", disable=not progress, leave=False)
+    bar = progress_bar(total=len(todo), desc="embedding", unit="text", disable=not progress, leave=False)
     chunks = chunked(todo)
     for chunk, embedded in zip(chunks, embed_chunks(backend, chunks)):
         if cache is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig
 
@@ -28,6 +28,7 @@ from cstoolkit.errors import ConfigError, CstkError
 from cstoolkit.train.average import average_checkpoints
 from cstoolkit.train.io import AVERAGED, atomic_save, atomic_write_json
 from cstoolkit.train.plot import plot_history
+from cstoolkit.train.progress import progress_callback
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def build_trainer(
             )
         )
     if trainer_cfg.enable_progress_bar:
-        callbacks.append(TQDMProgressBar(refresh_rate=int(trainer_cfg.get("progress_refresh_rate", 10))))
+        callbacks.append(progress_callback(int(trainer_cfg.get("progress_refresh_rate", 10))))
     callbacks.extend(extra_callbacks or [])
     _log_once()
     loggers = [

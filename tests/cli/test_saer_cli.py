@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -227,3 +229,36 @@ def test_a_closed_pipe_is_not_a_traceback(files, tmp_path) -> None:
     proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
     assert proc.stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "why"),
+    [
+        ({"HF_HUB_OFFLINE": "1"}, "HF_HUB_OFFLINE is set"),
+        # a non-routable address: the connection hangs until the probe gives up (or a proxy answers 404)
+        ({"HF_ENDPOINT": "http://10.255.255.1"}, "the hub at http://10.255.255.1 "),
+        ({"HF_ENDPOINT": "http://127.0.0.1:9"}, "the hub at http://127.0.0.1:9 cannot be reached"),  # refused
+    ],
+)
+def test_default_model_not_here_is_one_line_within_ten_seconds(files, tmp_path, env, why) -> None:
+    """`saer REF HYP` with the paper's default model (LaBSE), no cached copy and no hub: exit 2 and the advice."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "SENTENCE_"))}
+    clean.update(env, HF_HOME=str(tmp_path / "hf_home"))
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "cstoolkit.cli.saer", *map(str, files)], env=clean,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    elapsed = time.monotonic() - start
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "'sentence-transformers/LaBSE' is not available offline" in done.stderr and why in done.stderr
+    assert "use-multilingual" in done.stderr and "huggingface-cli download" in done.stderr
+    assert elapsed < 10, elapsed
+
+
+def test_hub_probe_names_what_is_wrong(monkeypatch) -> None:
+    from cstoolkit.metrics.semantic import hub_problem
+
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    start = time.monotonic()
+    assert hub_problem("sentence-transformers/LaBSE", timeout=2) == "the hub at http://127.0.0.1:9 cannot be reached"
+    assert time.monotonic() - start < 4

@@ -1,4 +1,6 @@
-"""Embedding chunks in worker processes: the same vectors and scores as one process, workers only when worth it."""
+"""Embedding chunks in worker processes: the vectors and scores of one process (within the promised tolerance: the
+workers run one BLAS thread, this process its default, and the float sums may come out in another order), workers
+only when worth it."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 
 from cstoolkit.errors import CstkError, ModelNotAvailableError
-from cstoolkit.metrics.saer import SAERConfig, compute_saer
+from cstoolkit.metrics.saer import SAER_TOLERANCE, SAERConfig, compute_saer
 from cstoolkit.metrics.semantic import chunked, load_backend
 from cstoolkit.metrics.sharded_embedding import ShardedBackend
 
@@ -20,7 +22,7 @@ def sentences(count: int, seed: int) -> list[str]:
     return [" ".join(rng.choice(WORDS, size=int(rng.integers(3, 9)))) for _ in range(count)]
 
 
-def test_workers_give_the_vectors_of_one_process_bit_for_bit() -> None:
+def test_workers_give_the_vectors_of_one_process() -> None:
     texts = sentences(600, seed=0)
     with ShardedBackend("use-multilingual", jobs=2) as sharded:
         vectors = sharded.embed(texts)
@@ -29,7 +31,8 @@ def test_workers_give_the_vectors_of_one_process_bit_for_bit() -> None:
     assert sharded._pool is None
     local = load_backend("use-multilingual")
     expected = np.concatenate([local.embed(chunk) for chunk in chunked(texts)])
-    assert vectors.shape == expected.shape and np.array_equal(vectors, expected)
+    assert vectors.shape == expected.shape
+    np.testing.assert_allclose(vectors, expected, rtol=0, atol=1e-6)
 
 
 def test_small_calls_stay_in_this_process() -> None:
@@ -45,8 +48,14 @@ def test_compute_saer_with_jobs_scores_the_same() -> None:
     serial = compute_saer(refs, hyps, config=config, progress=False)
     parallel = compute_saer(refs, hyps, config=config, progress=False, jobs=2)
     assert parallel.signature == serial.signature
-    assert parallel.saer == serial.saer  # same signature, same files: the same number, to the last bit
-    assert [u.semantic_error for u in parallel.per_utterance] == [u.semantic_error for u in serial.per_utterance]
+    assert parallel.form_error == serial.form_error  # counts are exact
+    assert abs(parallel.saer - serial.saer) <= SAER_TOLERANCE
+    np.testing.assert_allclose(
+        [u.semantic_error for u in parallel.per_utterance],
+        [u.semantic_error for u in serial.per_utterance],
+        rtol=0,
+        atol=SAER_TOLERANCE,
+    )
 
 
 def test_unknown_model_fails_fast_before_any_worker_starts() -> None:
