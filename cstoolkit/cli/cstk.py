@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "whisper": "whisper",
     "transcribe": "transcribe",
     "score": "score",
+    "corrupt": "corrupt",
 }
 
 
