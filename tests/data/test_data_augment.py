@@ -172,6 +172,18 @@ def test_augmenter_is_deterministic_per_utterance_and_epoch():
     assert not np.array_equal(first, other_seed(wav, "spk1-utt1", epoch=0))
 
 
+def test_augmenter_pickles_for_loader_workers(tmp_path):
+    import pickle
+
+    (tmp_path / "speech").mkdir()
+    sf.write(tmp_path / "speech" / "s.wav", sine(0.5, 300.0), SR)
+    aug = Augmenter(seed=3, noise_prob=1.0, musan_dir=str(tmp_path), musan_prob=1.0)
+    wav = sine(0.3)
+    copy = pickle.loads(pickle.dumps(aug))
+    assert np.array_equal(copy(wav, "u7", 2), aug(wav, "u7", 2))
+    assert aug.draw(aug.rng("u7", 2)).noise == "musan"
+
+
 def test_augmenter_draws_follow_config():
     aug = Augmenter(seed=0, speed_factors=[0.9, 1.1], noise_prob=1.0, noise_kinds=["pink"], noise_snr_db=[10, 20],
                     reverb_prob=0.0, gain_prob=1.0, gain_db=[-3, 3])  # fmt: skip
