@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 #: written last into a finished output directory
 STAMP_FILE = "corrupt.json"
+#: written first: marks a folder as made by this module (and so safe to replace), finished or not
+MARKER_FILE = ".cstk_corrupt"
 #: peak level a corrupted signal is scaled down to when it would clip (the SNR is kept)
 MAX_PEAK = 0.99
 #: babble: how many other-speaker utterances are summed (inclusive range)
@@ -208,8 +210,7 @@ def _check_out_dir(out_dir: Path, data_dir: Path) -> None:
         raise ConfigError(f"output folder {out_dir} must lie outside the data directory {data_dir} and not hold it")
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
         raise InputFileError(out_dir, "exists and is not a folder")
-    ours = (out_dir / STAMP_FILE).is_file() or ((out_dir / "wav.scp").is_file() and (out_dir / "wav").is_dir())
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not ours:
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER_FILE).is_file():
         raise InputFileError(out_dir, "folder exists and was not written by cstk corrupt; choose a new one")
 
 
@@ -329,6 +330,7 @@ def corrupt_data_dir(
         import scipy.signal  # noqa: F401
         import torchaudio.functional  # noqa: F401
     with atomic_dir(out_dir) as tmp:
+        (tmp / MARKER_FILE).touch()
         (tmp / "wav").mkdir()
         jobs = [_Job(**{**j.__dict__, "out_path": str(tmp / "wav" / f"{j.uttid}.wav")}) for j in jobs]
         results = parallel_map(_run_job, jobs, num_jobs, desc=f"corrupt {cond.name}")

@@ -71,6 +71,10 @@ def test_deterministic_and_seeded(data_dir, tmp_path):
     assert (tmp_path / "a" / wav).read_bytes() != (tmp_path / "c" / wav).read_bytes()
     again = corrupt_data_dir(data_dir, "babble_15db", tmp_path / "a", seed=1, num_jobs=1)
     assert again.skipped and again.utterances == 6
+    (tmp_path / "a" / STAMP_FILE).unlink()  # as after a run killed before its end: done again
+    redone = corrupt_data_dir(data_dir, "babble_15db", tmp_path / "a", seed=1, num_jobs=1)
+    assert not redone.skipped and (tmp_path / "a" / STAMP_FILE).is_file()
+    assert (tmp_path / "a" / wav).read_bytes() == (tmp_path / "b" / wav).read_bytes()
 
 
 def test_features_for_decoding(data_dir, tmp_path):
@@ -118,6 +122,10 @@ def test_bad_inputs(data_dir, tmp_path):
     with pytest.raises(InputFileError, match="not written by cstk corrupt"):
         corrupt_data_dir(data_dir, "clean", tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "mine" / "wav").mkdir()  # a user's data directory, not ours to replace
+    (tmp_path / "mine" / "wav.scp").write_text("")
+    with pytest.raises(InputFileError, match="not written by cstk corrupt"):
+        corrupt_data_dir(data_dir, "clean", tmp_path / "mine")
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
