@@ -30,6 +30,7 @@ import numpy as np
 from cstoolkit.data.atomic import atomic_dir, atomic_write_lines, atomic_write_text
 from cstoolkit.data.audio import load_audio, write_audio
 from cstoolkit.data.augment import (
+    Augmenter,
     active_power,
     add_noise,
     coloured_noise,
@@ -110,6 +111,7 @@ class Condition:
     description: str
     apply: Callable[[np.ndarray, Context], np.ndarray]
     babble: bool = False  # needs utterances of other speakers of the same data directory
+    settings: dict[str, Any] | None = None  # what shapes ``apply`` beyond the name (part of the fingerprint)
 
 
 def _registry(*conditions: Condition) -> dict[str, Condition]:
@@ -130,6 +132,17 @@ CONDITIONS: dict[str, Condition] = _registry(
     Condition("reverb", "synthetic room impulse response, RT60 0.5 s", partial(_reverb, rt60=0.5)),
     Condition("telephone_8k", "8 kHz telephone band, 300-3400 Hz, back at the input rate", _telephone),
 )
+
+
+def _augmented(wav: np.ndarray, ctx: Context, augmenter: Augmenter) -> np.ndarray:
+    return augmenter.apply(wav, augmenter.draw(ctx.rng), ctx.rng)
+
+
+def augmentation_copy(augmenter: Augmenter, copy: int) -> Condition:
+    """Training augmentation as a condition: copy ``copy`` (1, 2, ...) of a data directory, each utterance
+    augmented by ``augmenter`` with its own draw (speed, room, noise, gain), different for every copy."""
+    return Condition(f"augment{copy}", f"training augmentation, copy {copy}", partial(_augmented, augmenter=augmenter),
+                     settings=augmenter.settings())  # fmt: skip
 
 
 def condition(name: str) -> Condition:
@@ -164,7 +177,7 @@ class _Job:
     audio: str
     line: int
     out_path: str
-    condition: str
+    condition: Condition
     seed: int
     wav_scp: str
     babble: tuple[str, ...] = ()
@@ -174,14 +187,14 @@ def _corrupt_one(job: _Job) -> tuple[str, float | None, str | None]:
     """Worker: corrupt one utterance and write it as 16-bit wav; ``(uttid, seconds, None)`` or the reason."""
     try:
         wav, sr = load_audio(job.audio)
-        rng = np.random.default_rng(stable_seed(job.seed, job.condition, job.uttid))
+        rng = np.random.default_rng(stable_seed(job.seed, job.condition.name, job.uttid))
         babble = []
         for other in job.babble:
             try:
                 babble.append(load_audio(other, sr)[0])
             except CstkError as err:
                 raise CstkError(f"babble source unreadable: {err}") from None
-        out = CONDITIONS[job.condition].apply(wav, Context(sr, rng, babble))
+        out = job.condition.apply(wav, Context(sr, rng, babble))
         peak = float(np.max(np.abs(out))) if out.size else 0.0
         if peak > MAX_PEAK:
             out = out * (MAX_PEAK / peak)
@@ -193,9 +206,10 @@ def _corrupt_one(job: _Job) -> tuple[str, float | None, str | None]:
         return job.uttid, None, str(InputFileError(job.wav_scp, f"{job.uttid}: {err}", job.line))
 
 
-def _fingerprint(wav_scp: Path, name: str, seed: int, features_cfg: dict[str, Any] | None) -> str:
+def _fingerprint(wav_scp: Path, cond: Condition, seed: int, features_cfg: dict[str, Any] | None) -> str:
     """Hash of the source wav.scp (and the audio files' sizes/mtimes), the condition, the seed and features."""
-    digest = hashlib.sha1(json.dumps([name, seed, features_cfg], sort_keys=True, default=str).encode())
+    what = [cond.name, cond.settings, seed, features_cfg]
+    digest = hashlib.sha1(json.dumps(what, sort_keys=True, default=str).encode())
     digest.update(wav_scp.read_bytes())
     for _, (_, path) in sorted(read_kaldi_entries(wav_scp).items()):
         st = os.stat(path) if os.path.exists(path) else None
@@ -276,7 +290,7 @@ def read_source(data_dir: Path, cond: Condition) -> tuple[dict[str, tuple[int, s
 
 def corrupt_data_dir(
     data_dir: str | Path,
-    condition_name: str,
+    condition_name: str | Condition,
     out_dir: str | Path,
     seed: int = 0,
     num_jobs: int = 1,
@@ -290,7 +304,7 @@ def corrupt_data_dir(
     (with the wav.scp line); InputFileError when none is left. ConfigError for an unknown condition, babble with
     fewer than two speakers, or an output folder inside the data directory.
     """
-    cond = condition(condition_name)
+    cond = condition_name if isinstance(condition_name, Condition) else condition(condition_name)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     wav, utt2spk = read_source(data_dir, cond)
     wav_scp = data_dir / "wav.scp"
@@ -299,7 +313,7 @@ def corrupt_data_dir(
         from cstoolkit.data.features import check_features_config
 
         check_features_config(features_cfg)
-    key = _fingerprint(wav_scp, cond.name, seed, features_cfg)
+    key = _fingerprint(wav_scp, cond, seed, features_cfg)
     stamp = out_dir / STAMP_FILE
     if stamp.is_file():
         try:
@@ -323,7 +337,7 @@ def corrupt_data_dir(
                 count = int(pick.integers(BABBLE_TALKERS[0], BABBLE_TALKERS[1] + 1))
                 chosen = pick.choice(len(pool), size=count, replace=count > len(pool))
                 others = tuple(wav[pool[i]][1] for i in chosen)
-        jobs.append(_Job(uttid, path, line, "", cond.name, seed, str(wav_scp), others))
+        jobs.append(_Job(uttid, path, line, "", cond, seed, str(wav_scp), others))
 
     report = CorruptReport(cond.name, str(final), seed, 0)
     if num_jobs > 1:  # imported once here, so that forked workers do not import them again per condition
@@ -355,7 +369,7 @@ def corrupt_data_dir(
 
 
 def _run_job(job: _Job) -> tuple[str, float | None, str | None]:
-    if CONDITIONS[job.condition].babble and not job.babble:
+    if job.condition.babble and not job.babble:
         reason = "no utterance of another speaker with an existing audio file to make babble from"
         return job.uttid, None, str(InputFileError(job.wav_scp, f"{job.uttid}: {reason}", job.line))
     return _corrupt_one(job)

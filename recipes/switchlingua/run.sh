@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SwitchLingua code-switching recipe: corpus -> Kaldi data dirs -> features -> units -> CS-ASR -> SAER, Whisper baseline.
+# SwitchLingua code-switching recipe: corpus -> Kaldi data dirs -> features -> units -> CS-ASR -> SAER, Whisper baselines.
 # Stage table and results: README.md next to this file. Every stage is one `cstk` call; a finished stage leaves
 # a stamp in <work_dir>/.stamps and is skipped when re-run with the same command (--force redoes it).
 set -euo pipefail
@@ -8,7 +8,7 @@ recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$recipe_dir/../.." && pwd)
 
 first_stage=0
-stop_stage=5            # the last implemented stage
+stop_stage=6            # the last implemented stage
 data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
 work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
@@ -108,8 +108,11 @@ stage 3 "train the CS-ASR model (ESPnet conformer, CTC/attention; a re-run resum
 stage 4 "decode the test set (joint CTC/attention beam search) and score it with SAER" \
   "$cstk" decode-asr --model-dir "$work_dir/exp/asr" --data-dir "$work_dir/data/test" \
   --out-dir "$work_dir/exp/asr/decode_test" --score "${overrides[@]}"
-stage 5 "baseline: Whisper base (faster-whisper, offline) on the test set, scored the same way" \
+stage 5 "baseline: Whisper base (faster-whisper, offline) told each utterance's language (utt2lang), scored the same way" \
   "$cstk" whisper --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/whisper/decode_test" --score \
-  "${overrides[@]}"
+  whisper.language=utt2lang "${overrides[@]}"
+stage 6 "baseline: Whisper base detecting the language of each utterance itself, scored the same way" \
+  "$cstk" whisper --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/whisper/decode_test_autolang" --score \
+  whisper.language=null "${overrides[@]}"
 
 log "stages $first_stage..$stop_stage done; data in $work_dir/data, models and scores in $work_dir/exp"

@@ -62,3 +62,37 @@ def test_decode_english_speech(wcfg, tmp_path) -> None:
     assert "hello" in hyps["u1"].lower() and "test" in hyps["u1"].lower()
     assert summary["rtf"] > 0 and json.loads((tmp_path / "out" / "decode.json").read_text())["utterances"] == 2
     assert read_kaldi_map(tmp_path / "out" / "utt2detected_lang")["u1"] == "en"
+
+
+def test_languages_from_utt2lang(wcfg, tmp_path) -> None:
+    from cstoolkit.asr.whisper import utterance_languages
+    from cstoolkit.errors import InputFileError
+
+    (tmp_path / "utt2lang").write_text("u1 zh-en\nu2 yue-en\nu3 es-en\n")
+    known = {"zh", "es", "en"}
+    langs = utterance_languages(tmp_path, ["u1", "u2", "u3"], wcfg, known)
+    assert langs == {"u1": "zh", "u2": "zh", "u3": "es"}  # yue -> zh by whisper.language_map
+    with pytest.raises(InputFileError, match=r"utt2lang:3: u3: 'es-en' gives 'es'"):
+        utterance_languages(tmp_path, ["u3"], wcfg, {"zh", "en"})
+    with pytest.raises(InputFileError, match="no language for utterance u4"):
+        utterance_languages(tmp_path, ["u4"], wcfg, known)
+    with pytest.raises(InputFileError, match=r"whisper\.language=null"):
+        utterance_languages(tmp_path / "nowhere", ["u1"], wcfg, known)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_decode_with_the_given_language(wcfg, tmp_path) -> None:
+    import librosa
+
+    data = tmp_path / "data"
+    data.mkdir()
+    raw = tmp_path / "raw.wav"
+    subprocess.run(["espeak-ng", "-v", "es", "-w", str(raw), "vamos al mercado mañana"], check=True)
+    audio, sr = sf.read(raw, dtype="float32")
+    sf.write(data / "a.wav", librosa.resample(audio, orig_sr=sr, target_sr=16000), 16000)
+    (data / "wav.scp").write_text(f"u1 {data / 'a.wav'}\n")
+    (data / "utt2lang").write_text("u1 es-en\n")
+    summary = decode_whisper(data, tmp_path / "out", OmegaConf.merge(wcfg, {"language": "utt2lang"}), 16000)
+    assert summary["utterances"] == 1 and summary["settings"]["language"] == "utt2lang"
+    assert read_kaldi_map(tmp_path / "out" / "utt2detected_lang")["u1"] == "es"
+    assert "mañana" in read_kaldi_map(tmp_path / "out" / "hyp.txt")["u1"].lower()
