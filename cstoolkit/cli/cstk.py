@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "transcribe": "transcribe",
     "score": "score",
     "corrupt": "corrupt",
+    "robustness": "robustness",
 }
 
 

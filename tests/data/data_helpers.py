@@ -128,3 +128,27 @@ def make_fake_release(root: Path) -> Path:
     _csv(root / "Korean.csv", ["path", "transcript"], [["1_0.m4a", "Сегодня 我去 gym"]])
     m4a("Korean/1_0.m4a", 2.0)
     return root
+
+
+CORRUPT_SR = 16000
+
+
+def make_data_dir(root: Path, speakers: int = 3, per_speaker: int = 2, seconds: float = 0.4) -> Path:
+    """A valid data directory of short tone/noise utterances (``spkN-uttM``), text "你好 hello <s> <u>"."""
+    import soundfile as sf
+
+    from cstoolkit.data.kaldi_dir import Utterance, write_data_dir
+
+    rng = np.random.default_rng(0)
+    utts = []
+    for s in range(speakers):
+        for u in range(per_speaker):
+            t = np.arange(int(seconds * CORRUPT_SR)) / CORRUPT_SR
+            wav = 0.2 * np.sin(2 * np.pi * (150 + 60 * s + 20 * u) * t) + 0.01 * rng.standard_normal(t.size)
+            path = root / "audio" / f"spk{s}-utt{u}.flac"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(path, wav.astype(np.float32), CORRUPT_SR, subtype="PCM_16")
+            text = f"你好 hello {s} {u}"
+            segments = [{"lang": "zh", "text": "你好"}, {"lang": "en", "text": f"hello {s} {u}"}]
+            utts.append(Utterance(f"spk{s}-utt{u}", f"spk{s}", str(path), text, "zh-en", seconds, segments))
+    return write_data_dir(root / "data" / "test", utts)

@@ -8,31 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from data_helpers import make_data_dir
 
 from cstoolkit.cli.cstk import main as cstk_main
 from cstoolkit.data.corrupt import CONDITIONS, STAMP_FILE, corrupt_all, corrupt_data_dir
-from cstoolkit.data.kaldi_dir import Utterance, read_kaldi_file, write_data_dir
+from cstoolkit.data.kaldi_dir import read_kaldi_file
 from cstoolkit.data.validate import validate_data_dir
 from cstoolkit.errors import ConfigError, InputFileError
 
 SR = 16000
-
-
-def make_data_dir(root: Path, speakers: int = 3, per_speaker: int = 2, seconds: float = 0.4) -> Path:
-    """A valid data directory of short tone/noise utterances (``spkN-uttM``)."""
-    rng = np.random.default_rng(0)
-    utts = []
-    for s in range(speakers):
-        for u in range(per_speaker):
-            t = np.arange(int(seconds * SR)) / SR
-            wav = 0.2 * np.sin(2 * np.pi * (150 + 60 * s + 20 * u) * t) + 0.01 * rng.standard_normal(t.size)
-            path = root / "audio" / f"spk{s}-utt{u}.flac"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            sf.write(path, wav.astype(np.float32), SR, subtype="PCM_16")
-            text = f"你好 hello {s} {u}"
-            segments = [{"lang": "zh", "text": "你好"}, {"lang": "en", "text": f"hello {s} {u}"}]
-            utts.append(Utterance(f"spk{s}-utt{u}", f"spk{s}", str(path), text, "zh-en", seconds, segments))
-    return write_data_dir(root / "data" / "test", utts)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,68 @@
+"""``cstk robustness``: decode and score a test set under every condition that ``cstk corrupt`` wrote, in one table.
+
+The recogniser is a trained CS-ASR model (``--model-dir``) or the Whisper baseline (``--whisper``, with the
+``whisper`` config group: ``whisper.language=utt2lang`` as in the recipe).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cstoolkit.config import load_config
+from cstoolkit.train.env import set_thread_env
+
+HELP = "decode + score a test set under noise, speed, reverb, telephone conditions (after cstk corrupt)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    system = parser.add_mutually_exclusive_group(required=True)
+    system.add_argument("--model-dir", help="trained CS-ASR model directory (cstk train-asr --exp-dir)")
+    system.add_argument("--whisper", action="store_true", help="the Whisper baseline (whisper config group)")
+    parser.add_argument("--conditions-dir", required=True, help="cstk corrupt --condition all --out-dir")
+    parser.add_argument("--out-dir", required=True, help="<condition>/{hyp.txt,saer.json,...} + robustness.*")
+    parser.add_argument("--conditions", default="", help="comma-separated names (default: every finished one)")
+    parser.add_argument("--method", choices=("greedy", "beam"), help="CS-ASR search (default: the model's)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. whisper.language=utt2lang")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cstoolkit.asr.checks import prepare_out_dir
+    from cstoolkit.asr.robustness import condition_dirs, evaluate_conditions
+
+    cfg = load_config(args.overrides)
+    names = [n.strip() for n in args.conditions.split(",") if n.strip()]
+    conditions = condition_dirs(args.conditions_dir, names or None)
+    if args.whisper:
+        from cstoolkit.asr.checks import check_whisper_config
+        from cstoolkit.asr.whisper import decode_whisper
+
+        check_whisper_config(cfg.whisper)
+        sample_rate = int(cfg.features.fbank.sample_rate)
+        title = "Whisper base" + (" (given language)" if cfg.whisper.language == "utt2lang" else "")
+
+        def decode(data_dir: Path, out_dir: Path) -> None:
+            decode_whisper(data_dir, out_dir, cfg.whisper, sample_rate)
+    else:
+        from cstoolkit.asr.checks import decode_config, read_model_config
+        from cstoolkit.train.checks import check_trainer_config
+
+        check_trainer_config(cfg.trainer, training=False)
+        decode_cfg = decode_config(read_model_config(args.model_dir), cfg, args.overrides)
+        set_thread_env(cfg.trainer)  # before torch is imported
+        import torch
+
+        from cstoolkit.asr.inference import decode_dir, load_asr
+
+        torch.set_num_threads(int(cfg.trainer.num_threads))
+        bundle = load_asr(args.model_dir, args.device)
+        method = args.method or decode_cfg.method
+        title = f"CS-ASR ({method})"
+
+        def decode(data_dir: Path, out_dir: Path) -> None:
+            prepare_out_dir(out_dir)
+            decode_dir(bundle, data_dir, out_dir, method, decode_cfg)
+
+    evaluate_conditions(conditions, args.out_dir, decode, cfg.metric, title)
+    return 0
