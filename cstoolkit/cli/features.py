@@ -1,4 +1,5 @@
-"""``cstk features``: stage 1, fbank (ASR) + HiFi-GAN mel (TTS) + global CMVN for every split of a work dir."""
+"""``cstk features``: stage 1, fbank (ASR) + HiFi-GAN mel (TTS) + global CMVN for every split of a work dir, and the
+augmented copies of the train split (``augment`` config group)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from pathlib import Path
 
 from cstoolkit.cli.common import positive_int
 
-HELP = "stage 1: 80-dim fbank (16 kHz), 80-bin HiFi-GAN log-mel (22.05 kHz) and CMVN stats for WORK_DIR/data/*"
+HELP = (
+    "stage 1: 80-dim fbank (16 kHz), 80-bin HiFi-GAN log-mel (22.05 kHz) and CMVN stats for WORK_DIR/data/*; "
+    "augmented copies of train (augment.copies)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,11 +23,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import logging
 
+    from omegaconf import OmegaConf
+
     from cstoolkit.config import check_config, load_config, whole
+    from cstoolkit.data.corrupt import make_augmented_copies
     from cstoolkit.data.features import compute_features
 
     cfg = load_config(args.overrides)
     check_config(cfg.data, {"nj": whole(1)}, "data")
-    done = compute_features(Path(args.work_dir) / "data", cfg.features, args.nj or cfg.data.nj)
-    logging.getLogger("cstk.features").info("computed: %s", ", ".join(done) or "nothing (all up to date)")
+    data_dir = Path(args.work_dir) / "data"
+    nj = args.nj or cfg.data.nj
+    done = compute_features(data_dir, cfg.features, nj)
+    log = logging.getLogger("cstk.features")
+    log.info("computed: %s", ", ".join(done) or "nothing (all up to date)")
+    augment = OmegaConf.to_container(cfg.augment, resolve=True)
+    reports = make_augmented_copies(data_dir, augment, nj, OmegaConf.to_container(cfg.features, resolve=True))
+    for report in reports:
+        for reason in report.failed.values():
+            log.warning("augmented copy: %s (left out of that copy)", reason)
+        state = "up to date" if report.skipped else "written"
+        log.info("augmented copy %s of %s: %d utterances %s", report.condition, augment["split"], report.utterances,
+                 state)  # fmt: skip
     return 0

@@ -428,3 +428,44 @@ def corrupt_all(
         read_source(data_dir, condition(name))
         _check_out_dir(out_root / name, data_dir)
     return [corrupt_data_dir(data_dir, name, Path(out_root) / name, seed, num_jobs, features_cfg) for name in names]
+
+
+#: where :func:`make_augmented_copies` puts the copies of a split, under the data folder
+AUGMENT_DIR = "augment"
+
+
+def augmented_copy_dirs(data_dir: str | Path, split: str) -> list[Path]:
+    """The finished augmented copies of ``split`` under ``data_dir`` (``augment/<split>/copy<k>``), by k."""
+    root = Path(data_dir) / AUGMENT_DIR / split
+    found = [p for p in root.glob("copy*") if p.name[4:].isdigit() and (p / STAMP_FILE).is_file()]
+    return sorted(found, key=lambda p: int(p.name[4:]))
+
+
+def make_augmented_copies(
+    data_dir: str | Path, augment_cfg: dict[str, Any], num_jobs: int, features_cfg: dict[str, Any]
+) -> list[CorruptReport]:
+    """Kaldi-style training augmentation made once: ``augment_cfg["copies"]`` copies of the split
+    ``augment_cfg["split"]`` of ``data_dir``, each utterance augmented by the ``augmenter`` config with its own draw
+    per copy, with features, into ``data_dir/augment/<split>/copy<k>``. Up-to-date copies are skipped (their
+    stamps); copies beyond the count are removed."""
+    import shutil
+
+    from hydra.utils import instantiate
+
+    data_dir = Path(data_dir)
+    copies, split = int(augment_cfg["copies"]), str(augment_cfg["split"])
+    if copies < 0:
+        raise ConfigError(f"bad configuration value augment.copies={copies}: expected 0 or more")
+    root = data_dir / AUGMENT_DIR / split
+    for stale in root.glob("copy*") if root.is_dir() else []:
+        if not stale.name[4:].isdigit() or int(stale.name[4:]) > copies:
+            shutil.rmtree(stale)
+    if copies == 0:
+        return []
+    augmenter = instantiate(augment_cfg["augmenter"])
+    seed = int(augment_cfg["augmenter"].get("seed", 0))
+    reports = []
+    for k in range(1, copies + 1):
+        cond = augmentation_copy(augmenter, k)
+        reports.append(corrupt_data_dir(data_dir / split, cond, root / f"copy{k}", seed, num_jobs, features_cfg))
+    return reports

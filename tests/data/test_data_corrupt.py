@@ -149,3 +149,29 @@ def test_cli_reports_bad_audio_and_exits_2(tmp_path, capsys):
     errors = [line for line in err.splitlines() if line.startswith("cstk corrupt: error:")]
     assert code == 2 and len(errors) == 1 and "spk0-utt1" in errors[0]
     assert validate_data_dir(tmp_path / "o", sample_rate=SR) == []
+
+
+def test_augmented_copies_of_a_split(tmp_path):
+    from omegaconf import OmegaConf
+
+    from cstoolkit.config import load_config
+    from cstoolkit.data.corrupt import augmented_copy_dirs, make_augmented_copies
+
+    root = tmp_path / "work"
+    make_data_dir(root)  # root/data/test
+    cfg = load_config(["augment.split=test", "augment.copies=2"])
+    augment = OmegaConf.to_container(cfg.augment, resolve=True)
+    features = OmegaConf.to_container(cfg.features, resolve=True)
+    reports = make_augmented_copies(root / "data", augment, 1, features)
+    dirs = augmented_copy_dirs(root / "data", "test")
+    assert [d.name for d in dirs] == ["copy1", "copy2"] and not any(r.skipped or r.failed for r in reports)
+    for d in dirs:
+        assert validate_data_dir(d, sample_rate=SR) == []
+        assert set(read_kaldi_file(d / "feats.scp")) == set(read_kaldi_file(root / "data" / "test" / "text"))
+    one, two = (sf.read(d / "wav" / "spk0-utt0.wav", dtype="float32")[0] for d in dirs)
+    assert one.shape != two.shape or not np.allclose(one, two)  # every copy has its own draw
+    assert all(r.skipped for r in make_augmented_copies(root / "data", augment, 1, features))  # made once
+    make_augmented_copies(root / "data", {**augment, "copies": 1}, 1, features)
+    assert [d.name for d in augmented_copy_dirs(root / "data", "test")] == ["copy1"]  # stale copy2 removed
+    assert make_augmented_copies(root / "data", {**augment, "copies": 0}, 1, features) == []
+    assert augmented_copy_dirs(root / "data", "test") == []
