@@ -52,17 +52,20 @@ def _toy(root: Path, cfg) -> Path:
 
 def bench_training(cfg, data_dir: Path, units_dir: Path, steps: int, device: torch.device) -> dict:
     """Audio seconds per wall second over ``steps`` optimizer steps of the configured model."""
-    from cstoolkit.asr.data import AsrDataset, index_split
-    from cstoolkit.asr.lightning import AsrLightningModule
-    from cstoolkit.asr.train import make_loader
-    from cstoolkit.asr.units import Tokenizer
+    from cstoolkit.asr.data import asr_train_set, collate_asr
+    from cstoolkit.data.loader import loader_from_config
+    from cstoolkit.text import TextTokenizer
+    from cstoolkit.train.module import build_module
 
-    tok = Tokenizer(units_dir)
-    dataset = AsrDataset(index_split(data_dir, int(cfg.asr.batch.max_frames_per_utt)), tok.encode)
-    module = AsrLightningModule(cfg.asr, tok.token_list, data_dir / "feats_stats.npz").to(device).train()
+    tok = TextTokenizer(units_dir)
+    batch_cfg = cfg.asr.batch
+    limits = (int(batch_cfg.max_frames_per_utt), int(batch_cfg.max_tokens_per_utt), int(cfg.asr.input_size))
+    dataset, _ = asr_train_set(data_dir, tok.encode, *limits)
+    module = build_module(cfg.asr, "asr", token_list=tok.token_list, stats_file=data_dir / "feats_stats.npz")
+    module = module.to(device).train()
     optim = module.configure_optimizers()
     optim = optim["optimizer"] if isinstance(optim, dict) else optim
-    loader = make_loader(dataset, cfg.asr.batch, shuffle=True, seed=0)
+    loader = loader_from_config(dataset, batch_cfg, shuffle=True, seed=0, collate=collate_asr)
     frame_s = float(cfg.features.fbank.frame_shift) / 1000.0
     amp = device.type == "cuda" and "bf16" in str(cfg.trainer.precision)
     audio, done, start = 0.0, 0, None
@@ -72,9 +75,9 @@ def bench_training(cfg, data_dir: Path, units_dir: Path, steps: int, device: tor
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 start, audio = time.perf_counter(), 0.0
-            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            batch = type(batch)({k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()})
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                loss, _, _ = module.compute_loss(batch)
+                loss = module.compute_losses(batch).loss
             optim.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(module.parameters(), float(cfg.asr.train.grad_clip))
@@ -121,12 +124,10 @@ def bench_decoding(cfg, model_dir: Path | None, fallback, decode_dir: Path, n_ut
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from omegaconf import OmegaConf
-
     from cstoolkit.asr.inference import AsrBundle
     from cstoolkit.asr.model import build_asr_model
-    from cstoolkit.asr.units import Tokenizer, UnitsConfig, build_units
     from cstoolkit.config import load_config
+    from cstoolkit.text import TextTokenizer, TextTokensConfig, build_text_tokens
     from cstoolkit.train.io import read_kaldi_map
 
     torch.set_num_threads(args.threads)
@@ -141,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             units_dir = Path(tmp) / "units"
             texts = read_kaldi_map(data_dir / "text").values()
-            build_units(texts, units_dir, UnitsConfig(**OmegaConf.to_container(cfg.units)))
+            build_text_tokens(texts, units_dir, TextTokensConfig.from_config(cfg.units))
         train = bench_training(cfg, data_dir, units_dir, args.train_steps, device)
         fallback = None
         if not args.model_dir:
-            tok = Tokenizer(units_dir)
+            tok = TextTokenizer(units_dir)
             model = build_asr_model(cfg.asr, tok.token_list, data_dir / "feats_stats.npz").to(device).eval()
             fallback = AsrBundle(model, tok, cfg, device)
         model_dir = Path(args.model_dir) if args.model_dir else None

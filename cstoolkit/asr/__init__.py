@@ -1,4 +1,7 @@
-"""Code-switched ASR: units, ESPnet conformer CTC/attention model, training stage, decoding, Whisper baseline.
+"""Code-switched ASR: ESPnet conformer CTC/attention model, training stage, decoding, Whisper baseline.
+
+The model's text tokens come from :mod:`cstoolkit.text.tokens`; its data, trainer and config groups are the
+shared ones of :mod:`cstoolkit.data.loader` and :mod:`cstoolkit.train`.
 
 Heavy imports (torch, espnet) happen on first use: ``from cstoolkit.asr import transcribe`` stays cheap.
 """
@@ -7,11 +10,9 @@ from __future__ import annotations
 
 from cstoolkit.lazy import lazy_exports
 
-__all__ = ["Tokenizer", "build_units", "decode_dir", "load_asr", "train_asr", "transcribe"]
+__all__ = ["decode_dir", "load_asr", "train_asr", "transcribe"]
 
 _WHERE = {
-    "Tokenizer": "cstoolkit.asr.units",
-    "build_units": "cstoolkit.asr.units",
     "decode_dir": "cstoolkit.asr.inference",
     "load_asr": "cstoolkit.asr.inference",
     "transcribe": "cstoolkit.asr.inference",

@@ -1,12 +1,12 @@
-"""Checks made before a model is loaded or a file is written: config values, devices, model and output folders.
+"""ASR checks made before a model is loaded or a file is written: config values, model and output folders.
 
 This module imports neither torch nor ESPnet, so a CLI can refuse a bad option or a missing model in milliseconds.
-All ASR, trainer and Whisper config values are checked here, against the rules below, by one function each.
+The ASR and Whisper config values are checked here against the rules below; the values every trained model shares
+(batch, train, optim, scheduler, trainer) by :mod:`cstoolkit.train.checks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -14,7 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 from cstoolkit.config import Rule, check_config, choice, number, whole
 from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.metrics.scoring import REPORT_FILES
-from cstoolkit.train.io import AVERAGED
+from cstoolkit.train.checks import check_model_config, check_trainer_config, resolve_device
+from cstoolkit.train.io import AVERAGED, make_out_dir
 
 CONFIG_FILE, UNITS_SUBDIR = "config.yaml", "units"
 TOKENS_PATH = f"{UNITS_SUBDIR}/tokens.txt"
@@ -32,31 +33,12 @@ DECODE_RULES: dict[str, Rule] = {
     "batch_frames": whole(1),
 }
 
-#: ``asr`` values used by training (the module keys are checked by ESPnet when the model is built)
+#: ``asr`` values of training besides the shared ones (the module keys are checked by ESPnet when the model is built)
 TRAIN_RULES: dict[str, Rule] = {
     "input_size": whole(1),
     "model.ctc_weight": number(0, 1),
-    "batch.max_frames": whole(1),
-    "batch.max_batch_size": whole(1),
-    "batch.num_workers": whole(0),
-    "batch.max_frames_per_utt": whole(1),
     "batch.max_tokens_per_utt": whole(1),
-    "train.max_epochs": whole(1),
-    "train.grad_clip": number(0),
-    "train.accum_grad": whole(1),
-    "train.keep_nbest": whole(1),
-    "train.max_nonfinite_steps": whole(0),
-    "train.save_every_n_steps": whole(0),
     "train.dev_decode_utts": whole(0),
-    "scheduler.warmup_steps": whole(1),
-}
-
-#: ``trainer`` values (the hardware part of training)
-TRAINER_RULES: dict[str, Rule] = {
-    "accelerator": choice("cpu", "gpu", "cuda", "auto"),
-    "num_nodes": whole(1),
-    "num_threads": whole(1),
-    "log_every_n_steps": whole(1),
 }
 
 #: CTranslate2 compute types (``ctranslate2.get_supported_compute_types`` lists those a device runs)
@@ -78,21 +60,9 @@ def check_decode_config(decode_cfg: DictConfig) -> None:
     check_config(decode_cfg, DECODE_RULES, "asr.decode")
 
 
-def check_trainer_config(trainer_cfg: DictConfig, training: bool = True) -> None:
-    """ConfigError naming the first bad ``trainer`` value, or a GPU accelerator on a machine without a GPU.
-
-    Decoding (``training`` False) uses only the thread count.
-    """
-    if not training:
-        check_config(trainer_cfg, {"num_threads": TRAINER_RULES["num_threads"]}, "trainer")
-        return
-    check_config(trainer_cfg, TRAINER_RULES, "trainer")
-    if trainer_cfg.accelerator in ("gpu", "cuda"):
-        resolve_device("cuda", f"trainer.accelerator={trainer_cfg.accelerator}")
-
-
 def check_train_config(cfg: DictConfig) -> None:
     """All values ``train-asr`` uses: ``asr`` training and decoding values, ``trainer``, ``seed``."""
+    check_model_config(cfg.asr, "asr")
     check_config(cfg.asr, TRAIN_RULES, "asr")
     check_decode_config(cfg.asr.decode)
     check_trainer_config(cfg.trainer)
@@ -102,49 +72,21 @@ def check_whisper_config(cfg: DictConfig) -> str:
     """Check the ``whisper`` group; return the device to use (``cpu`` or ``cuda``)."""
     check_config(cfg, WHISPER_RULES, "whisper")
     language = cfg.get("language")
-    if language is not None:
+    if language is not None and language != "utt2lang":
         from faster_whisper.tokenizer import _LANGUAGE_CODES
 
         if language not in _LANGUAGE_CODES:
             raise ConfigError(
-                f"bad configuration value whisper.language={language!r}: expected null (detect) or a Whisper "
-                f"language code such as en, zh, es"
+                f"bad configuration value whisper.language={language!r}: expected null (detect), utt2lang (each "
+                f"utterance's language from the data dir) or a Whisper language code such as en, zh, es"
             )
     return resolve_device(str(cfg.device), f"whisper.device={cfg.device}", _ctranslate2_cuda_count)
-
-
-def _torch_cuda_count() -> int:
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def _ctranslate2_cuda_count() -> int:
     import ctranslate2
 
     return ctranslate2.get_cuda_device_count()
-
-
-def resolve_device(name: str, what: str = "--device", cuda_count: Callable[[], int] | None = None) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; ``gpu`` means ``cuda``; ``cuda[:N]`` must exist.
-
-    ``what`` names the option in the error message; ``cuda_count`` counts the GPUs (default: torch's count).
-    """
-    cuda_count = cuda_count or _torch_cuda_count
-    name = name.strip().lower()
-    if name == "cpu":
-        return name
-    if name == "auto":
-        return "cuda" if cuda_count() > 0 else "cpu"
-    kind, _, index = name.partition(":")
-    if kind not in ("cuda", "gpu") or (index and not index.isdigit()):
-        raise ConfigError(f"{what}: unknown device {name!r}; use auto, cpu, cuda or cuda:N")
-    count = cuda_count()
-    if count == 0:
-        raise ConfigError(f"{what}: no CUDA GPU is visible on this machine; use the CPU (cpu) instead")
-    if index and int(index) >= count:
-        raise ConfigError(f"{what}: GPU {index} does not exist ({count} visible)")
-    return "cuda" + (f":{index}" if index else "")
 
 
 def read_model_config(model_dir: str | Path, weights: str = MODEL_FILE) -> DictConfig:
@@ -184,18 +126,9 @@ def decode_config(model_cfg: DictConfig, composed: DictConfig, overrides: list[s
 
 
 def prepare_out_dir(out_dir: str | Path) -> Path:
-    """Create ``out_dir`` and delete the outputs of an earlier decoding (hypotheses, scores) from it.
+    """Create a decoding folder and delete an earlier decoding's outputs (hypotheses, scores) from it.
 
     Called before any decoding starts, so a path that is a file is refused at once, and a failed or unscored run
     never leaves an older run's results looking like its own.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputFileError(out_dir, "output folder exists and is not a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise InputFileError(out_dir, "cannot create the output folder: a parent is a file") from None
-    for name in (*DECODE_OUTPUTS, *REPORT_FILES):
-        (out_dir / name).unlink(missing_ok=True)
-    return out_dir
+    return make_out_dir(out_dir, (*DECODE_OUTPUTS, *REPORT_FILES))

@@ -11,22 +11,17 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.asr.checks import (
-    TOKENS_PATH,
-    UNITS_SUBDIR,
-    check_decode_config,
-    prepare_out_dir,
-    read_model_config,
-    resolve_device,
-)
-from cstoolkit.asr.data import FeatureDimError, check_feature_dim, index_split, load_features
+from cstoolkit.asr.checks import TOKENS_PATH, UNITS_SUBDIR, check_decode_config, prepare_out_dir, read_model_config
+from cstoolkit.asr.data import FEATS, asr_table, collate_asr
 from cstoolkit.asr.decode import METHODS, DecodeStats, JointBeamSearch, decode_batch
 from cstoolkit.asr.model import build_asr_model
-from cstoolkit.asr.units import Tokenizer
+from cstoolkit.data.loader import Batch, ItemsDataset, UttDataset, make_loader
+from cstoolkit.data.matrices import FeatureDimError
 from cstoolkit.errors import ConfigError, CstkError, InputFileError
 from cstoolkit.progress import progress_bar, progress_write
+from cstoolkit.text.tokens import TextTokenizer
+from cstoolkit.train.checks import resolve_device
 from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
-from cstoolkit.train.sampler import DurationBucketBatchSampler
 from cstoolkit.train.trainer import AVERAGED, shape_differences
 
 log = logging.getLogger(__name__)
@@ -37,7 +32,7 @@ class AsrBundle:
     """A loaded model directory: the ESPnet model (eval mode), its tokenizer and its composed config."""
 
     model: torch.nn.Module
-    tokenizer: Tokenizer
+    tokenizer: TextTokenizer
     cfg: DictConfig
     device: torch.device
 
@@ -52,7 +47,7 @@ def load_asr(model_dir: str | Path, device: str = "auto", weights: str = AVERAGE
     model_dir = Path(model_dir)
     cfg = read_model_config(model_dir, weights)
     dev = pick_device(device)
-    tokenizer = Tokenizer(model_dir / UNITS_SUBDIR)
+    tokenizer = TextTokenizer(model_dir / UNITS_SUBDIR)
     model = build_asr_model(cfg.asr, tokenizer.token_list, stats_file=None)
     try:
         state = torch.load(model_dir / weights, map_location="cpu", weights_only=True)
@@ -97,42 +92,30 @@ def decode_dir(
         raise ConfigError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
     check_decode_config(decode_cfg)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    index = index_split(data_dir, with_text=False)
-    scp = data_dir / "feats.scp"
-    if not index.utt_ids:
-        why = f"all {len(index.skipped)} skipped, e.g. {min(index.skipped.items())}" if index.skipped else "it is empty"
-        raise InputFileError(scp, f"no utterance to decode: {why}")
+    table = asr_table(data_dir, with_text=False)
+    scp = data_dir / FEATS.file
+    if not len(table):
+        raise InputFileError(scp, f"no utterance to decode: {table.why_empty()}")
     dim = int(bundle.cfg.asr.input_size)
-    check_feature_dim(index, dim)
+    table.check_dim("speech", dim, "asr.input_size")
     prepare_out_dir(out_dir)
     frame_s = float(bundle.cfg.features.fbank.frame_shift) / 1000.0
-    durations = dict(zip(index.utt_ids, _durations(data_dir, index.utt_ids, index.num_frames, frame_s)))
+    durations = dict(zip(table.utt_ids, _durations(data_dir, table.utt_ids, table.lengths, frame_s)))
     beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, decode_cfg) if method == "beam" else None
-    batches = DurationBucketBatchSampler(
-        index.num_frames, int(decode_cfg.batch_frames), max_batch_size=len(index.utt_ids) or 1, shuffle=False
-    )
+    dataset = UttDataset(table, {"speech": dim}, fatal=(FeatureDimError,), on_corrupt=_report_corrupt)
     hyps: dict[str, str] = {}
     corrupt: dict[str, str] = {}
     start = time.perf_counter()
-    with torch.inference_mode(), progress_bar(total=len(index.utt_ids), desc=f"decode {method}", unit="utt") as bar:
-        for batch in batches:
-            feats, utts = [], []
-            for i in batch:
-                try:
-                    feats.append(torch.from_numpy(load_features(index.feats[i], dim)))
-                    utts.append(index.utt_ids[i])
-                except FeatureDimError as err:
-                    raise InputFileError(scp, str(err)) from None
-                except ValueError as err:
-                    corrupt[index.utt_ids[i]] = str(err)
-                    hyps[index.utt_ids[i]] = ""
-                    progress_write(f"corrupt features for {index.utt_ids[i]}: {err}; empty hypothesis")
-            if feats:
-                lengths = torch.tensor([f.shape[0] for f in feats])
-                speech = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True).to(bundle.device)
-                for utt, ids in zip(utts, decode_batch(bundle.model, speech, lengths.to(bundle.device), method, beam)):
-                    hyps[utt] = bundle.tokenizer.decode(ids)
-            bar.update(len(batch))
+    with torch.inference_mode(), progress_bar(total=len(table), desc=f"decode {method}", unit="utt") as bar:
+        try:
+            for batch in make_loader(dataset, int(decode_cfg.batch_frames), collate=collate_asr):
+                corrupt.update(batch.corrupt)
+                hyps.update(dict.fromkeys(batch.corrupt, ""))
+                if not batch.empty:
+                    hyps.update(_hypotheses(bundle, batch, method, beam))
+                bar.update(batch.size + len(batch.corrupt))
+        except FeatureDimError as err:
+            raise InputFileError(scp, f"{err} (asr.input_size)") from None
     decoded = [utt for utt in hyps if utt not in corrupt]
     if not decoded:
         raise InputFileError(scp, f"no utterance could be decoded: all {len(corrupt)} unreadable, e.g. "
@@ -150,12 +133,23 @@ def decode_dir(
             "rtf": round(stats.rtf, 5) if stats.audio_seconds > 0 else None,
             "device": str(bundle.device),
             "threads": torch.get_num_threads(),
-            "skipped": {**index.skipped, **corrupt},
+            "skipped": {**table.skipped, **corrupt},
         },
     )
     log.info("decoded %d utterances (%s; %d unreadable) in %.1f s: RTF %.4f -> %s", stats.utterances, method,
              len(corrupt), stats.wall_seconds, stats.rtf, out_dir / "hyp.txt")  # fmt: skip
     return stats
+
+
+def _report_corrupt(utt: str, reason: str) -> None:
+    progress_write(f"corrupt features for {utt}: {reason}; empty hypothesis")
+
+
+def _hypotheses(bundle: AsrBundle, batch: Batch, method: str, beam: JointBeamSearch | None) -> dict[str, str]:
+    """Utterance id -> decoded text for a batch of ``speech (B, T, D)``."""
+    speech, lengths = batch["speech"].to(bundle.device), batch["speech_lengths"].to(bundle.device)
+    ids = decode_batch(bundle.model, speech, lengths, method, beam)
+    return {utt: bundle.tokenizer.decode(t) for utt, t in zip(batch.utts, ids)}
 
 
 def _durations(data_dir: Path, utts: list[str], frames: list[int], frame_s: float) -> list[float]:
@@ -202,29 +196,18 @@ def transcribe(
     if method not in METHODS:
         raise ConfigError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
     beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, decode_cfg) if method == "beam" else None
-    feats: dict[int, torch.Tensor] = {}
+    items = []
     for k, path in enumerate(paths):
         try:
-            feats[k] = audio_features(path, fbank_cfg)
+            items.append({"utt": str(k), "speech": audio_features(path, fbank_cfg)})
         except CstkError as err:
             if failed is None:
                 raise
             failed[str(path)] = str(err)
-    order = sorted(feats, key=lambda i: feats[i].shape[0])
     results: dict[int, str] = {}
     with torch.inference_mode():
-        limit = int(decode_cfg.batch_frames)
-        batch: list[int] = []
-        for i in [*order, None]:
-            if i is not None and (not batch or max(feats[j].shape[0] for j in [*batch, i]) * (len(batch) + 1) <= limit):
-                batch.append(i)
-                continue
-            if batch:
-                speech = torch.nn.utils.rnn.pad_sequence([feats[j] for j in batch], batch_first=True)
-                lengths = torch.tensor([feats[j].shape[0] for j in batch])
-                ids = decode_batch(bundle.model, speech.to(bundle.device), lengths.to(bundle.device), method, beam)
-                results.update({j: bundle.tokenizer.decode(t) for j, t in zip(batch, ids)})
-            batch = [i] if i is not None else []
+        for batch in make_loader(ItemsDataset(items, "speech"), int(decode_cfg.batch_frames), collate=collate_asr):
+            results.update({int(k): text for k, text in _hypotheses(bundle, batch, method, beam).items()})
     return [results.get(i) for i in range(len(paths))]
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import torch
 from omegaconf import DictConfig
 
 from cstoolkit.asr.decode import ctc_greedy
 from cstoolkit.asr.model import build_asr_model
+from cstoolkit.data.loader import Batch
 from cstoolkit.metrics.align import EditCounts, align
 from cstoolkit.text import normalize, split_units
-from cstoolkit.train.module import CstkLightningModule
+from cstoolkit.train.module import CstkLightningModule, StepOutput
 
 
 class AsrLightningModule(CstkLightningModule):
-    """Trains ``self.model`` (ESPnetASRModel) with its hybrid CTC/attention loss.
+    """Trains ``self.model`` (ESPnetASRModel) with its hybrid CTC/attention loss (built by ``asr.module``).
 
     Args:
         asr_cfg: the ``asr`` config group.
@@ -24,7 +24,7 @@ class AsrLightningModule(CstkLightningModule):
     """
 
     def __init__(self, asr_cfg: DictConfig, token_list: list[str], stats_file, decode_ids=None, dev_texts=None):
-        super().__init__(asr_cfg.optim, asr_cfg.scheduler, int(asr_cfg.train.max_nonfinite_steps))
+        super().__init__(asr_cfg)
         self.model = build_asr_model(asr_cfg, token_list, stats_file)
         self.decode_ids = decode_ids
         self.dev_texts = dev_texts or {}
@@ -32,27 +32,26 @@ class AsrLightningModule(CstkLightningModule):
         self._dev_counts = EditCounts()
         self._dev_seen = 0
 
-    def compute_loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, float], int]:
-        """ESPnet's loss on ``speech (B, T, D)`` and ``text (B, L)``; stats: loss_ctc, loss_att, acc, ..."""
+    def compute_losses(self, batch: Batch, optimizer: str | None = None) -> StepOutput:
+        """ESPnet's hybrid loss on ``speech (B, T, D)`` and ``text (B, L)``; stats: loss_ctc, loss_att, acc, ..."""
         loss, stats, _ = self.model(batch["speech"], batch["speech_lengths"], batch["text"], batch["text_lengths"])
-        clean = {k: float(v) for k, v in stats.items() if v is not None}
-        return loss, clean, len(batch["utts"])
+        return StepOutput({"loss": loss}, {k: float(v) for k, v in stats.items() if v is not None})
 
     def on_validation_epoch_start(self) -> None:
         self._dev_counts = EditCounts()
         self._dev_seen = 0
 
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
         # greedy first: the loss pass normalises batch["speech"] in place (ESPnet GlobalMVN without grad)
         self._greedy_mer(batch)
         super().validation_step(batch, batch_idx)
 
-    def _greedy_mer(self, batch: dict) -> None:
+    def _greedy_mer(self, batch: Batch) -> None:
         """Accumulate the CTC-greedy MER of the first ``dev_decode_utts`` dev utterances."""
-        if batch.get("speech") is None or self.decode_ids is None or self._dev_seen >= self.dev_decode_utts:
+        if batch.empty or self.decode_ids is None or self._dev_seen >= self.dev_decode_utts:
             return
         hyps = ctc_greedy(self.model, batch["speech"], batch["speech_lengths"])
-        for utt, ids in zip(batch["utts"], hyps):
+        for utt, ids in zip(batch.utts, hyps):
             if utt in self.dev_texts and self._dev_seen < self.dev_decode_utts:
                 ref = split_units(normalize(self.dev_texts[utt]))
                 hyp = split_units(normalize(self.decode_ids(ids)))

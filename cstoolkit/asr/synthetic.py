@@ -97,12 +97,14 @@ def make_toy_corpus(
     root: str | Path, fbank_cfg: DictConfig, train_utts: int, seed: int = 1, spm_vocab_size: int = 30
 ) -> Path:
     """``<root>/{train,dev}`` toy data directories (dev: 6 utterances of another speaker) and ``<root>/units``."""
-    from cstoolkit.asr.units import UnitsConfig, build_units
+    from cstoolkit.config import load_config
     from cstoolkit.data.kaldi_dir import read_kaldi_file
+    from cstoolkit.text.tokens import TextTokensConfig, build_text_tokens
 
     root = Path(root)
     make_toy_split(root / "train", train_utts, fbank_cfg, seed=seed)
     make_toy_split(root / "dev", 6, fbank_cfg, seed=seed + 1, speaker="spk2")
     texts = read_kaldi_file(root / "train" / "text").values()
-    build_units(texts, root / "units", UnitsConfig(spm_vocab_size=spm_vocab_size))
+    units_cfg = load_config([f"units.spm_vocab_size={spm_vocab_size}"]).units
+    build_text_tokens(texts, root / "units", TextTokensConfig.from_config(units_cfg))
     return root

@@ -11,41 +11,22 @@ import logging
 import shutil
 from pathlib import Path
 
-import torch
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.asr.checks import CONFIG_FILE, UNITS_SUBDIR, check_train_config
-from cstoolkit.asr.data import AsrDataset, check_feature_dim, collate_asr, index_split
-from cstoolkit.asr.units import INFO_FILE, SPM_FILE, TOKENS_FILE, Tokenizer
+from cstoolkit.asr.data import FEATS, asr_train_set, collate_asr
 from cstoolkit.data.atomic import atomic_dir, atomic_write_text
+from cstoolkit.data.loader import loader_from_config
 from cstoolkit.errors import InputFileError
+from cstoolkit.text.tokens import INFO_FILE, SPM_FILE, TOKENS_FILE, TextTokenizer
 from cstoolkit.train.io import atomic_write_json
-from cstoolkit.train.sampler import DurationBucketBatchSampler
+from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 
 log = logging.getLogger(__name__)
 
 SKIPPED_FILE = "skipped_utts.json"
-__all__ = ["CONFIG_FILE", "SKIPPED_FILE", "UNITS_SUBDIR", "copy_units", "make_loader", "train_asr"]
-
-
-def make_loader(dataset: AsrDataset, batch_cfg: DictConfig, shuffle: bool, seed: int) -> torch.utils.data.DataLoader:
-    """DataLoader with duration-bucketed batches (``batch.max_frames`` padded frames, ``batch.max_batch_size``)."""
-    sampler = DurationBucketBatchSampler(
-        dataset.num_frames,
-        max_frames=int(batch_cfg.max_frames),
-        max_batch_size=int(batch_cfg.max_batch_size),
-        shuffle=shuffle and bool(batch_cfg.bucket_shuffle),
-        seed=seed,
-    )
-    workers = int(batch_cfg.num_workers)
-    return torch.utils.data.DataLoader(
-        dataset,
-        batch_sampler=sampler,
-        collate_fn=collate_asr,
-        num_workers=workers,
-        persistent_workers=workers > 0,
-    )
+__all__ = ["CONFIG_FILE", "SKIPPED_FILE", "UNITS_SUBDIR", "copy_units", "train_asr"]
 
 
 def copy_units(units_dir: Path, exp_dir: Path) -> Path:
@@ -70,41 +51,33 @@ def train_asr(
     Everything is checked (config values, data, features, a resumed checkpoint's model) before anything is written
     into ``exp_dir``: a refused run leaves an existing model directory as it was.
     """
-    from cstoolkit.asr.lightning import AsrLightningModule
-
     check_train_config(cfg)
     train_dir, dev_dir, units_dir, exp_dir = map(Path, (train_dir, dev_dir, units_dir, exp_dir))
     stats_file = Path(stats_file) if stats_file else train_dir / "feats_stats.npz"
     asr = cfg.asr
-    tokenizer = Tokenizer(units_dir)  # checks the units files; copied into exp_dir only after the resume check
+    tokenizer = TextTokenizer(units_dir)  # checks the files; copied into exp_dir only after the resume check
 
-    max_frames = int(asr.batch.max_frames_per_utt)
-    max_tokens = int(asr.batch.max_tokens_per_utt)
-    dim = int(asr.input_size)
-    train_set = AsrDataset(index_split(train_dir, max_frames), tokenizer.encode, max_tokens, dim)
-    dev_set = AsrDataset(index_split(dev_dir, max_frames), tokenizer.encode, max_tokens, dim)
+    limits = (int(asr.batch.max_frames_per_utt), int(asr.batch.max_tokens_per_utt), int(asr.input_size))
+    train_set, _ = asr_train_set(train_dir, tokenizer.encode, *limits)
+    dev_set, dev_texts = asr_train_set(dev_dir, tokenizer.encode, *limits)
     if len(train_set) == 0:
-        raise InputFileError(train_dir / "feats.scp", _none_usable(train_set))
-    check_feature_dim(train_set.index, dim)
-    check_feature_dim(dev_set.index, dim)
-    skipped = {"train": train_set.index.skipped, "dev": dev_set.index.skipped}
+        raise InputFileError(train_dir / FEATS.file, f"no usable training utterance: {train_set.table.why_empty()}")
+    train_set.table.check_dim("speech", int(asr.input_size), "asr.input_size")
+    dev_set.table.check_dim("speech", int(asr.input_size), "asr.input_size")
+    skipped = {"train": train_set.table.skipped, "dev": dev_set.table.skipped}
     log.info(
         "training on %d utterances (%.2f h), validating on %d; %d + %d skipped (see %s)",
-        len(train_set), sum(train_set.num_frames) * _frame_seconds(cfg) / 3600, len(dev_set),
+        len(train_set), sum(train_set.lengths) * _frame_seconds(cfg) / 3600, len(dev_set),
         len(skipped["train"]), len(skipped["dev"]), SKIPPED_FILE,
     )  # fmt: skip
 
-    module = AsrLightningModule(
-        asr,
-        tokenizer.token_list,
-        stats_file,
-        decode_ids=tokenizer.decode,
-        dev_texts=dict(zip(dev_set.index.utt_ids, dev_set.index.texts)),
-    )
+    module = build_module(asr, "asr", token_list=tokenizer.token_list, stats_file=stats_file,
+                          decode_ids=tokenizer.decode, dev_texts=dev_texts)  # fmt: skip
     n_params = sum(p.numel() for p in module.model.parameters())
     log.info("model %s: %.2f M parameters, %d tokens", asr.name, n_params / 1e6, len(tokenizer))
-    train_loader = make_loader(train_set, asr.batch, shuffle=True, seed=int(cfg.seed))
-    dev_loader = make_loader(dev_set, asr.batch, shuffle=False, seed=int(cfg.seed)) if len(dev_set) else None
+    seed = int(cfg.seed)
+    train_loader = loader_from_config(train_set, asr.batch, shuffle=True, seed=seed, collate=collate_asr)
+    dev_loader = loader_from_config(dev_set, asr.batch, False, seed, collate_asr) if len(dev_set) else None
 
     def write_model_dir() -> None:
         """What decoding needs next to the weights; written once the resume check has passed."""
@@ -112,17 +85,8 @@ def train_asr(
         atomic_write_text(exp_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
         atomic_write_json(exp_dir / SKIPPED_FILE, skipped)
 
-    return fit(module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=int(cfg.seed),
+    return fit(module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=seed,
                before_training=write_model_dir)  # fmt: skip
-
-
-def _none_usable(dataset: AsrDataset) -> str:
-    """Why a split has no usable utterance: counts of the reasons, with one example."""
-    skipped = dataset.index.skipped
-    if not skipped:
-        return "no usable training utterance (the file is empty)"
-    utt, reason = min(skipped.items())
-    return f"no usable training utterance: all {len(skipped)} skipped, e.g. {utt}: {reason}"
 
 
 def _frame_seconds(cfg: DictConfig) -> float:

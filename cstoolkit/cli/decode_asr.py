@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cstoolkit.asr.checks import check_trainer_config, decode_config, prepare_out_dir, read_model_config
+    from cstoolkit.asr.checks import decode_config, prepare_out_dir, read_model_config
+    from cstoolkit.train.checks import check_trainer_config
 
     cfg = load_config(args.overrides)
     check_trainer_config(cfg.trainer, training=False)

@@ -1,4 +1,4 @@
-"""Data preparation: audio I/O, Kaldi data directories, corpora, features, splits (see DESIGN.md)."""
+"""Data: audio I/O, Kaldi dirs, corpora, features, splits; utterance tables and loaders for training (DESIGN.md)."""
 
 from cstoolkit.data.kaldi_dir import Utterance, read_data_dir, write_data_dir
 from cstoolkit.data.validate import validate_data_dir

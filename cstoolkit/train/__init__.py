@@ -1,4 +1,9 @@
-"""One trainer for every cstoolkit model: Lightning, duration buckets, checkpoints, resume, averaging, logs.
+"""One trainer for every cstoolkit model: Lightning, checkpoints, resume, averaging, logs.
+
+How a model plugs in: a config group that reuses the shared optim/scheduler/batch/train groups and names its
+LightningModule in ``module._target_``; a :class:`CstkLightningModule` subclass whose ``compute_losses(batch)``
+returns a :class:`StepOutput` (named losses and stats); a loader from :mod:`cstoolkit.data.loader`. Then
+``fit(build_module(cfg, prefix, **data), train_loader, dev_loader, exp_dir, cfg.train, trainer_cfg, seed)``.
 
 Names load on first use, so importing ``cstoolkit.train.env`` (before torch) does not import torch.
 """
@@ -9,17 +14,19 @@ from cstoolkit.lazy import lazy_exports
 
 __all__ = [
     "CstkLightningModule",
-    "DurationBucketBatchSampler",
     "FitResult",
     "NonFiniteLossError",
+    "StepOutput",
     "average_checkpoints",
+    "build_module",
     "fit",
 ]
 
 _WHERE = {
     "CstkLightningModule": "cstoolkit.train.module",
     "NonFiniteLossError": "cstoolkit.train.module",
-    "DurationBucketBatchSampler": "cstoolkit.train.sampler",
+    "StepOutput": "cstoolkit.train.module",
+    "build_module": "cstoolkit.train.module",
     "FitResult": "cstoolkit.train.trainer",
     "fit": "cstoolkit.train.trainer",
     "average_checkpoints": "cstoolkit.train.average",

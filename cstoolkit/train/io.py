@@ -9,6 +9,7 @@ from typing import Any
 
 from cstoolkit.data.atomic import atomic_path, atomic_write_text
 from cstoolkit.data.kaldi_dir import read_kaldi_file
+from cstoolkit.errors import InputFileError
 
 #: the averaged model a training run leaves in its experiment folder (named here, where importing costs no torch)
 AVERAGED = "model.pth"
@@ -34,3 +35,20 @@ def write_kaldi_map(path: str | Path, items: Iterable[tuple[str, str]]) -> None:
 def read_kaldi_map(path: str | Path, allow_empty_value: bool = True) -> dict[str, str]:
     """Read a Kaldi ``key value...`` file (empty values allowed) with the shared ``read_kaldi_file``."""
     return read_kaldi_file(path, allow_empty_value=allow_empty_value)
+
+
+def make_out_dir(out_dir: str | Path, stale: Iterable[str] = ()) -> Path:
+    """Create ``out_dir`` and delete the files named in ``stale`` (an earlier run's outputs) from it.
+
+    InputFileError when ``out_dir`` or one of its parents is a file.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputFileError(out_dir, "output folder exists and is not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InputFileError(out_dir, "cannot create the output folder: a parent is a file") from None
+    for name in stale:
+        (out_dir / name).unlink(missing_ok=True)
+    return out_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from omegaconf import DictConfig
 
-from cstoolkit.errors import ConfigError
+from cstoolkit.train.checks import check_scheduler_config
 
 
 def warmup_lr_factor(step: int, warmup_steps: int) -> float:
@@ -17,14 +17,11 @@ def warmup_lr_factor(step: int, warmup_steps: int) -> float:
 def build_scheduler(optimizer: torch.optim.Optimizer, cfg: DictConfig | None) -> dict | None:
     """Lightning ``lr_scheduler`` dict stepping every optimizer step, or None for a constant rate.
 
-    ``cfg.name``: ``warmuplr`` (``warmup_steps``), ``constant`` or null.
+    ``cfg.name``: ``warmuplr`` (``warmup_steps``), ``constant`` or null (see conf/scheduler/).
     """
+    check_scheduler_config(cfg, "scheduler")
     if cfg is None or cfg.get("name") in (None, "constant"):
         return None
-    if cfg.name == "warmuplr":
-        warmup = int(cfg.warmup_steps)
-        if warmup <= 0:
-            raise ConfigError(f"scheduler.warmup_steps must be positive, got {warmup}")
-        sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_lr_factor(step + 1, warmup))
-        return {"scheduler": sched, "interval": "step", "frequency": 1}
-    raise ConfigError(f"unknown scheduler {cfg.name!r}; choose warmuplr or constant")
+    warmup = int(cfg.warmup_steps)
+    sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_lr_factor(step + 1, warmup))
+    return {"scheduler": sched, "interval": "step", "frequency": 1}

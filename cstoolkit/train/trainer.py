@@ -2,8 +2,10 @@
 
 ``fit()`` gives each model the same habits: seeds, thread count, a checkpoint at every epoch end (plus every N steps
 if asked) under ``<exp>/checkpoints``, automatic resume from ``last.ckpt`` when re-run after a crash or kill,
-best-N checkpoint averaging into ``<exp>/model.pth``, TensorBoard and CSV logs, a JSON-lines history and a
-training-curve PNG. The hardware part comes from the ``trainer`` config group (cpu, gpu, ddp); DDP runs start one
+best-N checkpoint averaging (or the best one) into ``<exp>/model.pth``, TensorBoard and CSV logs, a JSON-lines
+history and a training-curve PNG. It knows nothing of the task: the module (a
+:class:`~cstoolkit.train.module.CstkLightningModule`) computes the losses and the model's ``train`` config says how
+to train. The hardware part comes from the ``trainer`` config group (cpu, gpu, ddp); DDP runs start one
 process per device with ``torchrun`` or SLURM ``srun`` and need no code change (see conf/trainer/ddp.yaml).
 """
 
@@ -37,7 +39,7 @@ HISTORY, CURVE, SUMMARY = "history.jsonl", "training_curve.png", "train_summary.
 
 
 class NoTrainingStepError(CstkError):
-    """Training ended without a single optimizer step (every batch unreadable or skipped): no model to average."""
+    """Training ended without a single optimizer step (every batch empty or skipped): no model to average."""
 
 
 @dataclass
@@ -88,8 +90,13 @@ def build_trainer(
     train_cfg: DictConfig,
     trainer_cfg: DictConfig,
     extra_callbacks: list[Callback] | None = None,
+    automatic_optimization: bool = True,
 ) -> tuple[L.Trainer, ModelCheckpoint]:
-    """A Lightning Trainer with checkpointing, logging and progress bar for ``exp_dir``."""
+    """A Lightning Trainer with checkpointing, logging and progress bar for ``exp_dir``.
+
+    Gradient clipping and accumulation are Lightning's with automatic optimization; a module that optimizes
+    manually applies them itself (Lightning refuses them then).
+    """
     ckpt_dir = exp_dir / CKPT_DIR
     best = ModelCheckpoint(
         dirpath=ckpt_dir,
@@ -122,14 +129,17 @@ def build_trainer(
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     try:
-        trainer = _make_trainer(exp_dir, train_cfg, trainer_cfg, callbacks, loggers)
+        trainer = _make_trainer(exp_dir, train_cfg, trainer_cfg, callbacks, loggers, automatic_optimization)
     except (MisconfigurationException, ValueError, TypeError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(f"bad trainer configuration: {first}") from None
     return trainer, best
 
 
-def _make_trainer(exp_dir: Path, train_cfg: DictConfig, trainer_cfg: DictConfig, callbacks, loggers) -> L.Trainer:
+def _make_trainer(
+    exp_dir: Path, train_cfg: DictConfig, trainer_cfg: DictConfig, callbacks, loggers, automatic: bool
+) -> L.Trainer:
+    clip = float(train_cfg.grad_clip) if train_cfg.grad_clip and automatic else None
     return L.Trainer(
         default_root_dir=str(exp_dir),
         accelerator=trainer_cfg.accelerator,
@@ -138,8 +148,8 @@ def _make_trainer(exp_dir: Path, train_cfg: DictConfig, trainer_cfg: DictConfig,
         strategy=trainer_cfg.strategy,
         precision=trainer_cfg.precision,
         max_epochs=int(train_cfg.max_epochs),
-        gradient_clip_val=float(train_cfg.grad_clip) if train_cfg.grad_clip else None,
-        accumulate_grad_batches=int(train_cfg.accum_grad),
+        gradient_clip_val=clip,
+        accumulate_grad_batches=int(train_cfg.accum_grad) if automatic else 1,
         val_check_interval=train_cfg.get("val_check_interval", 1.0),
         log_every_n_steps=int(trainer_cfg.log_every_n_steps),
         enable_progress_bar=bool(trainer_cfg.enable_progress_bar),
@@ -215,7 +225,9 @@ def fit(
     checkpoint to resume from is known to hold the same model and the trainer is built, so a refused run changes
     nothing. Library output meant for a terminal (progress bars, tables) goes to stderr: stdout stays for results.
     After training, the ``keep_nbest`` best checkpoints (by ``val/loss``) are averaged into ``<exp_dir>/model.pth``
-    (a state dict of ``module.model``), and ``history.jsonl`` is drawn into ``training_curve.png``.
+    (only the best one with ``train_cfg.average`` false); it holds the tensors of the module's state dict whose
+    names start with ``train_cfg.export_prefix`` (``model.``: ``module.model``), without the prefix.
+    ``history.jsonl`` is drawn into ``training_curve.png``.
     """
     exp_dir = Path(exp_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
@@ -228,7 +240,8 @@ def fit(
     if resume:
         check_compatible(module, resume)
         log.info("resuming from %s", resume)
-    trainer, best_cb = build_trainer(exp_dir, train_cfg, trainer_cfg, extra_callbacks)
+    automatic = bool(getattr(module, "automatic_optimization", True))
+    trainer, best_cb = build_trainer(exp_dir, train_cfg, trainer_cfg, extra_callbacks, automatic)
     if before_training is not None and trainer.global_rank == 0:
         before_training()
     start = time.time()
@@ -260,7 +273,9 @@ def fit(
     paths = [p for p, _ in sorted(best_cb.best_k_models.items(), key=lambda kv: float(kv[1])) if Path(p).is_file()]
     if not paths and last.is_file():
         paths = [str(last)]
-    state = average_checkpoints(paths, prefix="model.")
+    if not bool(train_cfg.average):
+        paths = paths[:1]
+    state = average_checkpoints(paths, prefix=str(train_cfg.export_prefix))
     atomic_save(exp_dir / AVERAGED, lambda tmp: torch.save(state, tmp))
     result.averaged_from = [Path(p).name for p in paths]
     plot_history(exp_dir / HISTORY, exp_dir / CURVE)

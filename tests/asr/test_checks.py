@@ -39,30 +39,6 @@ def test_shipped_configs_pass() -> None:
     checks.check_whisper_config(load_config([]).whisper)
 
 
-def test_gpu_trainer_without_gpu_is_one_line(monkeypatch) -> None:
-    monkeypatch.setattr(checks, "_torch_cuda_count", lambda: 0)
-    with pytest.raises(ConfigError, match=re.escape("trainer.accelerator=gpu: no CUDA GPU")):
-        checks.check_train_config(load_config([*TINY, "trainer=gpu"]))
-
-
-@pytest.mark.parametrize(
-    "name, count, expected",
-    [("cpu", 0, "cpu"), ("auto", 0, "cpu"), ("auto", 1, "cuda"), ("gpu", 1, "cuda"), ("cuda:1", 2, "cuda:1")],
-)
-def test_resolve_device(name, count, expected) -> None:
-    assert checks.resolve_device(name, cuda_count=lambda: count) == expected
-
-
-@pytest.mark.parametrize(
-    "name, count, needle",
-    [("cuda", 0, "no CUDA GPU"), ("gpu", 0, "no CUDA GPU"), ("cuda:3", 1, "GPU 3 does not exist"),
-     ("tpu", 1, "unknown device")],
-)  # fmt: skip
-def test_resolve_device_refuses(name, count, needle) -> None:
-    with pytest.raises(ConfigError, match=needle):
-        checks.resolve_device(name, cuda_count=lambda: count)
-
-
 @pytest.mark.parametrize(
     "override, needle",
     [

@@ -124,7 +124,7 @@ def test_wrong_feature_dim_is_one_line(trained, toy, tmp_path, capsys) -> None:
 
 def test_broken_model_dirs_and_settings_are_one_line(trained, toy, tmp_path, capsys, monkeypatch) -> None:
     """Bugs 4, 8, 9, 12, 16: bad config.yaml, units of another run, output path that is a file, GPU without GPU."""
-    from cstoolkit.asr import checks
+    from cstoolkit.train import checks
 
     model = tmp_path / "model"
     shutil.copytree(trained, model, ignore=shutil.ignore_patterns("checkpoints", "logs"))

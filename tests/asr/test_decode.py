@@ -30,11 +30,11 @@ def test_training_lowers_the_dev_loss_and_leaves_a_model_dir(trained) -> None:
 
 def test_greedy_is_batch_independent(trained, toy) -> None:
     """Padding other utterances into the batch must not change a hypothesis."""
-    from cstoolkit.asr.data import index_split, load_features
+    from cstoolkit.asr.data import asr_table
+    from cstoolkit.data.matrices import load_features
 
     bundle = load_asr(trained, "cpu")
-    index = index_split(toy / "dev")
-    feats = [torch.from_numpy(load_features(f)) for f in index.feats[:3]]
+    feats = [torch.from_numpy(load_features(f)) for f in asr_table(toy / "dev").columns["speech"][:3]]
     lengths = torch.tensor([f.shape[0] for f in feats])
     with torch.inference_mode():
         batched = ctc_greedy(bundle.model, torch.nn.utils.rnn.pad_sequence(feats, batch_first=True), lengths)
@@ -44,11 +44,12 @@ def test_greedy_is_batch_independent(trained, toy) -> None:
 
 def test_decoding_leaves_the_features_untouched(trained, toy) -> None:
     """ESPnet's GlobalMVN normalises in place; decoding twice must give the same answer and keep the input."""
-    from cstoolkit.asr.data import index_split, load_features
+    from cstoolkit.asr.data import asr_table
     from cstoolkit.asr.decode import decode_batch
+    from cstoolkit.data.matrices import load_features
 
     bundle = load_asr(trained, "cpu")
-    feats = torch.from_numpy(load_features(index_split(toy / "dev").feats[0]))[None]
+    feats = torch.from_numpy(load_features(asr_table(toy / "dev").columns["speech"][0]))[None]
     before = feats.clone()
     lengths = torch.tensor([feats.shape[1]])
     beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, bundle.cfg.asr.decode)
@@ -62,21 +63,20 @@ def test_dev_mer_of_validation_matches_decoding(toy, cfg, tmp_path) -> None:
     """The greedy dev MER logged by validation equals the MER of decoding the dev set with the same weights."""
     import lightning as L
 
-    from cstoolkit.asr.data import AsrDataset, index_split
+    from cstoolkit.asr.data import asr_train_set, collate_asr
     from cstoolkit.asr.inference import AsrBundle
     from cstoolkit.asr.lightning import AsrLightningModule
-    from cstoolkit.asr.train import make_loader
-    from cstoolkit.asr.units import Tokenizer
+    from cstoolkit.data.loader import loader_from_config
     from cstoolkit.metrics.align import EditCounts, align
-    from cstoolkit.text import normalize, split_units
+    from cstoolkit.text import TextTokenizer, normalize, split_units
 
     torch.manual_seed(3)  # an untrained model emits plenty of (wrong) tokens: a MER strictly between 0 and 2
-    tok = Tokenizer(toy / "units")
-    dev = AsrDataset(index_split(toy / "dev"), tok.encode)
-    module = AsrLightningModule(cfg.asr, tok.token_list, toy / "train" / "feats_stats.npz", tok.decode,
-                                dict(zip(dev.index.utt_ids, dev.index.texts)))  # fmt: skip
+    tok = TextTokenizer(toy / "units")
+    dev, texts = asr_train_set(toy / "dev", tok.encode, 3000, 300, 80)
+    module = AsrLightningModule(cfg.asr, tok.token_list, toy / "train" / "feats_stats.npz", tok.decode, texts)
     trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
-    logged = trainer.validate(module, make_loader(dev, cfg.asr.batch, False, 0), verbose=False)[0]["val/mer_greedy"]
+    loader = loader_from_config(dev, cfg.asr.batch, False, 0, collate_asr)
+    logged = trainer.validate(module, loader, verbose=False)[0]["val/mer_greedy"]
     decode_dir(AsrBundle(module.model.eval(), tok, cfg, torch.device("cpu")), toy / "dev", tmp_path, "greedy",
                cfg.asr.decode)  # fmt: skip
     refs, hyps = read_kaldi_map(toy / "dev" / "text"), read_kaldi_map(tmp_path / "hyp.txt")
@@ -98,10 +98,11 @@ def test_decode_dir_writes_every_utterance_and_rtf(trained, toy, cfg, tmp_path, 
 
 
 def test_beam_search_returns_token_ids_without_sos_eos(trained, toy) -> None:
-    from cstoolkit.asr.data import index_split, load_features
+    from cstoolkit.asr.data import asr_table
+    from cstoolkit.data.matrices import load_features
 
     bundle = load_asr(trained, "cpu")
-    feats = torch.from_numpy(load_features(index_split(toy / "dev").feats[0]))
+    feats = torch.from_numpy(load_features(asr_table(toy / "dev").columns["speech"][0]))
     beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, bundle.cfg.asr.decode)
     with torch.inference_mode():
         enc, _ = bundle.model.encode(feats[None], torch.tensor([feats.shape[0]]))
@@ -161,14 +162,13 @@ def test_transcribe_missing_file_is_a_typed_error(trained, tmp_path) -> None:
 def test_validation_decodes_the_raw_features(toy, cfg, monkeypatch) -> None:
     """The greedy dev MER must see the loaded features, not the copy the loss pass normalised in place."""
     import cstoolkit.asr.lightning as lightning_mod
-    from cstoolkit.asr.data import AsrDataset, collate_asr, index_split
+    from cstoolkit.asr.data import asr_train_set, collate_asr
     from cstoolkit.asr.lightning import AsrLightningModule
-    from cstoolkit.asr.units import Tokenizer
+    from cstoolkit.text import TextTokenizer
 
-    tok = Tokenizer(toy / "units")
-    dev = AsrDataset(index_split(toy / "dev"), tok.encode)
-    module = AsrLightningModule(cfg.asr, tok.token_list, toy / "train" / "feats_stats.npz", tok.decode,
-                                dict(zip(dev.index.utt_ids, dev.index.texts))).eval()  # fmt: skip
+    tok = TextTokenizer(toy / "units")
+    dev, texts = asr_train_set(toy / "dev", tok.encode, 3000, 300, 80)
+    module = AsrLightningModule(cfg.asr, tok.token_list, toy / "train" / "feats_stats.npz", tok.decode, texts).eval()
     monkeypatch.setattr(module, "log", lambda *a, **k: None)
     batch = collate_asr([dev[i] for i in range(3)])
     raw = batch["speech"].clone()

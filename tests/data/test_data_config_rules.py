@@ -34,9 +34,9 @@ def test_each_rule_names_the_key_and_the_allowed_values(key: str, value, expecte
 
 
 def test_config_in_conf_passes_its_rules():
-    from cstoolkit.cli.units import RULES as UNITS
     from cstoolkit.data.features import RULES as FEATURES
     from cstoolkit.data.prepare import RULES as DATA
+    from cstoolkit.text.tokens import RULES as UNITS
 
     cfg = load_config([])
     check_config(cfg.features, FEATURES, "features")

@@ -1,12 +1,15 @@
-"""Modelling units for code-switched ASR: characters for unspaced scripts, SentencePiece subwords for spaced ones.
+"""Model text tokens, the text front end of every model (ASR output, LM and TTS input): characters for unspaced
+scripts, SentencePiece subwords for spaced ones.
 
+Three words, three things: *units* are what SAER scores (:mod:`cstoolkit.text.units`), *text tokens* are what a
+model reads or writes (this module), *speech tokens* are the quantised speech codes of the semantic tokenizer.
 Text goes through :func:`cstoolkit.text.normalize` and :func:`cstoolkit.text.split_units` (the same functions the
 metric uses), so a unit the model emits is a unit SAER scores. Each character of a character script (Han, Kana, ...)
 is one token; every word of a spaced script (Latin, Hangul, Devanagari, Arabic, Cyrillic, ...) is split into
 SentencePiece pieces trained on the training text, the first piece of a word carrying the ``▁`` word-start mark.
 
-A units directory holds ``tokens.txt`` (ESPnet token list: ``<blank>`` first, ``<unk>``, ..., ``<sos/eos>`` last),
-``spm.model`` and ``units.json`` (the options and counts).
+A token directory (written by ``cstk units`` from the ``units`` config group) holds ``tokens.txt`` (ESPnet token
+list: ``<blank>`` first, ``<unk>``, ..., ``<sos/eos>`` last), ``spm.model`` and ``units.json`` (options, counts).
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
+from cstoolkit.config import Rule, check_config, choice, number, whole
 from cstoolkit.data.atomic import atomic_dir
 from cstoolkit.errors import ConfigError, InputFileError
-from cstoolkit.text import NormalizeOptions, UnitOptions, normalize, script_of_unit, split_units
+from cstoolkit.text.normalize import NormalizeOptions, normalize
+from cstoolkit.text.scripts import script_of_unit
+from cstoolkit.text.units import UnitOptions, split_units
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +38,40 @@ WORD_START = "\u2581"  # SentencePiece's word-start mark
 TOKENS_FILE, SPM_FILE, INFO_FILE = "tokens.txt", "spm.model", "units.json"
 
 
+#: allowed values of the ``units`` config group (its defaults live in conf/units/default.yaml only)
+RULES: dict[str, Rule] = {
+    "spm_vocab_size": whole(1),
+    "spm_model_type": choice("unigram", "bpe", "char", "word"),
+    "spm_character_coverage": number(0, 1, low_open=True),
+    "char_min_count": whole(1),
+    "seed_sentencepiece_size": whole(1),
+}
+
+
 @dataclass
-class UnitsConfig:
-    """Options of the units stage (``conf/units/*.yaml``).
+class TextTokensConfig:
+    """Options of the token list (the ``units`` config group, ``conf/units/*.yaml``; no defaults here).
 
     char_scripts: scripts whose characters are tokens (empty = cstoolkit.text's unspaced scripts).
     spm_vocab_size: target size of the subword vocabulary for spaced scripts (a soft limit on tiny corpora).
     spm_model_type: ``unigram`` or ``bpe``. char_min_count: characters seen fewer times map to ``<unk>``.
     """
 
-    char_scripts: list[str] = field(default_factory=list)
-    spm_vocab_size: int = 500
-    spm_model_type: str = "unigram"
-    spm_character_coverage: float = 1.0
-    char_min_count: int = 1
-    seed_sentencepiece_size: int = 1000000
+    char_scripts: list[str]
+    spm_vocab_size: int
+    spm_model_type: str
+    spm_character_coverage: float
+    char_min_count: int
+    seed_sentencepiece_size: int
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> TextTokensConfig:
+        """Check the ``units`` group (a DictConfig or a dict) against :data:`RULES` and build the options."""
+        from omegaconf import OmegaConf
+
+        check_config(cfg, RULES, "units")
+        values = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else dict(cfg)
+        return cls(**{k: values[k] for k in cls.__dataclass_fields__})
 
     def unit_options(self) -> UnitOptions:
         """The cstoolkit.text unit options these units follow (mixed mode)."""
@@ -62,8 +88,8 @@ def _is_char_unit(unit: str, options: UnitOptions) -> bool:
     return script_of_unit(unit) in options.char_scripts
 
 
-class Tokenizer:
-    """Text <-> token ids for one units directory."""
+class TextTokenizer:
+    """Text <-> token ids for one token directory."""
 
     def __init__(self, units_dir: str | Path) -> None:
         import sentencepiece as spm
@@ -78,7 +104,7 @@ class Tokenizer:
             raise InputFileError(units_dir / TOKENS_FILE, f"must start with {BLANK} and end with {SOS_EOS}")
         self.index = {tok: i for i, tok in enumerate(self.token_list)}
         info = json.loads((units_dir / INFO_FILE).read_text(encoding="utf-8"))
-        self.config = UnitsConfig(**info["config"])
+        self.config = TextTokensConfig(**info["config"])
         self.options = self.config.unit_options()
         self.sp = spm.SentencePieceProcessor(model_file=str(units_dir / SPM_FILE))
         self.unk_id = self.index[UNK]
@@ -126,15 +152,14 @@ class Tokenizer:
         return out
 
 
-def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) -> Tokenizer:
-    """Build a units directory from training transcripts and return its tokenizer.
+def build_text_tokens(texts: Iterable[str], out_dir: str | Path, config: TextTokensConfig) -> TextTokenizer:
+    """Build a token directory from training transcripts and return its tokenizer.
 
     Characters of ``config.char_scripts`` seen at least ``char_min_count`` times become tokens; the remaining words
     train a SentencePiece model of about ``spm_vocab_size`` pieces. The folder is replaced as a whole, so a killed
     run never leaves a model from one run next to a token list from another.
     """
-    if config.spm_vocab_size < 1:
-        raise ConfigError(f"units.spm_vocab_size must be positive, got {config.spm_vocab_size}")
+    check_config(asdict(config), RULES, "units")
     options = config.unit_options()
     out_dir = Path(out_dir)
     chars: Counter[str] = Counter()
@@ -163,11 +188,11 @@ def build_units(texts: Iterable[str], out_dir: str | Path, config: UnitsConfig) 
         n_utts,
         out_dir,
     )
-    return Tokenizer(out_dir)
+    return TextTokenizer(out_dir)
 
 
 def _write_units(
-    folder: Path, chars: Counter[str], word_lines: list[str], n_utts: int, config: UnitsConfig
+    folder: Path, chars: Counter[str], word_lines: list[str], n_utts: int, config: TextTokensConfig
 ) -> tuple[list[str], list[str], list[str]]:
     """Train SentencePiece and write spm.model, units.json and tokens.txt into ``folder``.
 
@@ -211,7 +236,7 @@ def _write_units(
     return token_list, char_tokens, pieces
 
 
-def _train_spm(spm, corpus: Path, tmp: str, config: UnitsConfig) -> None:
+def _train_spm(spm, corpus: Path, tmp: str, config: TextTokensConfig) -> None:
     """Train ``<tmp>/spm.model`` on the word lines in ``corpus``."""
     spm.SentencePieceTrainer.train(
         input=str(corpus),

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
+from cstoolkit.data.sampler import DurationBucketBatchSampler
 from cstoolkit.errors import ConfigError
-from cstoolkit.train.sampler import DurationBucketBatchSampler
 
 LENGTHS = [random.Random(0).randint(50, 900) for _ in range(300)]
 
