@@ -10,7 +10,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import pytest
 
 #: Overrides of the tiny ASR configuration shared by the ASR and trainer tests.
-TINY_ASR = ["asr=tiny", "trainer.enable_progress_bar=false", "units.spm_vocab_size=30"]
+TINY_ASR = ["asr=tiny", "trainer.enable_progress_bar=false", "units.spm_vocab_size=30", "augment=none"]
 
 
 @pytest.fixture(scope="session")

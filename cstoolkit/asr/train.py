@@ -14,9 +14,10 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.asr.checks import CONFIG_FILE, UNITS_SUBDIR, check_train_config
-from cstoolkit.asr.data import FEATS, asr_train_set, collate_asr
+from cstoolkit.asr.data import FEATS, FRAME_COUNTS, asr_train_set, collate_asr
 from cstoolkit.data.atomic import atomic_dir, atomic_write_text
 from cstoolkit.data.loader import loader_from_config
+from cstoolkit.data.table import add_variants
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import INFO_FILE, SPM_FILE, TOKENS_FILE, TextTokenizer
 from cstoolkit.train.io import atomic_write_json
@@ -62,6 +63,11 @@ def train_asr(
     dev_set, dev_texts = asr_train_set(dev_dir, tokenizer.encode, *limits)
     if len(train_set) == 0:
         raise InputFileError(train_dir / FEATS.file, f"no usable training utterance: {train_set.table.why_empty()}")
+    copies = augmented_copies(train_dir, cfg.augment)
+    if copies:
+        added = add_variants(train_set.table, "speech", copies, FRAME_COUNTS)
+        log.info("augmentation: %d augmented copies of %s (%d versions), one version per utterance and epoch",
+                 len(copies), train_dir, added)  # fmt: skip
     train_set.table.check_dim("speech", int(asr.input_size), "asr.input_size")
     dev_set.table.check_dim("speech", int(asr.input_size), "asr.input_size")
     skipped = {"train": train_set.table.skipped, "dev": dev_set.table.skipped}
@@ -71,11 +77,11 @@ def train_asr(
         len(skipped["train"]), len(skipped["dev"]), SKIPPED_FILE,
     )  # fmt: skip
 
-    module = build_module(asr, "asr", token_list=tokenizer.token_list, stats_file=stats_file,
+    seed = int(cfg.seed)
+    module = build_module(asr, "asr", seed=seed, token_list=tokenizer.token_list, stats_file=stats_file,
                           decode_ids=tokenizer.decode, dev_texts=dev_texts)  # fmt: skip
     n_params = sum(p.numel() for p in module.model.parameters())
     log.info("model %s: %.2f M parameters, %d tokens", asr.name, n_params / 1e6, len(tokenizer))
-    seed = int(cfg.seed)
     train_loader = loader_from_config(train_set, asr.batch, shuffle=True, seed=seed, collate=collate_asr)
     dev_loader = loader_from_config(dev_set, asr.batch, False, seed, collate_asr) if len(dev_set) else None
 
@@ -87,6 +93,21 @@ def train_asr(
 
     return fit(module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=seed,
                before_training=write_model_dir)  # fmt: skip
+
+
+def augmented_copies(train_dir: Path, augment_cfg: DictConfig) -> list[Path]:
+    """The ``augment.copies`` augmented copies of ``train_dir`` that the features stage made
+    (``<data>/augment/<split>/copy<k>``); InputFileError naming the first one missing."""
+    from cstoolkit.data.corrupt import AUGMENT_DIR, STAMP_FILE
+
+    wanted = int(augment_cfg.copies)
+    root = train_dir.parent / AUGMENT_DIR / train_dir.name
+    dirs = [root / f"copy{k}" for k in range(1, wanted + 1)]
+    for path in dirs:
+        if not (path / STAMP_FILE).is_file() or not (path / FEATS.file).is_file():
+            raise InputFileError(path, f"augmented copy missing (augment.copies={wanted}): run the features stage "
+                                       "(cstk features) first, or train without with augment=none")  # fmt: skip
+    return dirs
 
 
 def _frame_seconds(cfg: DictConfig) -> float:

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from cstoolkit.data.matrices import load_features
-from cstoolkit.data.sampler import DurationBucketBatchSampler
+from cstoolkit.data.sampler import DurationBucketBatchSampler, VariantBatchSampler
 from cstoolkit.data.table import UttTable
 
 log = logging.getLogger(__name__)
@@ -85,12 +85,24 @@ class UttDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.table)
 
-    def __getitem__(self, i: int) -> Item:
+    @property
+    def variant_counts(self) -> list[int]:
+        """How many versions each item has (1, or more after :func:`~cstoolkit.data.table.add_variants`)."""
+        counts = [1] * len(self.table)
+        for name, values in self.table.columns.items():
+            if self.table.fields[name].kind == "scp":
+                counts = [max(c, len(v)) if isinstance(v, tuple) else c for c, v in zip(counts, values)]
+        return counts
+
+    def __getitem__(self, index: int) -> Item:
+        """Item ``index`` (``i + version * len(self)`` reads version ``version`` of item ``i``'s variant fields)."""
+        i, version = index % len(self.table), index // len(self.table)
         utt = self.table.utt_ids[i]
         try:
             item: Item = {"utt": utt}
             for name, values in self.table.columns.items():
-                item[name] = self._value(name, values[i])
+                value = values[i]
+                item[name] = self._value(name, value[version] if isinstance(value, tuple) else value)
             return self.transform(item) if self.transform else item
         except self.fatal:
             raise
@@ -167,15 +179,19 @@ def make_loader(
     """A DataLoader of duration-bucketed batches over ``dataset`` (which has ``lengths``).
 
     Batches hold at most ``max_frames`` padded frames and ``max_batch_size`` items (default: no limit); with
-    ``shuffle`` their order changes every epoch (from ``seed``). Under DDP each rank reads its share.
+    ``shuffle`` their order changes every epoch (from ``seed``). Under DDP each rank reads its share. Items with
+    several versions (augmented copies) are read in one version per epoch, drawn from ``seed`` and the epoch.
     """
-    sampler = DurationBucketBatchSampler(
+    sampler: DurationBucketBatchSampler | VariantBatchSampler = DurationBucketBatchSampler(
         dataset.lengths,
         max_frames=int(max_frames),
         max_batch_size=int(max_batch_size) if max_batch_size else max(1, len(dataset)),
         shuffle=shuffle,
         seed=seed,
     )
+    counts = getattr(dataset, "variant_counts", None)
+    if counts and max(counts) > 1:
+        sampler = VariantBatchSampler(sampler, counts, seed)
     return torch.utils.data.DataLoader(
         dataset,
         batch_sampler=sampler,

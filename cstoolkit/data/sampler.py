@@ -85,3 +85,37 @@ class DurationBucketBatchSampler:
     def __len__(self) -> int:
         _rank, world = self._rank_world()
         return -(-len(self.batches) // world) if world > 1 else len(self.batches)
+
+
+class VariantBatchSampler:
+    """Wraps a batch sampler over items that have several versions (augmented copies): every epoch each item ``i``
+    is read in one version ``v``, drawn uniformly from its ``counts[i]`` versions with a generator seeded by
+    ``(seed, epoch)``, by yielding the dataset index ``i + v * len(counts)`` (see ``UttDataset.__getitem__``).
+
+    The draw happens here, in the main process, so it is the same with any number of loader workers and on every
+    DDP rank; the batches themselves (and their order) are the wrapped sampler's.
+    """
+
+    def __init__(self, inner: DurationBucketBatchSampler, counts: Sequence[int], seed: int = 0) -> None:
+        self.inner = inner
+        self.counts = list(counts)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning at each epoch start: new versions and a new batch order."""
+        self.epoch = epoch
+        self.inner.set_epoch(epoch)
+
+    def versions(self) -> list[int]:
+        """The version of every item in the current epoch."""
+        rng = random.Random(f"{self.seed}-{self.epoch}-versions")
+        return [rng.randrange(count) for count in self.counts]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        versions, n = self.versions(), len(self.counts)
+        for batch in self.inner:
+            yield [i + versions[i] * n for i in batch]
+
+    def __len__(self) -> int:
+        return len(self.inner)

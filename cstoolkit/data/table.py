@@ -173,3 +173,31 @@ def _missing_files(specs: Iterable[str]) -> set[str]:
     """Files named by specifiers that do not exist (each file checked once)."""
     files = {spec_file(s) for s in specs}
     return {f for f in files if not f.endswith("|") and not Path(f).is_file()}
+
+
+def add_variants(table: UttTable, name: str, variant_dirs: Sequence[Path], shape_files: Sequence[str]) -> int:
+    """Join other versions of the ``scp`` field ``name`` from ``variant_dirs`` (the same utterance ids in other
+    directories: augmented copies of the audio, made once). The column then holds, per utterance, a tuple of
+    specifiers, its own first; :class:`~cstoolkit.data.loader.UttDataset` reads one of them each epoch (drawn by
+    :class:`~cstoolkit.data.sampler.VariantBatchSampler`). An utterance missing from a copy, or whose copy's feature
+    file does not exist, has fewer versions. The length becomes the longest version's (speed perturbation changes
+    it), so a batch never outgrows its frame budget. Returns the number of versions added.
+    """
+    own = table.fields[name]
+    added = 0
+    columns = [(spec,) for spec in table.columns[name]]
+    lengths = list(table.lengths)
+    for variant_dir in variant_dirs:
+        specs = _read_field(Path(variant_dir), own)
+        var_lengths = read_lengths(Path(variant_dir), shape_files)
+        missing = _missing_files(specs.values())
+        for row, utt in enumerate(table.utt_ids):
+            spec = specs.get(utt)
+            if spec is None or utt not in var_lengths or spec_file(spec) in missing:
+                continue
+            columns[row] = (*columns[row], spec)
+            lengths[row] = max(lengths[row], var_lengths[utt])
+            added += 1
+    table.columns[name] = columns
+    table.lengths = lengths
+    return added

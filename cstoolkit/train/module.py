@@ -245,9 +245,10 @@ def _build_optimizer(spec: DictConfig, params) -> torch.optim.Optimizer:
     return instantiate(spec, _convert_="all")(params=params)  # plain lists: safe to load
 
 
-def build_module(model_cfg: DictConfig, prefix: str, **data) -> CstkLightningModule:
+def build_module(model_cfg: DictConfig, prefix: str, seed: int | None = None, **data) -> CstkLightningModule:
     """The LightningModule named by ``<model_cfg>.module._target_``, built from ``model_cfg`` and run-time ``data``
-    (token lists, statistics files: what the config cannot hold). ``prefix`` is the config path, for errors."""
+    (token lists, statistics files: what the config cannot hold). ``prefix`` is the config path, for errors.
+    ``seed`` seeds torch first, so the initial weights are the same in every run with the same seed."""
     from hydra.utils import get_class
 
     target = OmegaConf.select(model_cfg, "module._target_")
@@ -258,4 +259,6 @@ def build_module(model_cfg: DictConfig, prefix: str, **data) -> CstkLightningMod
     if not (isinstance(cls, type) and issubclass(cls, CstkLightningModule)):
         raise ConfigError(f"bad configuration value {prefix}.module._target_={target!r}: expected the import path of "
                           "a cstoolkit.train.CstkLightningModule subclass")  # fmt: skip
+    if seed is not None:
+        torch.manual_seed(seed)
     return cls(model_cfg, **data)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SwitchLingua code-switching recipe: corpus -> Kaldi data dirs -> features -> units -> CS-ASR -> SAER, Whisper baselines.
+# SwitchLingua code-switching recipe: corpus -> data dirs -> features -> units -> CS-ASR -> SAER; Whisper baselines; robustness.
 # Stage table and results: README.md next to this file. Every stage is one `cstk` call; a finished stage leaves
 # a stamp in <work_dir>/.stamps and is skipped when re-run with the same command (--force redoes it).
 set -euo pipefail
@@ -8,7 +8,7 @@ recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$recipe_dir/../.." && pwd)
 
 first_stage=0
-stop_stage=6            # the last implemented stage
+stop_stage=9            # the last implemented stage
 data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
 work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
@@ -114,5 +114,17 @@ stage 5 "baseline: Whisper base (faster-whisper, offline) told each utterance's 
 stage 6 "baseline: Whisper base detecting the language of each utterance itself, scored the same way" \
   "$cstk" whisper --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/whisper/decode_test_autolang" --score \
   whisper.language=null "${overrides[@]}"
+
+# Robustness (after the clean decodes): the test set under named conditions, decoded by both systems.
+stage 7 "robustness data: the test set under noise (white/pink 30/20/10 dB, babble 15 dB), speed 0.9/1.1, reverb, telephone band" \
+  "$cstk" corrupt --condition all --data-dir "$work_dir/data/test" --out-dir "$work_dir/data/test_conditions" \
+  --nj "$nj" "${overrides[@]}"
+stage 8 "robustness of the CS-ASR: every condition decoded and scored (table + PNG)" \
+  "$cstk" robustness --model-dir "$work_dir/exp/asr" --conditions-dir "$work_dir/data/test_conditions" \
+  --out-dir "$work_dir/exp/asr/robustness" "${overrides[@]}"
+stage 9 "robustness of the Whisper baseline (given language) on a few conditions" \
+  "$cstk" robustness --whisper --conditions-dir "$work_dir/data/test_conditions" \
+  --out-dir "$work_dir/exp/whisper/robustness" --conditions white_20db,speed_0.9 whisper.language=utt2lang \
+  "${overrides[@]}"
 
 log "stages $first_stage..$stop_stage done; data in $work_dir/data, models and scores in $work_dir/exp"

@@ -8,7 +8,8 @@ import pytest
 
 from cstoolkit.cli.cstk import main
 
-TINY = ["asr=tiny", "trainer.enable_progress_bar=false", "asr.train.max_epochs=1", "units.spm_vocab_size=30"]
+TINY = ["asr=tiny", "trainer.enable_progress_bar=false", "asr.train.max_epochs=1", "units.spm_vocab_size=30",
+        "augment=none"]
 
 
 def test_units_train_decode_transcribe(toy, tmp_path, capsys) -> None:

@@ -16,7 +16,7 @@ from cstoolkit.cli.cstk import main
 from cstoolkit.train.io import read_kaldi_map
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ["asr=tiny", "trainer.enable_progress_bar=false", "asr.train.max_epochs=1"]
+TINY = ["asr=tiny", "trainer.enable_progress_bar=false", "asr.train.max_epochs=1", "augment=none"]
 
 
 def one_line_error(capsys, needle: str) -> str:
@@ -225,3 +225,10 @@ def test_whisper_refuses_bad_settings_before_decoding(toy, tmp_path, capsys) -> 
     one_line_error(capsys, "whisper.language='xx'")
     assert main([*args, str(tmp_path / "w"), f"whisper.model_dir={tmp_path / 'model'}"]) == 2
     one_line_error(capsys, "cannot load the Whisper model")
+
+
+def test_missing_augmented_copies_is_one_line_and_writes_nothing(toy, tmp_path, capsys) -> None:
+    exp = tmp_path / "exp"
+    assert main([*train_args(toy, exp), *TINY, "augment=default"]) == 2
+    one_line_error(capsys, "augment/train/copy1: augmented copy missing (augment.copies=3)")
+    assert not exp.exists()

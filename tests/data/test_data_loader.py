@@ -79,3 +79,45 @@ def test_one_loader_batches_every_item_once_by_length() -> None:
     assert sorted(u for b in batches for u in b.utts) == ["0", "1", "2", "3", "4"]
     assert all(b["x"].shape[0] * b["x"].shape[1] <= 10 or b.size == 1 for b in batches)
     assert batches[0].utts == ["1", "3"]  # shortest first, within the frame budget
+
+
+def _copy_dir(root, value: float, utts: str, extra: int = 0):
+    """An augmented copy: the same utterance ids, matrices filled with ``value``, ``extra`` frames longer."""
+    root.mkdir()
+    lines, shapes = [], []
+    for k, utt in enumerate(utts):
+        np.save(root / f"{utt}.npy", np.full((3 + k + extra, 4), value, np.float32))
+        lines.append(f"{utt} {root / f'{utt}.npy'}\n")
+        shapes.append(f"{utt} {3 + k + extra},4\n")
+    (root / "mel.scp").write_text("".join(lines))
+    (root / "mel_shape").write_text("".join(shapes))
+    return root
+
+
+def test_variants_one_version_per_item_and_epoch(mel_dir, tmp_path) -> None:
+    from cstoolkit.data.table import add_variants
+
+    table = read_table(mel_dir, {"mel": FIELDS["mel"]}, ["mel_shape"])  # a, b, c, d (e has no file)
+    copies = [_copy_dir(tmp_path / "copy1", 100.0, "abcd", extra=2), _copy_dir(tmp_path / "copy2", 200.0, "ab")]
+    assert add_variants(table, "mel", copies, ["mel_shape"]) == 6
+    assert table.lengths == [5, 6, 7, 8]  # the longest version counts for the frame budget
+    dataset = UttDataset(table, dims={"mel": 4})
+    assert dataset.variant_counts == [3, 3, 2, 2]
+    loader = make_loader(dataset, max_frames=100, shuffle=True, seed=3)
+    seen = []
+    for epoch in range(6):
+        loader.batch_sampler.set_epoch(epoch)
+        versions = {}
+        for batch in loader:
+            for utt, mel, n in zip(batch.utts, batch["mel"], batch["mel_lengths"]):
+                versions[utt] = float(mel[0, 0])
+                assert int(n) == {0.0: 3, 1.0: 4, 2.0: 5, 3.0: 6, 100.0: 5 + "abcd".index(utt)}.get(
+                    float(mel[0, 0]), 3 + "abcd".index(utt))  # fmt: skip
+        assert sorted(versions) == ["a", "b", "c", "d"]  # every item once per epoch
+        assert versions["c"] in (2.0, 100.0) and versions["d"] in (3.0, 100.0)  # c, d have no copy2
+        seen.append(versions)
+    assert len({tuple(v.values()) for v in seen}) > 1  # the versions change between epochs
+    assert {v["a"] for v in seen} <= {0.0, 100.0, 200.0}
+    again = make_loader(dataset, max_frames=100, shuffle=True, seed=3)
+    again.batch_sampler.set_epoch(5)
+    assert {u: float(m[0, 0]) for b in again for u, m in zip(b.utts, b["mel"])} == seen[5]  # seeded
