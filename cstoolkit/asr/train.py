@@ -63,11 +63,6 @@ def train_asr(
     dev_set, dev_texts = asr_train_set(dev_dir, tokenizer.encode, *limits)
     if len(train_set) == 0:
         raise InputFileError(train_dir / FEATS.file, f"no usable training utterance: {train_set.table.why_empty()}")
-    copies = augmented_copies(train_dir, cfg.augment)
-    if copies:
-        added = add_variants(train_set.table, "speech", copies, FRAME_COUNTS)
-        log.info("augmentation: %d augmented copies of %s (%d versions), one version per utterance and epoch",
-                 len(copies), train_dir, added)  # fmt: skip
     train_set.table.check_dim("speech", int(asr.input_size), "asr.input_size")
     dev_set.table.check_dim("speech", int(asr.input_size), "asr.input_size")
     skipped = {"train": train_set.table.skipped, "dev": dev_set.table.skipped}
@@ -76,6 +71,11 @@ def train_asr(
         len(train_set), sum(train_set.lengths) * _frame_seconds(cfg) / 3600, len(dev_set),
         len(skipped["train"]), len(skipped["dev"]), SKIPPED_FILE,
     )  # fmt: skip
+    copies = augmented_copies(train_dir, cfg.augment)
+    if copies:
+        added = add_variants(train_set.table, "speech", copies, FRAME_COUNTS)
+        log.info("augmentation: %d augmented copies of %s (%d versions), one version per utterance and epoch",
+                 len(copies), train_dir, added)  # fmt: skip
 
     seed = int(cfg.seed)
     module = build_module(asr, "asr", seed=seed, token_list=tokenizer.token_list, stats_file=stats_file,
