@@ -136,6 +136,10 @@ def test_bad_inputs(tiny_cfg):
         m(data["speech_tokens"], data["speech_token_lens"], data["mel"], data["mel_lens"], data["speaker"][:, :10])
     with pytest.raises(ValueError, match="both or neither"):
         m.generate(data["speech_tokens"], data["speech_token_lens"], prompt_tokens=data["speech_tokens"])
+    with pytest.raises(ValueError, match="token_lens"):
+        m.generate(data["speech_tokens"], torch.tensor([5, 0, 3]))
+    with pytest.raises(ValueError, match="mel_lens"):
+        m(data["speech_tokens"], data["speech_token_lens"], data["mel"], torch.tensor([60, 0, 47]), data["speaker"])
     with pytest.raises(ConfigError, match="schedule"):
         m.generate(data["speech_tokens"], data["speech_token_lens"], schedule="quadratic")
 
