@@ -37,7 +37,7 @@ class FlowModel(nn.Module):
         sigma_min, drop_prob, train_schedule: see :class:`CFM`.
         prompt_prob, prompt_max_frac: share of training samples given a prompt, and its longest share of the mel.
         loss_on_prompt: count the prompt frames in the loss too (CosyVoice does).
-        mel_mean, mel_std: standardisation of the log-mel inside the model.
+        mel_mean, mel_std: standardisation of the log-mel inside the model (kept as buffers in the state dict).
     """
 
     def __init__(
@@ -73,7 +73,9 @@ class FlowModel(nn.Module):
         self.n_mels, self.speaker_dim = n_mels, speaker_dim
         self.token_rate, self.mel_rate = token_rate, mel_rate
         self.prompt_prob, self.prompt_max_frac, self.loss_on_prompt = prompt_prob, prompt_max_frac, loss_on_prompt
-        self.mel_mean, self.mel_std = mel_mean, mel_std
+        # buffers: a checkpoint carries the standardisation it was trained with
+        self.register_buffer("mel_mean", torch.tensor(float(mel_mean)))
+        self.register_buffer("mel_std", torch.tensor(float(mel_std)))
 
     def parameter_counts(self) -> dict[str, int]:
         """Parameters per part and in total."""
