@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -16,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from cstoolkit.asr.checks import CONFIG_FILE, UNITS_SUBDIR, check_train_config
 from cstoolkit.asr.data import FEATS, FRAME_COUNTS, asr_train_set, collate_asr
 from cstoolkit.data.atomic import atomic_dir, atomic_write_text
-from cstoolkit.data.loader import loader_from_config
+from cstoolkit.data.loader import UttDataset, loader_from_config
 from cstoolkit.data.table import add_variants
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import INFO_FILE, SPM_FILE, TOKENS_FILE, TextTokenizer
@@ -27,7 +29,8 @@ from cstoolkit.train.trainer import FitResult, fit
 log = logging.getLogger(__name__)
 
 SKIPPED_FILE = "skipped_utts.json"
-__all__ = ["CONFIG_FILE", "SKIPPED_FILE", "UNITS_SUBDIR", "copy_units", "train_asr"]
+__all__ = ["CONFIG_FILE", "SKIPPED_FILE", "UNITS_SUBDIR", "TrainingData", "asr_training_data", "copy_units",
+           "train_asr"]  # fmt: skip
 
 
 def copy_units(units_dir: Path, exp_dir: Path) -> Path:
@@ -58,24 +61,8 @@ def train_asr(
     asr = cfg.asr
     tokenizer = TextTokenizer(units_dir)  # checks the files; copied into exp_dir only after the resume check
 
-    limits = (int(asr.batch.max_frames_per_utt), int(asr.batch.max_tokens_per_utt), int(asr.input_size))
-    train_set, _ = asr_train_set(train_dir, tokenizer.encode, *limits)
-    dev_set, dev_texts = asr_train_set(dev_dir, tokenizer.encode, *limits)
-    if len(train_set) == 0:
-        raise InputFileError(train_dir / FEATS.file, f"no usable training utterance: {train_set.table.why_empty()}")
-    train_set.table.check_dim("speech", int(asr.input_size), "asr.input_size")
-    dev_set.table.check_dim("speech", int(asr.input_size), "asr.input_size")
-    skipped = {"train": train_set.table.skipped, "dev": dev_set.table.skipped}
-    log.info(
-        "training on %d utterances (%.2f h), validating on %d; %d + %d skipped (see %s)",
-        len(train_set), sum(train_set.lengths) * _frame_seconds(cfg) / 3600, len(dev_set),
-        len(skipped["train"]), len(skipped["dev"]), SKIPPED_FILE,
-    )  # fmt: skip
-    copies = augmented_copies(train_dir, cfg.augment)
-    if copies:
-        added = add_variants(train_set.table, "speech", copies, FRAME_COUNTS)
-        log.info("augmentation: %d augmented copies of %s (%d versions), one version per utterance and epoch",
-                 len(copies), train_dir, added)  # fmt: skip
+    data = asr_training_data(train_dir, dev_dir, tokenizer.encode, asr, cfg.augment, _frame_seconds(cfg))
+    train_set, dev_set, dev_texts, skipped = data.train, data.dev, data.dev_texts, data.skipped
 
     seed = int(cfg.seed)
     module = build_module(asr, "asr", seed=seed, token_list=tokenizer.token_list, stats_file=stats_file,
@@ -93,6 +80,48 @@ def train_asr(
 
     return fit(module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=seed,
                before_training=write_model_dir)  # fmt: skip
+
+
+@dataclass
+class TrainingData:
+    """The training and dev sets of a model that reads features and transcripts (the CS-ASR, the tokenizer)."""
+
+    train: UttDataset
+    dev: UttDataset
+    dev_texts: dict[str, str]
+    skipped: dict[str, dict[str, str]]
+
+
+def asr_training_data(
+    train_dir: Path,
+    dev_dir: Path,
+    encode: Callable[[str], list[int]],
+    model_cfg: DictConfig,
+    augment_cfg: DictConfig,
+    frame_seconds: float,
+) -> TrainingData:
+    """Training and dev sets of ``model_cfg`` (``batch`` limits, ``input_size``), the train set with its
+    ``augment.copies`` augmented copies; InputFileError when no training utterance is usable."""
+    limits = (int(model_cfg.batch.max_frames_per_utt), int(model_cfg.batch.max_tokens_per_utt),
+              int(model_cfg.input_size))  # fmt: skip
+    train_set, _ = asr_train_set(train_dir, encode, *limits)
+    dev_set, dev_texts = asr_train_set(dev_dir, encode, *limits)
+    if len(train_set) == 0:
+        raise InputFileError(train_dir / FEATS.file, f"no usable training utterance: {train_set.table.why_empty()}")
+    train_set.table.check_dim("speech", int(model_cfg.input_size), "asr.input_size")
+    dev_set.table.check_dim("speech", int(model_cfg.input_size), "asr.input_size")
+    skipped = {"train": train_set.table.skipped, "dev": dev_set.table.skipped}
+    log.info(
+        "training on %d utterances (%.2f h), validating on %d; %d + %d skipped (see %s)",
+        len(train_set), sum(train_set.lengths) * frame_seconds / 3600, len(dev_set),
+        len(skipped["train"]), len(skipped["dev"]), SKIPPED_FILE,
+    )  # fmt: skip
+    copies = augmented_copies(train_dir, augment_cfg)
+    if copies:
+        added = add_variants(train_set.table, "speech", copies, FRAME_COUNTS)
+        log.info("augmentation: %d augmented copies of %s (%d versions), one version per utterance and epoch",
+                 len(copies), train_dir, added)  # fmt: skip
+    return TrainingData(train_set, dev_set, dev_texts, skipped)
 
 
 def augmented_copies(train_dir: Path, augment_cfg: DictConfig) -> list[Path]:

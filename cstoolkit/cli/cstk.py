@@ -25,6 +25,10 @@ SUBCOMMANDS: dict[str, str] = {
     "score": "score",
     "corrupt": "corrupt",
     "robustness": "robustness",
+    "train-tokenizer": "train_tokenizer",
+    "decode-tokenizer": "decode_tokenizer",
+    "tokenize": "tokenize",
+    "tokenizer-report": "tokenizer_report",
 }
 
 

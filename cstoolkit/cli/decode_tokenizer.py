@@ -1,0 +1,46 @@
+"""``cstk decode-tokenizer``: decode a data directory through the quantized encoder and score it as decode-asr does."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cstoolkit.config import load_config
+from cstoolkit.train.env import set_thread_env
+
+HELP = "decode a data directory through the tokenizer's quantizer (how much of what was said the tokens keep)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model-dir", required=True, help="trained tokenizer directory (cstk train-tokenizer)")
+    parser.add_argument("--data-dir", required=True, help="data directory with feats.scp")
+    parser.add_argument("--out-dir", required=True, help="where hyp.txt and decode.json go (older outputs removed)")
+    parser.add_argument("--method", choices=("greedy", "beam"), help="default: asr.decode.method of the model")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--score", action="store_true", help="also score with SAER (saer.json, report.html, PNG)")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. asr.decode.beam_size=4 metric.lam=1")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cstoolkit.asr.checks import decode_config, prepare_out_dir
+    from cstoolkit.tokenizer.checks import read_tokenizer_config
+    from cstoolkit.train.checks import check_trainer_config
+
+    cfg = load_config(args.overrides)
+    check_trainer_config(cfg.trainer, training=False)
+    decode_cfg = decode_config(read_tokenizer_config(args.model_dir), cfg, args.overrides)
+    prepare_out_dir(args.out_dir)
+    set_thread_env(cfg.trainer)
+    import torch
+
+    from cstoolkit.asr.inference import decode_dir
+    from cstoolkit.tokenizer.decode import load_as_asr
+
+    torch.set_num_threads(int(cfg.trainer.num_threads))
+    bundle = load_as_asr(args.model_dir, args.device)
+    decode_dir(bundle, args.data_dir, args.out_dir, args.method or decode_cfg.method, decode_cfg)
+    if args.score:
+        from cstoolkit.asr.score import score_decoding
+
+        score_decoding(args.data_dir, args.out_dir, cfg.metric, "tokenizer " + Path(args.out_dir).name)
+    return 0

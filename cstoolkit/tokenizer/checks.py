@@ -1,0 +1,58 @@
+"""Tokenizer checks made before torch is imported: config values, file names of a tokenizer directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from cstoolkit.asr.checks import CONFIG_FILE, TOKENS_PATH, check_decode_config
+from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
+from cstoolkit.errors import InputFileError
+from cstoolkit.train.checks import check_model_config, check_trainer_config
+from cstoolkit.train.io import AVERAGED
+
+INFO_FILE = "tokenizer.json"
+TOKENS_FILE = "speech_tokens"  # in a data directory: ``uttid t1 t2 ...``
+REPORT_JSON, REPORT_PNG = "report.json", "report.png"
+
+#: ``tokenizer`` values besides the shared ones (the quantizer's own keys are checked when it is built)
+RULES: dict[str, Rule] = {
+    "init_from_asr": FLAG,
+    "quantize_after": whole(1),
+    "quantizer": choice("vq", "fsq"),
+    "mask_conv_padding": FLAG,
+    "train.dev_decode_utts": whole(0),
+    "batch.max_tokens_per_utt": whole(1),
+    "extract.batch_frames": whole(1),
+    "extract.tie_margin": number(0),
+}
+
+
+def check_tokenizer_config(cfg: DictConfig, training: bool = True) -> None:
+    """ConfigError naming the first bad ``tokenizer`` (and, for training, ``trainer``/``asr.decode``) value."""
+    if training:
+        check_model_config(cfg.tokenizer, "tokenizer")
+        check_trainer_config(cfg.trainer)
+        check_decode_config(cfg.asr.decode)
+    check_config(cfg.tokenizer, RULES, "tokenizer")
+
+
+def read_tokenizer_config(model_dir: str | Path) -> DictConfig:
+    """The composed config of a trained tokenizer directory; InputFileError if the directory is incomplete."""
+    model_dir = Path(model_dir)
+    hint = "not a trained tokenizer directory (run cstk train-tokenizer)"
+    if not model_dir.is_dir():
+        raise InputFileError(model_dir, hint)
+    for name in (CONFIG_FILE, AVERAGED, TOKENS_PATH, INFO_FILE):
+        if not (model_dir / name).is_file():
+            raise InputFileError(model_dir / name, f"missing: {hint}")
+    try:
+        cfg = OmegaConf.load(model_dir / CONFIG_FILE)
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputFileError(model_dir / CONFIG_FILE, f"not a readable YAML config: {first}") from None
+    for key in ("asr.encoder", "asr.decode", "tokenizer.quantizer", "tokenizer.quantize_after", "features.fbank"):
+        if not isinstance(cfg, DictConfig) or OmegaConf.select(cfg, key) is None:
+            raise InputFileError(model_dir / CONFIG_FILE, f"has no {key}: {hint}")
+    return cfg
