@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="trained tokenizer directory (e.g. exp/tokenizer)")
     parser.add_argument("audio", nargs="*", help="audio files (wav, flac, mp3, m4a, ...; any sample rate)")
     parser.add_argument("--data-dir", action="append", default=[], help="a Kaldi data directory with feats.scp")
-    parser.add_argument("--nj", type=positive_int, default=1, help="processes per data directory (default 1)")
+    parser.add_argument("--nj", type=positive_int, default=1, help="processes for the data directories (default 1)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads per process")
 
@@ -35,13 +35,13 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
-    from cstoolkit.tokenizer.extract import SpeechTokenizer, tokenize_dir
+    from cstoolkit.tokenizer.extract import SpeechTokenizer, tokenize_dirs
 
     if args.threads:
         torch.set_num_threads(args.threads)
     bad = 0
-    for data_dir in args.data_dir:
-        stats = tokenize_dir(args.model, data_dir, nj=args.nj, device=args.device, threads=args.threads)
+    done = tokenize_dirs(args.model, args.data_dir, args.nj, args.device, args.threads) if args.data_dir else []
+    for data_dir, stats in zip(args.data_dir, done):
         for utt, reason in sorted(stats.failed.items()):
             print(f"cstk tokenize: error: {data_dir}: {utt}: {reason}", file=sys.stderr, flush=True)
         bad += len(stats.failed)

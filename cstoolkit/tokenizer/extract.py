@@ -203,7 +203,7 @@ def decision_margins(quantizer, kind: str, states: torch.Tensor, indices: torch.
 
 @dataclass
 class ExtractStats:
-    """One data directory tokenized."""
+    """One data directory tokenized (``wall_seconds``: of the whole call, which may have done several)."""
 
     utterances: int = 0
     tokens: int = 0
@@ -226,38 +226,57 @@ def tokenize_dir(
     over the visible GPUs). An utterance whose features cannot be read is listed in ``failed`` and has no line.
     InputFileError when none can be tokenized.
     """
-    data_dir = Path(data_dir)
-    out_file = Path(out_file) if out_file else data_dir / TOKENS_FILE
+    return tokenize_dirs(model_dir, [data_dir], nj, device, threads, [out_file])[0]
+
+
+def tokenize_dirs(
+    model_dir: str | Path,
+    data_dirs: list[str | Path],
+    nj: int = 1,
+    device: str = "auto",
+    threads: int | None = None,
+    out_files: list[str | Path | None] | None = None,
+) -> list[ExtractStats]:
+    """:func:`tokenize_dir` for several data directories with one set of ``nj`` processes (each loads the model
+    once and takes every ``nj``-th utterance of each directory). Every directory is checked before any is done."""
+    data_dirs = [Path(d) for d in data_dirs]
+    out_files = [Path(o) if o else d / TOKENS_FILE for d, o in zip(data_dirs, out_files or [None] * len(data_dirs))]
     read_tokenizer_config(model_dir)
-    table = asr_table(data_dir, with_text=False)
-    if not len(table):
-        raise InputFileError(data_dir / FEATS.file, f"no utterance to tokenize: {table.why_empty()}")
+    tables = [asr_table(d, with_text=False) for d in data_dirs]
+    for data_dir, table in zip(data_dirs, tables):
+        if not len(table):
+            raise InputFileError(data_dir / FEATS.file, f"no utterance to tokenize: {table.why_empty()}")
     start = time.perf_counter()
+    dirs = [str(d) for d in data_dirs]
     if nj <= 1:
-        tokens, failed, fallbacks = _tokenize_shard(str(model_dir), str(data_dir), 0, 1, device, threads)
+        parts = [_tokenize_shard(str(model_dir), dirs, 0, 1, device, threads)]
     else:
         import multiprocessing as mp
 
-        shards = [(str(model_dir), str(data_dir), j, nj, _shard_device(device, j), threads or 1) for j in range(nj)]
+        shards = [(str(model_dir), dirs, j, nj, _shard_device(device, j), threads or 1) for j in range(nj)]
         with mp.get_context("spawn").Pool(nj) as pool:
             parts = pool.starmap(_tokenize_shard, shards)
-        tokens, failed, fallbacks = {}, {}, 0
-        for t, f, n in parts:
-            tokens.update(t)
-            failed.update(f)
-            fallbacks += n
-    failed.update(table.skipped)
-    if not tokens:
-        raise InputFileError(data_dir / FEATS.file, f"no utterance could be tokenized, e.g. {min(failed.items())}")
-    write_kaldi_map(out_file, ((u, " ".join(map(str, t))) for u, t in tokens.items()))
-    utt2dur = read_kaldi_map(data_dir / "utt2dur") if (data_dir / "utt2dur").is_file() else {}
-    seconds = sum(float(utt2dur.get(u, 0.0)) for u in tokens)
-    stats = ExtractStats(len(tokens), sum(map(len, tokens.values())), seconds, time.perf_counter() - start,
-                         fallbacks, failed)  # fmt: skip
-    log.info("tokenized %d utterances of %s (%d tokens, %.0f s of audio) in %.1f s; %d re-encoded alone, %d failed "
-             "-> %s", stats.utterances, data_dir, stats.tokens, seconds, stats.wall_seconds, fallbacks, len(failed),
-             out_file)  # fmt: skip
-    return stats
+    wall = time.perf_counter() - start
+    out = []
+    for k, (data_dir, table, out_file) in enumerate(zip(data_dirs, tables, out_files)):
+        tokens: dict[str, list[int]] = {}
+        failed: dict[str, str] = dict(table.skipped)
+        fallbacks = 0
+        for part in parts:
+            tokens.update(part[k][0])
+            failed.update(part[k][1])
+            fallbacks += part[k][2]
+        if not tokens:
+            raise InputFileError(data_dir / FEATS.file, f"no utterance could be tokenized, e.g. {min(failed.items())}")
+        write_kaldi_map(out_file, ((u, " ".join(map(str, t))) for u, t in tokens.items()))
+        utt2dur = read_kaldi_map(data_dir / "utt2dur") if (data_dir / "utt2dur").is_file() else {}
+        seconds = sum(float(utt2dur.get(u, 0.0)) for u in tokens)
+        stats = ExtractStats(len(tokens), sum(map(len, tokens.values())), seconds, wall, fallbacks, failed)
+        log.info("tokenized %d utterances of %s (%d tokens, %.0f s of audio); %d re-encoded alone, %d failed -> %s",
+                 stats.utterances, data_dir, stats.tokens, seconds, fallbacks, len(failed), out_file)  # fmt: skip
+        out.append(stats)
+    log.info("tokenized %d directories in %.1f s (%d processes)", len(data_dirs), wall, max(1, nj))
+    return out
 
 
 def _shard_device(device: str, job: int) -> str:
@@ -267,19 +286,23 @@ def _shard_device(device: str, job: int) -> str:
     return device
 
 
-def _tokenize_shard(model_dir: str, data_dir: str, job: int, nj: int, device: str, threads: int | None):
-    """``({utt: tokens}, {utt: reason}, fallbacks)`` of every ``nj``-th utterance of ``data_dir`` from ``job``."""
+def _tokenize_shard(model_dir: str, data_dirs: list[str], job: int, nj: int, device: str, threads: int | None):
+    """Per data directory ``({utt: tokens}, {utt: reason}, re-encoded alone)`` of every ``nj``-th utterance from
+    ``job``."""
     if threads:
         torch.set_num_threads(int(threads))
     tok = SpeechTokenizer.load(model_dir, device)
+    return [_tokenize_part(tok, data_dir, job, nj) for data_dir in data_dirs]
+
+
+def _tokenize_part(tok: SpeechTokenizer, data_dir: str, job: int, nj: int):
     table = asr_table(data_dir, with_text=False)
     if nj > 1:
         table.keep(lambda i: None if i % nj == job else "another job's")
     dim = int(tok.model_cfg.input_size)
     table.check_dim("speech", dim, "asr.input_size")
     failed: dict[str, str] = {}
-    short = {u: n for u, n in zip(table.utt_ids, table.lengths)}
-    for utt, n in short.items():
+    for utt, n in zip(table.utt_ids, table.lengths):
         try:
             tok._check_lengths([n], [utt])
         except InputFileError as err:
@@ -287,6 +310,7 @@ def _tokenize_shard(model_dir: str, data_dir: str, job: int, nj: int, device: st
     table.keep(lambda i: "too short" if table.utt_ids[i] in failed else None)
     dataset = UttDataset(table, {"speech": dim}, fatal=(FeatureDimError,), on_corrupt=_report_corrupt)
     tokens: dict[str, list[int]] = {}
+    tok.fallbacks = 0
     for batch in make_loader(dataset, tok.batch_frames, collate=collate_asr):
         failed.update(batch.corrupt)
         if batch.empty:
@@ -311,4 +335,4 @@ def read_speech_tokens(path: str | Path) -> dict[str, list[int]]:
     return out
 
 
-__all__ = ["ExtractStats", "SpeechTokenizer", "read_speech_tokens", "tokenize_dir"]
+__all__ = ["ExtractStats", "SpeechTokenizer", "read_speech_tokens", "tokenize_dir", "tokenize_dirs"]

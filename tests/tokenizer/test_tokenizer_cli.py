@@ -40,7 +40,8 @@ def test_decode_score_and_report(tok_dir, asr_dir, toy, tmp_path) -> None:
     data = tmp_path / "data"
     for split in ("train", "dev"):
         shutil.copytree(toy / split, data / split)
-        assert main(["tokenize", "--model", str(tok_dir), "--data-dir", str(data / split)]) == 0
+    dirs = ["--data-dir", str(data / "train"), "--data-dir", str(data / "dev")]
+    assert main(["tokenize", "--model", str(tok_dir), *dirs, "--nj", "2"]) == 0
     dec = tmp_path / "dec"
     args = ["--data-dir", str(data / "dev"), "--method", "greedy", "--score", "metric.lam=1"]
     assert main(["decode-tokenizer", "--model-dir", str(tok_dir), "--out-dir", str(dec), *args]) == 0
