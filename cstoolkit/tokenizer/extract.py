@@ -27,7 +27,7 @@ from cstoolkit.data.matrices import FeatureDimError
 from cstoolkit.errors import CstkError, InputFileError
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.checks import INFO_FILE, TOKENS_FILE, read_tokenizer_config
-from cstoolkit.tokenizer.model import QuantizerTap, build_tokenizer_model, encode_tokens, module_config
+from cstoolkit.tokenizer.model import PAD_TOKEN, QuantizerTap, build_tokenizer_model, encode_tokens, module_config
 from cstoolkit.train.io import AVERAGED, read_kaldi_map, write_kaldi_map
 from cstoolkit.train.trainer import shape_differences
 
@@ -95,12 +95,14 @@ class SpeechTokenizer:
         alone (near-ties re-encoded alone, see the module docstring).
         """
         feats, lengths = feats.to(self.device), lengths.to(self.device)
+        if feats.shape[0] == 1:
+            feats = feats[:, : int(lengths[0])]  # one utterance: exactly as alone, without padding
         tokens, token_lengths, close = self._raw(feats, lengths)
         if feats.shape[0] > 1:
             for b in torch.nonzero(close).flatten().tolist():
                 n = int(lengths[b])
                 alone, alone_len, _ = self._raw(feats[b : b + 1, :n], lengths[b : b + 1])
-                tokens[b] = PAD
+                tokens[b] = PAD_TOKEN
                 tokens[b, : int(alone_len[0])] = alone[0, : int(alone_len[0])]
                 self.fallbacks += 1
         return tokens.cpu(), token_lengths.cpu()
@@ -166,9 +168,6 @@ class SpeechTokenizer:
             short, limit = check_short_utt(self.model.encoder.embed, int(n))
             if short:
                 raise InputFileError(name, f"{n} feature frames: too short for the tokenizer (needs {limit}+)")
-
-
-PAD = -1
 
 
 def decision_margins(quantizer, kind: str, states: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
