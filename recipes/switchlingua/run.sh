@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SwitchLingua code-switching recipe: corpus -> data dirs -> features -> units -> CS-ASR -> SAER; Whisper baselines; robustness.
+# SwitchLingua code-switching recipe: corpus -> data -> features -> units -> CS-ASR -> SAER; Whisper; robustness; speech tokens.
 # Stage table and results: README.md next to this file. Every stage is one `cstk` call; a finished stage leaves
 # a stamp in <work_dir>/.stamps and is skipped when re-run with the same command (--force redoes it).
 set -euo pipefail
@@ -8,7 +8,7 @@ recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$recipe_dir/../.." && pwd)
 
 first_stage=0
-stop_stage=9            # the last implemented stage
+stop_stage=13           # the last implemented stage
 data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
 work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
@@ -126,5 +126,21 @@ stage 9 "robustness of the Whisper baseline (given language) on a few conditions
   "$cstk" robustness --whisper --conditions-dir "$work_dir/data/test_conditions" \
   --out-dir "$work_dir/exp/whisper/robustness" --conditions white_20db,speed_0.9 whisper.language=utt2lang \
   "${overrides[@]}"
+
+# Speech tokenizer (CosyVoice's supervised semantic tokens): a quantizer inside the CS-ASR encoder, trained through the
+# ASR loss from exp/asr; its tokens for every split are what the TTS stages read.
+stage 10 "train the speech tokenizer: the CS-ASR with a quantizer after encoder block k (ASR + commitment loss), from exp/asr" \
+  "$cstk" train-tokenizer --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
+  --asr-dir "$work_dir/exp/asr" --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/tokenizer" \
+  "${asr_trainer[@]}" "${overrides[@]}"
+stage 11 "decode the test set through the quantizer and score it as stage 4 does (what the tokens keep of what was said)" \
+  "$cstk" decode-tokenizer --model-dir "$work_dir/exp/tokenizer" --data-dir "$work_dir/data/test" \
+  --out-dir "$work_dir/exp/tokenizer/decode_test" --score "${overrides[@]}"
+stage 12 "speech tokens for every split: data/<split>/speech_tokens" \
+  "$cstk" tokenize --model "$work_dir/exp/tokenizer" --data-dir "$work_dir/data/train" \
+  --data-dir "$work_dir/data/dev" --data-dir "$work_dir/data/test" --nj "$nj"
+stage 13 "tokenizer report: codebook usage, MER through the quantizer vs the CS-ASR, speaker invariance (JSON + PNG)" \
+  "$cstk" tokenizer-report --model-dir "$work_dir/exp/tokenizer" --data-root "$work_dir/data" \
+  --decode-dir "$work_dir/exp/tokenizer/decode_test" --asr-decode-dir "$work_dir/exp/asr/decode_test"
 
 log "stages $first_stage..$stop_stage done; data in $work_dir/data, models and scores in $work_dir/exp"
