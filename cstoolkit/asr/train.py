@@ -127,11 +127,10 @@ def asr_training_data(
 def augmented_copies(train_dir: Path, augment_cfg: DictConfig) -> list[Path]:
     """The ``augment.copies`` augmented copies of ``train_dir`` that the features stage made
     (``<data>/augment/<split>/copy<k>``); InputFileError naming the first one missing."""
-    from cstoolkit.data.corrupt import AUGMENT_DIR, STAMP_FILE
+    from cstoolkit.data.corrupt import STAMP_FILE, augmented_copy_dir
 
     wanted = int(augment_cfg.copies)
-    root = train_dir.parent / AUGMENT_DIR / train_dir.name
-    dirs = [root / f"copy{k}" for k in range(1, wanted + 1)]
+    dirs = [augmented_copy_dir(train_dir.parent, train_dir.name, k) for k in range(1, wanted + 1)]
     for path in dirs:
         if not (path / STAMP_FILE).is_file() or not (path / FEATS.file).is_file():
             raise InputFileError(path, f"augmented copy missing (augment.copies={wanted}): run the features stage "

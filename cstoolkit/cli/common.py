@@ -49,3 +49,31 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return value
+
+
+def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: str = "asr", out_dir: str | None = None):
+    """What ``decode-asr``, ``decode-tokenizer`` and ``robustness`` share before decoding: check the trainer and the
+    decoding settings (the model's own, ``overrides`` on top), clear ``out_dir`` when given, set the thread
+    environment before torch is imported, then load the model (``kind``: a CS-ASR or a speech tokenizer directory,
+    decoded through its quantizer). Returns ``(bundle, decode_cfg)``."""
+    from cstoolkit.asr.checks import decode_config, prepare_out_dir, read_model_config
+    from cstoolkit.train.checks import check_trainer_config
+    from cstoolkit.train.env import set_thread_env
+
+    check_trainer_config(cfg.trainer, training=False)
+    if kind == "tokenizer":
+        from cstoolkit.tokenizer.checks import read_tokenizer_config as read_config
+    else:
+        read_config = read_model_config
+    decode_cfg = decode_config(read_config(model_dir), cfg, overrides)
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    set_thread_env(cfg.trainer)  # before torch is imported
+    import torch
+
+    if kind == "tokenizer":
+        from cstoolkit.tokenizer.decode import load_as_asr as load
+    else:
+        from cstoolkit.asr.inference import load_asr as load
+    torch.set_num_threads(int(cfg.trainer.num_threads))
+    return load(model_dir, device), decode_cfg

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cstoolkit.cli.common import open_decoder
 from cstoolkit.config import load_config
-from cstoolkit.train.env import set_thread_env
 
 HELP = "decode a data directory (CTC greedy or joint CTC/attention beam search) into hyp.txt"
 
@@ -27,20 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cstoolkit.asr.checks import decode_config, prepare_out_dir, read_model_config
-    from cstoolkit.train.checks import check_trainer_config
-
     cfg = load_config(args.overrides)
-    check_trainer_config(cfg.trainer, training=False)
-    decode_cfg = decode_config(read_model_config(args.model_dir), cfg, args.overrides)
-    prepare_out_dir(args.out_dir)
-    set_thread_env(cfg.trainer)  # before torch is imported
-    import torch
+    bundle, decode_cfg = open_decoder(args.model_dir, args.device, cfg, args.overrides, "asr", args.out_dir)
+    from cstoolkit.asr.inference import decode_dir
 
-    from cstoolkit.asr.inference import decode_dir, load_asr
-
-    torch.set_num_threads(int(cfg.trainer.num_threads))
-    bundle = load_asr(args.model_dir, args.device)
     decode_dir(bundle, args.data_dir, args.out_dir, args.method or decode_cfg.method, decode_cfg)
     if args.score:
         from cstoolkit.asr.score import score_decoding

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cstoolkit.cli.common import open_decoder
 from cstoolkit.config import load_config
-from cstoolkit.train.env import set_thread_env
 
 HELP = "decode + score a test set under noise, speed, reverb, telephone conditions (after cstk corrupt)"
 
@@ -45,18 +45,9 @@ def run(args: argparse.Namespace) -> int:
         def decode(data_dir: Path, out_dir: Path) -> None:
             decode_whisper(data_dir, out_dir, cfg.whisper, sample_rate)
     else:
-        from cstoolkit.asr.checks import decode_config, read_model_config
-        from cstoolkit.train.checks import check_trainer_config
+        bundle, decode_cfg = open_decoder(args.model_dir, args.device, cfg, args.overrides)
+        from cstoolkit.asr.inference import decode_dir
 
-        check_trainer_config(cfg.trainer, training=False)
-        decode_cfg = decode_config(read_model_config(args.model_dir), cfg, args.overrides)
-        set_thread_env(cfg.trainer)  # before torch is imported
-        import torch
-
-        from cstoolkit.asr.inference import decode_dir, load_asr
-
-        torch.set_num_threads(int(cfg.trainer.num_threads))
-        bundle = load_asr(args.model_dir, args.device)
         method = args.method or decode_cfg.method
         title = f"CS-ASR ({method})"
 

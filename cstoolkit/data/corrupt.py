@@ -434,11 +434,21 @@ def corrupt_all(
 AUGMENT_DIR = "augment"
 
 
+def augmented_copy_dir(data_dir: str | Path, split: str, copy: int) -> Path:
+    """Where copy ``copy`` (1, 2, ...) of ``split`` goes: ``<data_dir>/augment/<split>/copy<copy>``."""
+    return Path(data_dir) / AUGMENT_DIR / split / f"copy{copy}"
+
+
+def _copy_number(path: Path) -> int | None:
+    """k of a ``copy<k>`` folder, None for any other name."""
+    return int(path.name[4:]) if path.name.startswith("copy") and path.name[4:].isdigit() else None
+
+
 def augmented_copy_dirs(data_dir: str | Path, split: str) -> list[Path]:
     """The finished augmented copies of ``split`` under ``data_dir`` (``augment/<split>/copy<k>``), by k."""
-    root = Path(data_dir) / AUGMENT_DIR / split
-    found = [p for p in root.glob("copy*") if p.name[4:].isdigit() and (p / STAMP_FILE).is_file()]
-    return sorted(found, key=lambda p: int(p.name[4:]))
+    root = augmented_copy_dir(data_dir, split, 0).parent
+    found = [p for p in root.glob("copy*") if _copy_number(p) is not None and (p / STAMP_FILE).is_file()]
+    return sorted(found, key=_copy_number)
 
 
 def make_augmented_copies(
@@ -456,9 +466,10 @@ def make_augmented_copies(
     copies, split = int(augment_cfg["copies"]), str(augment_cfg["split"])
     if copies < 0:
         raise ConfigError(f"bad configuration value augment.copies={copies}: expected 0 or more")
-    root = data_dir / AUGMENT_DIR / split
+    root = augmented_copy_dir(data_dir, split, 0).parent
     for stale in root.glob("copy*") if root.is_dir() else []:
-        if not stale.name[4:].isdigit() or int(stale.name[4:]) > copies:
+        number = _copy_number(stale)
+        if number is None or number > copies:
             shutil.rmtree(stale)
     if copies == 0:
         return []
@@ -467,5 +478,6 @@ def make_augmented_copies(
     reports = []
     for k in range(1, copies + 1):
         cond = augmentation_copy(augmenter, k)
-        reports.append(corrupt_data_dir(data_dir / split, cond, root / f"copy{k}", seed, num_jobs, features_cfg))
+        out_dir = augmented_copy_dir(data_dir, split, k)
+        reports.append(corrupt_data_dir(data_dir / split, cond, out_dir, seed, num_jobs, features_cfg))
     return reports

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,16 +45,22 @@ def test_model_dir_without_weights_is_an_error(wcfg, tmp_path) -> None:
         whisper_model_dir(OmegaConf.merge(wcfg, {"model_dir": str(tmp_path)}))
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
-def test_decode_english_speech(wcfg, tmp_path) -> None:
+def speak(voice: str, text: str, wav: Path) -> Path:
+    """espeak-ng speech as a 16 kHz wav file."""
     import librosa
 
+    raw = wav.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True)
+    audio, sr = sf.read(raw, dtype="float32")
+    sf.write(wav, librosa.resample(audio, orig_sr=sr, target_sr=16000), 16000)
+    return wav
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_decode_english_speech(wcfg, tmp_path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    raw = tmp_path / "raw.wav"
-    subprocess.run(["espeak-ng", "-v", "en", "-w", str(raw), "hello world, this is a test"], check=True)
-    audio, sr = sf.read(raw, dtype="float32")
-    sf.write(data / "a.wav", librosa.resample(audio, orig_sr=sr, target_sr=16000), 16000)
+    speak("en", "hello world, this is a test", data / "a.wav")
     sf.write(data / "b.wav", np.zeros(8000, dtype=np.float32), 16000)
     (data / "wav.scp").write_text(f"u1 {data / 'a.wav'}\nu2 {data / 'b.wav'}\n")
     summary = decode_whisper(data, tmp_path / "out", wcfg, 16000)
@@ -82,14 +89,9 @@ def test_languages_from_utt2lang(wcfg, tmp_path) -> None:
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 def test_decode_with_the_given_language(wcfg, tmp_path) -> None:
-    import librosa
-
     data = tmp_path / "data"
     data.mkdir()
-    raw = tmp_path / "raw.wav"
-    subprocess.run(["espeak-ng", "-v", "es", "-w", str(raw), "vamos al mercado mañana"], check=True)
-    audio, sr = sf.read(raw, dtype="float32")
-    sf.write(data / "a.wav", librosa.resample(audio, orig_sr=sr, target_sr=16000), 16000)
+    speak("es", "vamos al mercado mañana", data / "a.wav")
     (data / "wav.scp").write_text(f"u1 {data / 'a.wav'}\n")
     (data / "utt2lang").write_text("u1 es-en\n")
     summary = decode_whisper(data, tmp_path / "out", OmegaConf.merge(wcfg, {"language": "utt2lang"}), 16000)
