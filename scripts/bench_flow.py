@@ -12,6 +12,12 @@ error of the vocoder's output) with the features stage's mel convention and with
     .venv/bin/python scripts/bench_flow.py --wav prompt.wav --tokens toks.txt
     .venv/bin/python scripts/bench_flow.py --tts-config conf/tts/flow_gpu.yaml --device cuda
     .venv/bin/python scripts/bench_flow.py model.estimator.channels=[96,96,96]   # overrides of the tts config
+    .venv/bin/python scripts/bench_flow.py --model exp/flow --data-dir data/test --asr-dir exp/asr --utts 30
+
+With ``--model`` (a trained flow model directory) it measures the real thing instead: the first ``--utts``
+utterances of ``--data-dir`` resynthesised from their speech tokens (prompt: another utterance of the same speaker,
+as the recipe does) at each step count, timed (flow + vocoder) against copy synthesis of the same utterances in the
+same run, and the round-trip MER of both as read back by the CS-ASR of ``--asr-dir``.
 
 Real speech is espeak-ng (16 kHz as in the demo corpus, resampled to 22.05 kHz) unless ``--wav`` is given.
 """
@@ -44,7 +50,7 @@ SPEECH = [
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    p.add_argument("--tts-config", default=str(ROOT / "conf" / "tts" / "flow_cpu.yaml"), help="tts config file")
+    p.add_argument("--tts-config", default=str(ROOT / "conf" / "tts" / "flow_cpu.yaml"), help="a conf/tts file")
     p.add_argument("--features-config", default=str(ROOT / "conf" / "features" / "default.yaml"))
     p.add_argument("--wav", help="real speech for the prompt and copy synthesis (default: espeak-ng)")
     p.add_argument("--tokens", help="file of whitespace-separated speech-token ids to speak (default: random)")
@@ -55,6 +61,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--out", help="write the results as JSON here too")
+    p.add_argument("--model", help="trained flow model directory: time and score real resynthesis (see above)")
+    p.add_argument("--data-dir", help="with --model: data directory with speech_tokens, mel.scp, utt_embed.scp")
+    p.add_argument("--asr-dir", help="with --model: the CS-ASR that reads the audio back")
+    p.add_argument("--utts", type=int, default=30, help="with --model: utterances to resynthesise")
     p.add_argument("overrides", nargs="*", help="OmegaConf dot-list overrides of the tts config")
     return p.parse_args(argv)
 
@@ -104,8 +114,88 @@ def copy_synthesis_agreement(vocoder, speech: np.ndarray, mel_cfg: dict) -> dict
     }
 
 
+def round_trip(args: argparse.Namespace) -> int:
+    """Resynthesis of real utterances at each step count vs copy synthesis: RTF and MER read back by the CS-ASR."""
+    import tempfile
+
+    from cstoolkit import saer
+    from cstoolkit.asr.inference import load_asr, transcribe
+    from cstoolkit.data.audio import write_audio
+    from cstoolkit.data.kaldi_dir import read_kaldi_file
+    from cstoolkit.data.matrices import load_features
+    from cstoolkit.tts.synthesis import FlowSynthesizer, Prompt, choose_prompts
+    from cstoolkit.tts.train import flow_table, read_speaker
+
+    torch.set_num_threads(args.threads)
+    synth = FlowSynthesizer.load(args.model, args.device)
+    asr = load_asr(args.asr_dir, "cpu")
+    data_dir = Path(args.data_dir)
+    table = flow_table(data_dir)
+    texts = read_kaldi_file(data_dir / "text")
+    prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
+    rows = {u: i for i, u in enumerate(table.utt_ids)}
+    utts = [u for u in table.utt_ids if prompts[u]][: args.utts]
+    n_mels, dim = int(synth.cfg.tts.model.n_mels), int(synth.cfg.tts.model.speaker_dim)
+
+    def prompt_of(utt: str) -> Prompt:
+        i = rows[utt]
+        mel = load_features(table.columns["mel"][i], n_mels)
+        return Prompt(table.columns["speech_tokens"][i], mel, load_features(table.columns["utt_embed"][i], dim)[0])
+
+    def mer(waves: dict[str, np.ndarray], tmp: Path) -> float:
+        paths = []
+        for utt, wave in waves.items():
+            paths.append(tmp / f"{utt}.wav")
+            write_audio(paths[-1], wave, synth.sample_rate, "wav")
+        hyps = transcribe(paths, asr)
+        return saer([texts[u] for u in waves], [h or "" for h in hyps], lam=1.0).form_error
+
+    def resynth(steps: int) -> tuple[float, dict[str, np.ndarray]]:
+        synth.inference.steps = steps
+        start, out = time.perf_counter(), {}
+        for k, utt in enumerate(utts):
+            mel = synth.generate_mels([table.columns["speech_tokens"][rows[utt]]], [prompt_of(prompts[utt])], k)[0]
+            out[utt] = synth.vocode(mel)
+        return time.perf_counter() - start, out
+
+    def copy() -> tuple[float, dict[str, np.ndarray]]:
+        start, out = time.perf_counter(), {}
+        for utt in utts:
+            out[utt] = synth.vocoder(load_features(table.columns["mel"][rows[utt]], n_mels).T.copy())
+        return time.perf_counter() - start, out
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for steps in [int(s) for s in args.steps.split(",")]:
+            copy_s, copy_waves = copy()  # the baseline, measured next to each contender
+            flow_s, waves = resynth(steps)
+            audio = sum(w.size for w in waves.values()) / synth.sample_rate
+            copy_audio = sum(w.size for w in copy_waves.values()) / synth.sample_rate
+            row = {"steps": steps, "rtf_resynthesis": round(flow_s / audio, 4),
+                   "rtf_copy_synthesis": round(copy_s / copy_audio, 4),
+                   "mer_resynthesis": round(mer(waves, Path(tmp)), 4),
+                   "mer_copy_synthesis": round(mer(copy_waves, Path(tmp)), 4)}  # fmt: skip
+            row["ratio"] = round(row["rtf_resynthesis"] / row["rtf_copy_synthesis"], 3)
+            results.append(row)
+            print(json.dumps(row), flush=True)
+    print(f"\n{len(utts)} utterances of {data_dir}, {args.threads} threads, guidance {synth.inference.guidance}, "
+          f"{synth.inference.schedule} schedule")  # fmt: skip
+    print("\n| steps | RTF resynthesis (flow + vocoder) | RTF copy synthesis | ratio | MER resynthesis | MER copy "
+          "synthesis |\n|---|---|---|---|---|---|")  # fmt: skip
+    for r in results:
+        print(f"| {r['steps']} | {r['rtf_resynthesis']} | {r['rtf_copy_synthesis']} | {r['ratio']}x | "
+              f"{r['mer_resynthesis']} | {r['mer_copy_synthesis']} |")  # fmt: skip
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.model:
+        if not (args.data_dir and args.asr_dir):
+            raise SystemExit("--model needs --data-dir and --asr-dir")
+        return round_trip(args)
     from omegaconf import OmegaConf
 
     from cstoolkit.data.audio import load_audio
@@ -118,12 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else lambda: None
-    cfg = OmegaConf.load(args.tts_config)
-    if "defaults" in cfg:  # flow_gpu.yaml extends flow_cpu.yaml
-        base = [OmegaConf.load(Path(args.tts_config).parent / f"{d}.yaml") for d in cfg.defaults if d != "_self_"]
-        cfg = OmegaConf.merge(*base, cfg)
-        cfg.pop("defaults")
-    cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(args.overrides))
+    from cstoolkit.config import load_config
+    from cstoolkit.tts.flow_model import fill_from_data
+
+    name = Path(args.tts_config).stem
+    cfg = load_config([f"tts={name}", *(f"tts.{o}" for o in args.overrides)]).tts
+    # an untrained model: the values a trained one measures from its data do not change the work per step
+    cfg = fill_from_data(cfg, vocab_size=512, token_rate=16.6667, mel_mean=-5.2, mel_std=3.0)
     mel_cfg = OmegaConf.to_container(OmegaConf.load(args.features_config).mel)
     rate, hop = mel_cfg["sample_rate"], mel_cfg["hop_length"]
 

@@ -29,6 +29,13 @@ SUBCOMMANDS: dict[str, str] = {
     "decode-tokenizer": "decode_tokenizer",
     "tokenize": "tokenize",
     "tokenizer-report": "tokenizer_report",
+    "embed-speakers": "embed_speakers",
+    "train-flow": "train_flow",
+    "align-units": "align_units",
+    "train-t2s": "train_t2s",
+    "vocode": "vocode",
+    "resynthesize": "resynthesize",
+    "evaluate-tts": "evaluate_tts",
 }
 
 

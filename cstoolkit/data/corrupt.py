@@ -358,7 +358,7 @@ def corrupt_data_dir(
         report.utterances = len(keep)
         atomic_write_lines(tmp / "wav.scp", [f"{u} {final / 'wav' / f'{u}.wav'}" for u in sorted(keep)])
         atomic_write_lines(tmp / "utt2dur", [f"{u} {durations[u]:.3f}" for u in sorted(keep)])
-        report.not_copied = _copy_tables(data_dir, tmp, keep, utt2spk, final, durations)
+        report.not_copied = copy_tables(data_dir, tmp, keep, utt2spk, final, durations)
     if features_cfg is not None:
         from cstoolkit.data.features import compute_split
 
@@ -375,7 +375,7 @@ def _run_job(job: _Job) -> tuple[str, float | None, str | None]:
     return _corrupt_one(job)
 
 
-def _copy_tables(
+def copy_tables(
     src: Path, dst: Path, keep: set[str], utt2spk: dict[str, str], final: Path, durations: dict[str, float]
 ) -> list[str]:
     """Carry the per-utterance files of ``src`` over to ``dst`` for the utterances in ``keep``; rebuild spk2utt and

@@ -74,7 +74,7 @@ class Estimator(nn.Module):
                               f"one per level of channels={channels}")  # fmt: skip
         self.n_mels = n_mels
         self.time_scale = time_scale
-        self.time_mlp = nn.Sequential(nn.Linear(time_dim, time_dim), nn.Mish(), nn.Linear(time_dim, time_dim))
+        self.time_mlp = nn.Sequential(nn.Linear(time_dim, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))
         args = (time_dim, kernel_size)
         rest = (heads, ff_mult, dropout)
         ins = [N_INPUTS * n_mels, *channels[:-1]]

@@ -216,11 +216,33 @@ def _shift(values: Tensor, offsets: Tensor) -> Tensor:
     return torch.gather(values, 1, j.clamp(0, values.shape[1] - 1))
 
 
+#: ``model`` keys that ``null`` leaves to the data (set by :func:`fill_from_data` when training starts)
+FROM_DATA = ("encoder.vocab_size", "token_rate", "mel_mean", "mel_std")
+
+
+def fill_from_data(tts_cfg: Any, **values: float) -> Any:
+    """A copy of the ``tts`` group whose ``model`` keys of :data:`FROM_DATA` that are null take ``values``
+    (``vocab_size``, ``token_rate``, ``mel_mean``, ``mel_std``); set keys stay as the user wrote them."""
+    from omegaconf import OmegaConf
+
+    cfg = tts_cfg.copy()
+    for key in FROM_DATA:
+        name = key.rsplit(".", 1)[-1]
+        if OmegaConf.select(cfg.model, key) is None and name in values:
+            OmegaConf.update(cfg.model, key, values[name])
+    return cfg
+
+
 def build_flow_model(tts_cfg: Any) -> FlowModel:
     """The :class:`FlowModel` of a ``conf/tts`` group (its ``model:`` node, built with Hydra's ``instantiate``)."""
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
+    from omegaconf import OmegaConf
 
+    unset = [key for key in FROM_DATA if OmegaConf.select(tts_cfg.model, key) is None]
+    if unset:
+        raise ConfigError(f"tts.model.{unset[0]} is null: it is measured from the data when the model is trained "
+                          "(cstk train-flow); set it to build a model without training data")  # fmt: skip
     try:
         model = instantiate(tts_cfg.model)
     except InstantiationException as err:  # "Error in call to target '...Estimator':" + the cause

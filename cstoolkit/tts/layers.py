@@ -37,13 +37,16 @@ class ChannelNorm(nn.LayerNorm):
 
 
 class ConvBlock(nn.Module):
-    """Masked Conv1d -> per-frame LayerNorm -> Mish: ``(B, C_in, T)`` -> ``(B, C_out, T)``."""
+    """Masked Conv1d -> per-frame LayerNorm -> SiLU: ``(B, C_in, T)`` -> ``(B, C_out, T)``.
+
+    Matcha and CosyVoice use Mish; on a CPU its backward pass took 21% of a whole training step (profiled with
+    torch.profiler on flow_cpu, 2 threads), SiLU's a small fraction of that, for the same smooth gating."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int) -> None:
         super().__init__()
         self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
         self.norm = ChannelNorm(out_channels)
-        self.act = nn.Mish()
+        self.act = nn.SiLU()
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         return self.act(self.norm(self.conv(x * mask))) * mask
@@ -58,7 +61,7 @@ class ResBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, time_dim: int, kernel_size: int) -> None:
         super().__init__()
         self.block1 = ConvBlock(in_channels, out_channels, kernel_size)
-        self.time = nn.Sequential(nn.Mish(), nn.Linear(time_dim, out_channels))
+        self.time = nn.Sequential(nn.SiLU(), nn.Linear(time_dim, out_channels))
         self.block2 = ConvBlock(out_channels, out_channels, kernel_size)
         self.skip = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 

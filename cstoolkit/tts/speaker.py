@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from cstoolkit.data.audio import resample
 from cstoolkit.errors import CstkError, ModelNotAvailableError
 
+log = logging.getLogger(__name__)
 INSTALL_HINT = "run scripts/setup_env.sh (pip install resemblyzer==0.1.4 webrtcvad-wheels)"
 
 
@@ -84,3 +87,67 @@ class SpeakerEncoder:
     def embed(self, wave: np.ndarray, sample_rate: int) -> np.ndarray:
         """The embedding ``(dim,)`` of one waveform."""
         return self([wave], sample_rate)[0]
+
+
+#: in a data directory: ``uttid ark:offset`` of each utterance's ``(1, dim)`` d-vector (:func:`embed_data_dir`)
+EMBED_FILE = "utt_embed.scp"
+_EMBED_STAMP = "utt_embed.json"
+
+
+def embed_data_dir(data_dir: str | Path, encoder: SpeakerEncoder, batch_size: int = 16) -> dict[str, str]:
+    """Write the d-vector of every utterance of ``data_dir/wav.scp`` into ``utt_embed.scp`` (+ ``feats/utt_embed.ark``).
+
+    Skipped when ``utt_embed.json`` says the same wav.scp was embedded already. An utterance whose audio cannot be
+    read or is silent is left out (reported; returned as ``{utt: reason}``); InputFileError when none is left.
+    """
+    import hashlib
+    import json
+
+    from cstoolkit.data.atomic import atomic_write_lines, atomic_write_text
+    from cstoolkit.data.audio import load_audio
+    from cstoolkit.data.features import ArkWriter
+    from cstoolkit.data.kaldi_dir import read_kaldi_entries
+    from cstoolkit.errors import InputFileError
+    from cstoolkit.progress import progress_bar
+
+    data_dir = Path(data_dir)
+    wav_scp = data_dir / "wav.scp"
+    if not wav_scp.is_file():
+        raise InputFileError(wav_scp, "missing: run the prepare stage first")
+    key = hashlib.sha1(wav_scp.read_bytes() + f"{encoder.rate},{encoder.min_coverage}".encode()).hexdigest()
+    stamp = data_dir / _EMBED_STAMP
+    try:
+        if json.loads(stamp.read_text(encoding="utf-8"))["fingerprint"] == key and (data_dir / EMBED_FILE).is_file():
+            log.info("%s: speaker embeddings up to date, skipped", data_dir)
+            return {}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    stamp.unlink(missing_ok=True)
+    entries = sorted(read_kaldi_entries(wav_scp).items())
+    failed: dict[str, str] = {}
+    (data_dir / "feats").mkdir(exist_ok=True)
+    with (
+        ArkWriter(data_dir / "feats", "utt_embed") as ark,
+        progress_bar(total=len(entries), desc=f"speaker embeddings {data_dir.name}", unit="utt") as bar,
+    ):
+        for start in range(0, len(entries), batch_size):
+            waves, utts = [], []
+            for utt, (line, path) in entries[start : start + batch_size]:
+                try:
+                    wave, _ = load_audio(path, target_sr=encoder.sample_rate)
+                    encoder.partials(wave, encoder.sample_rate)  # refuses silent / non-finite audio
+                except Exception as err:  # one bad file must not stop a whole split
+                    failed[utt] = str(InputFileError(wav_scp, f"{utt}: {err}", line))
+                    log.warning("%s (left out)", failed[utt])
+                    continue
+                waves.append(wave)
+                utts.append(utt)
+            if waves:
+                for utt, vector in zip(utts, encoder(waves, encoder.sample_rate), strict=True):
+                    ark(utt, vector[None, :])
+            bar.update(len(entries[start : start + batch_size]))
+    if not ark.lines:
+        raise InputFileError(wav_scp, f"no utterance could be embedded ({len(failed)} failed)")
+    atomic_write_lines(data_dir / EMBED_FILE, sorted(ark.lines))
+    atomic_write_text(stamp, json.dumps({"fingerprint": key, "utterances": len(ark.lines), "failed": failed}) + "\n")
+    return failed

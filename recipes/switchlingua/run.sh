@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SwitchLingua code-switching recipe: corpus -> data -> features -> units -> CS-ASR -> SAER; Whisper; robustness; speech tokens.
+# SwitchLingua code-switching recipe: corpus -> data -> features -> units -> CS-ASR -> SAER; Whisper; robustness; speech
+# tokens; flow-matching acoustic model (tokens + voice prompt -> mel -> HiFi-GAN), judged by the CS-ASR.
 # Stage table and results: README.md next to this file. Every stage is one `cstk` call; a finished stage leaves
 # a stamp in <work_dir>/.stamps and is skipped when re-run with the same command (--force redoes it).
 set -euo pipefail
@@ -8,7 +9,7 @@ recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$recipe_dir/../.." && pwd)
 
 first_stage=0
-stop_stage=13           # the last implemented stage
+stop_stage=18           # the last implemented stage
 data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
 work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
@@ -142,5 +143,23 @@ stage 12 "speech tokens for every split: data/<split>/speech_tokens" \
 stage 13 "tokenizer report: codebook usage, MER through the quantizer vs the CS-ASR, speaker invariance (JSON + PNG)" \
   "$cstk" tokenizer-report --model-dir "$work_dir/exp/tokenizer" --data-root "$work_dir/data" \
   --decode-dir "$work_dir/exp/tokenizer/decode_test" --asr-decode-dir "$work_dir/exp/asr/decode_test"
+
+# Flow-matching acoustic model (CosyVoice's second half): speech tokens + speaker embedding + voice prompt -> mel, and
+# the HiFi-GAN vocoder; judged by the CS-ASR (SAER) and by speaker similarity.
+stage 14 "speaker embeddings (resemblyzer d-vectors) of every utterance: data/<split>/utt_embed.scp" \
+  "$cstk" embed-speakers --data-dir "$work_dir/data/train" --data-dir "$work_dir/data/dev" \
+  --data-dir "$work_dir/data/test" "${overrides[@]}"
+stage 15 "train the flow-matching acoustic model (OT-CFM, classifier-free guidance, voice prompts) on the speech tokens" \
+  "$cstk" train-flow --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
+  --tokenizer-dir "$work_dir/exp/tokenizer" --exp-dir "$work_dir/exp/flow" "${asr_trainer[@]}" "${overrides[@]}"
+stage 16 "copy synthesis of the test set (real mel -> HiFi-GAN): the upper bound" \
+  "$cstk" vocode --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/flow/copysynth_test" "${overrides[@]}"
+stage 17 "resynthesis of the test set from its speech tokens, voice prompt: another utterance of the same speaker" \
+  "$cstk" resynthesize --model "$work_dir/exp/flow" --data-dir "$work_dir/data/test" \
+  --out-dir "$work_dir/exp/flow/resynth_test"
+stage 18 "judge both: CS-ASR transcripts scored with SAER, speaker similarity (table: exp/flow/evaluation.tsv)" \
+  "$cstk" evaluate-tts --synth-dir "$work_dir/exp/flow/copysynth_test" --synth-dir "$work_dir/exp/flow/resynth_test" \
+  --data-dir "$work_dir/data/test" --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/flow/evaluation.json" \
+  --nj "$nj" "${overrides[@]}"
 
 log "stages $first_stage..$stop_stage done; data in $work_dir/data, models and scores in $work_dir/exp"

@@ -3,26 +3,13 @@ the features stage, and tiny flow-model configurations."""
 
 from __future__ import annotations
 
-import io
-import shutil
-import subprocess
+import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
-
-
-def espeak(text: str, voice: str = "en-us", pitch: int = 50, rate: int = 165) -> tuple[np.ndarray, int]:
-    """Mono float32 speech from espeak-ng, peak-normalised to 0.9 like the demo corpus, and its sample rate."""
-    import soundfile as sf
-
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng not installed")
-    cmd = ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(rate), "--stdout", text]
-    samples, sr = sf.read(io.BytesIO(subprocess.run(cmd, capture_output=True, check=True).stdout), dtype="float32")
-    return (samples / np.abs(samples).max() * 0.9).astype(np.float32), sr
+sys.path.insert(0, str(Path(__file__).parent))
+from tts_helpers import CONF, SMALL_SPEAKERS, flow_config, write_fake_tokenizer, write_flow_dir
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +20,36 @@ def mel_cfg() -> dict:
     return OmegaConf.to_container(OmegaConf.load(CONF / "features" / "default.yaml").mel)
 
 
-@pytest.fixture
-def tiny_cfg():
-    """conf/tts/flow_cpu.yaml shrunk to a model that runs in milliseconds (same structure, fewer channels)."""
-    from omegaconf import OmegaConf
+@pytest.fixture(scope="session")
+def flow_cpu_cfg():
+    """The ``tts`` group of the composed config (conf/tts/flow_cpu.yaml with its shared groups), with the values
+    that training measures from the data filled in (vocab 50, 25 tokens/s, log-mel mean -5 and std 2)."""
+    from cstoolkit.config import load_config
+    from cstoolkit.tts.flow_model import fill_from_data
 
-    cfg = OmegaConf.load(CONF / "tts" / "flow_cpu.yaml")
+    return fill_from_data(load_config([]).tts, vocab_size=50, token_rate=25.0, mel_mean=-5.0, mel_std=2.0)
+
+
+@pytest.fixture
+def tiny_cfg(flow_cpu_cfg):
+    """conf/tts/flow_cpu.yaml shrunk to a model that runs in milliseconds (same structure, fewer channels)."""
+    cfg = flow_cpu_cfg.copy()
     cfg.model.encoder.merge_with({"vocab_size": 50, "d_model": 32, "layers": 1, "dropout": 0.0})
     cfg.model.estimator.merge_with({"channels": [32, 48], "transformer_layers": [0, 1], "dropout": 0.0})
     return cfg
+
+
+@pytest.fixture(scope="session")
+def flow_data(tmp_path_factory) -> Path:
+    """A small synthetic data directory of 0.2-0.3 s utterances (do not modify: copy it)."""
+    return write_flow_dir(tmp_path_factory.mktemp("flow") / "data", SMALL_SPEAKERS, n_tokens=(4, 6))
+
+
+@pytest.fixture(scope="session")
+def flow_exp(flow_data) -> Path:
+    """A tiny flow model trained for 2 epochs on :func:`flow_data` with a fake tokenizer (``exp_dir``)."""
+    from cstoolkit.tts.train import train_flow
+
+    root = flow_data.parent
+    train_flow(flow_data, flow_data, write_fake_tokenizer(root / "tokenizer"), root / "exp", flow_config())
+    return root / "exp"

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import CONF
-from omegaconf import OmegaConf
 
 from cstoolkit.errors import ConfigError
-from cstoolkit.tts.flow_model import FlowModel, build_flow_model
+from cstoolkit.tts.flow_model import FlowModel, build_flow_model, fill_from_data
 
 C, SPK = 80, 256
 
@@ -145,15 +143,21 @@ def test_bad_inputs(tiny_cfg):
 
 
 def test_shipped_configs_build_and_the_cpu_demo_is_small():
-    cpu = build_flow_model(OmegaConf.load(CONF / "tts" / "flow_cpu.yaml"))
+    from cstoolkit.config import load_config
+
+    data = {"vocab_size": 1024, "token_rate": 25.0, "mel_mean": -5.0, "mel_std": 2.0}
+    cpu_cfg = load_config([]).tts
+    with pytest.raises(ConfigError, match=r"tts.model.encoder.vocab_size is null"):
+        build_flow_model(cpu_cfg)  # the data's values are not in the shipped config
+    cpu = build_flow_model(fill_from_data(cpu_cfg, **data))
     counts = cpu.parameter_counts()
     assert 1e6 <= counts["estimator"] <= 5e6, counts
-    assert cpu.n_mels == 80 and cpu.speaker_dim == 256
-    gpu = OmegaConf.merge(
-        OmegaConf.load(CONF / "tts" / "flow_cpu.yaml"), OmegaConf.load(CONF / "tts" / "flow_gpu.yaml")
-    )
-    gpu.pop("defaults")
-    assert build_flow_model(gpu).parameter_counts()["estimator"] > 5 * counts["estimator"]
+    assert cpu.n_mels == 80 and cpu.speaker_dim == 256 and cpu.encoder.embed.num_embeddings == 1024
+    gpu_cfg = load_config(["tts=flow_gpu"]).tts
+    assert gpu_cfg.model.token_rate == 25.0  # set in flow_gpu.yaml: not overwritten by the data's value
+    gpu = build_flow_model(fill_from_data(gpu_cfg, **{**data, "token_rate": 12.5}))
+    assert gpu.token_rate == 25.0
+    assert gpu.parameter_counts()["estimator"] > 5 * counts["estimator"]
 
 
 def test_bad_config_is_one_config_error(tiny_cfg):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import espeak
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tts_helpers import espeak
 
 from cstoolkit.data.audio import resample
 from cstoolkit.errors import CstkError, ModelNotAvailableError

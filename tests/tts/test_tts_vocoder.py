@@ -11,9 +11,14 @@ convention; the margin test fails if the two conventions stop being told apart.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import espeak
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tts_helpers import espeak
 
 from cstoolkit.data.audio import resample
 from cstoolkit.data.features import hifigan_mel

@@ -1,0 +1,42 @@
+"""``cstk vocode``: copy synthesis, every real log-mel of a data directory (mel.scp) through the HiFi-GAN vocoder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cstoolkit.cli.common import positive_int
+
+HELP = "copy synthesis: the real log-mel of every utterance (mel.scp) through the HiFi-GAN vocoder"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", required=True, help="data directory with mel.scp (cstk features)")
+    parser.add_argument("--out-dir", required=True, help="folder to write: wav/<uttid>.wav, wav.scp, synthesis.json")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. tts.vocoder.model=LJSpeech")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from omegaconf import OmegaConf
+
+    from cstoolkit.config import load_config
+
+    cfg = load_config(args.overrides)
+    mel_cfg = OmegaConf.to_container(cfg.features.mel, resolve=True)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch
+
+    from cstoolkit.tts.synthesis import vocode_dir
+    from cstoolkit.tts.vocoder import Vocoder
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    vocoder = Vocoder(str(cfg.tts.vocoder.model), args.device, mel_cfg)
+    info = vocode_dir(args.data_dir, args.out_dir, vocoder, vocoder.sample_rate, vocoder.n_mels)
+    for utt, reason in sorted(info["skipped"].items()):
+        print(f"cstk vocode: error: {utt} left out: {reason}", file=sys.stderr, flush=True)
+    return 2 if info["skipped"] else 0

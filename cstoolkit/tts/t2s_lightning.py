@@ -1,0 +1,37 @@
+"""LightningModule of the NAR text -> speech-token model: the shared trainer drives it like any other model."""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from cstoolkit.data.loader import Batch
+from cstoolkit.train.module import CstkLightningModule, StepOutput
+from cstoolkit.tts.t2s_model import build_t2s_model
+
+
+class T2SLightningModule(CstkLightningModule):
+    """:class:`~cstoolkit.tts.t2s_model.NarT2S` (``self.model``) trained on token cross-entropy + log-duration MSE.
+
+    A batch holds ``text_units``, ``unit_langs``, ``unit_durations`` ``(B, N)``, ``speech_tokens`` ``(B, T)``, their
+    ``*_lengths`` and, when the model takes a speaker, ``utt_embed`` ``(B, 1, speaker_dim)``.
+    """
+
+    def __init__(self, model_cfg: DictConfig) -> None:
+        super().__init__(model_cfg)
+        self.model = build_t2s_model(model_cfg)
+
+    def compute_losses(self, batch: Batch, optimizer: str | None = None) -> StepOutput:
+        """Named losses ``token_ce`` and ``duration`` (summed into the loss); stat ``token_acc``."""
+        speaker = batch["utt_embed"][:, 0] if self.model.speaker_dim else None
+        out = self.model(
+            batch["text_units"],
+            batch["text_units_lengths"],
+            batch["unit_langs"],
+            batch["unit_durations"],
+            batch["speech_tokens"],
+            batch["speech_tokens_lengths"],
+            speaker,
+        )
+        return StepOutput(
+            {"token_ce": out["token_ce"], "duration": out["duration"]}, {"token_acc": float(out["token_acc"])}
+        )
