@@ -36,6 +36,8 @@ SUBCOMMANDS: dict[str, str] = {
     "vocode": "vocode",
     "resynthesize": "resynthesize",
     "evaluate-tts": "evaluate_tts",
+    "synthesize": "synthesize",
+    "tts-samples": "tts_samples",
 }
 
 

@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dev-dir", help="validation data directory (the same files)")
     parser.add_argument("--tokenizer-dir", required=True, help="the speech tokenizer the tokens and units come from")
     parser.add_argument("--exp-dir", required=True, help="model directory to write (resumed if it has checkpoints)")
+    parser.add_argument("--flow-dir", help="the flow model (cstk train-flow) that speaks the tokens: recorded in "
+                                           "t2s.json for cstk synthesize (same tokenizer required)")  # fmt: skip
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. t2s.train.max_epochs=5")
 
 
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     set_thread_env(cfg.trainer)
     from cstoolkit.tts.t2s_train import train_t2s
 
-    result = train_t2s(args.train_dir, args.dev_dir, args.tokenizer_dir, args.exp_dir, cfg)
+    result = train_t2s(args.train_dir, args.dev_dir, args.tokenizer_dir, args.exp_dir, cfg, args.flow_dir)
     if result.averaged_from:
         log.info("t2s model: %s (from %s)", result.averaged_model, ", ".join(result.averaged_from))
     return 0

@@ -4,7 +4,8 @@ Reads, per data directory, what ``cstk tokenize`` and ``cstk align-units`` wrote
 ``unit_durations``, ``unit_langs`` (and ``utt_embed.scp`` from ``cstk embed-speakers`` when the model takes a
 speaker). The model directory is self-contained for synthesis: ``config.yaml`` (the composed config; ``t2s.model``
 with the sizes measured from the data filled in), ``model.pth``, ``units/`` (the tokenizer's text units),
-``t2s.json`` (tokenizer, codebook, token rate, the language codes in id order) and the training record
+``t2s.json`` (tokenizer, codebook, token rate, the language codes in id order, and the flow model directory
+that speaks its tokens when ``--flow-dir`` was given: :class:`cstoolkit.tts.tts.TextToSpeech`) and the training record
 (``checkpoints/``, ``logs/``, ``history.jsonl``, ``training_curve.png``, ``train_summary.json``).
 """
 
@@ -67,6 +68,33 @@ RULES: dict[str, Rule] = {
     "inference.top_k": whole(0),
     "inference.batch_size": whole(1),
 }
+
+
+FLOW_DIR_KEY = "flow_dir"  # in t2s.json: the flow model directory (cstk train-flow) that speaks the tokens
+
+
+def check_flow_dir(flow_dir: str | Path, t2s_info: dict, where: str | Path = T2S_INFO) -> Path:
+    """The resolved flow model directory after checking that it speaks this model's speech tokens: the same
+    codebook and token rate (another tokenizer directory with the same numbers is logged), and a speaker embedding
+    of the size the T2S model takes. InputFileError otherwise (``where`` names the T2S side)."""
+    from cstoolkit.tts.checks import read_flow_config
+
+    flow_dir = Path(flow_dir)
+    cfg, info = read_flow_config(flow_dir)
+    for key in ("codebook_size", "token_rate_hz"):
+        ours, theirs = t2s_info.get(key), info.get(key)
+        if ours is None or theirs is None or abs(float(ours) - float(theirs)) > 1e-6:
+            raise InputFileError(where, f"{key} {ours} but the flow model {flow_dir} has {theirs}: they must come "
+                                        f"from the same speech tokenizer")  # fmt: skip
+    spk, flow_spk = int(t2s_info.get("speaker_dim") or 0), int(cfg.tts.model.speaker_dim)
+    if spk and spk != flow_spk:
+        raise InputFileError(where, f"speaker_dim {spk} but the flow model {flow_dir} takes {flow_spk}-d speaker "
+                                    f"embeddings: the voice prompt's embedding feeds both")  # fmt: skip
+    ours, theirs = t2s_info.get("tokenizer"), info.get("tokenizer")
+    if ours and theirs and Path(ours).resolve() != Path(theirs).resolve():
+        log.warning("%s: tokenizer %s, the flow model %s was trained on %s (same codebook and rate)", where, ours,
+                    flow_dir, theirs)  # fmt: skip
+    return flow_dir.resolve()
 
 
 def check_t2s_config(cfg: DictConfig, training: bool = True) -> None:
@@ -212,15 +240,23 @@ def t2s_training_data(train_dir: Path, dev_dir: Path | None, tokenizer_dir: Path
 
 
 def train_t2s(
-    train_dir: str | Path, dev_dir: str | Path | None, tokenizer_dir: str | Path, exp_dir: str | Path, cfg: DictConfig
+    train_dir: str | Path,
+    dev_dir: str | Path | None,
+    tokenizer_dir: str | Path,
+    exp_dir: str | Path,
+    cfg: DictConfig,
+    flow_dir: str | Path | None = None,
 ) -> FitResult:
     """Train the ``cfg.t2s`` model on ``train_dir`` (validated on ``dev_dir``) into ``exp_dir``; resumes if killed.
-    Everything is checked before anything is written into ``exp_dir``."""
+    ``flow_dir``: the flow model that speaks the tokens (checked, recorded in ``t2s.json``). Everything is checked
+    before anything is written into ``exp_dir``."""
     from cstoolkit.asr.train import copy_units
 
     check_t2s_config(cfg)
     train_dir, exp_dir, tokenizer_dir = Path(train_dir), Path(exp_dir), Path(tokenizer_dir)
     data = t2s_training_data(train_dir, Path(dev_dir) if dev_dir else None, tokenizer_dir, cfg)
+    if flow_dir is not None:
+        data.info[FLOW_DIR_KEY] = str(check_flow_dir(flow_dir, data.info, tokenizer_dir / TOKENIZER_INFO))
     seed = int(cfg.seed)
     module = build_module(data.model_cfg, "t2s", seed=seed)
     counts = module.model.parameter_counts()

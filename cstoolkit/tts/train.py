@@ -103,6 +103,11 @@ def flow_training_data(train_dir: Path, dev_dir: Path | None, tokenizer_dir: Pat
     if n_mels != int(cfg.features.mel.n_mels):
         raise ConfigError(f"bad configuration value tts.model.n_mels={n_mels}: features.mel.n_mels is "
                           f"{cfg.features.mel.n_mels}")  # fmt: skip
+    for key in ("fmin", "fmax"):
+        have = OmegaConf.select(tts, f"speaker_augment.{key}")
+        if have is not None and not np.isclose(float(have), float(cfg.features.mel[key])):
+            raise ConfigError(f"bad configuration value tts.speaker_augment.{key}={have}: features.mel.{key} is "
+                              f"{cfg.features.mel[key]}")  # fmt: skip
     max_frames = int(tts.batch.max_frames_per_utt)
     train = flow_table(train_dir, max_frames)
     dev = flow_table(dev_dir, max_frames) if dev_dir is not None else None

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SwitchLingua code-switching recipe: corpus -> data -> features -> units -> CS-ASR -> SAER; Whisper; robustness; speech
-# tokens; flow-matching acoustic model (tokens + voice prompt -> mel -> HiFi-GAN), judged by the CS-ASR.
+# tokens; flow-matching acoustic model (tokens + voice prompt -> mel -> HiFi-GAN), judged by the CS-ASR; text-to-speech
+# (text -> speech tokens -> flow -> HiFi-GAN) judged against ground truth, copy synthesis and resynthesis.
 # Stage table and results: README.md next to this file. Every stage is one `cstk` call; a finished stage leaves
 # a stamp in <work_dir>/.stamps and is skipped when re-run with the same command (--force redoes it).
 set -euo pipefail
@@ -9,7 +10,7 @@ recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$recipe_dir/../.." && pwd)
 
 first_stage=0
-stop_stage=18           # the last implemented stage
+stop_stage=23           # the last implemented stage
 data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
 work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
@@ -161,5 +162,25 @@ stage 18 "judge both: CS-ASR transcripts scored with SAER, speaker similarity (t
   "$cstk" evaluate-tts --synth-dir "$work_dir/exp/flow/copysynth_test" --synth-dir "$work_dir/exp/flow/resynth_test" \
   --data-dir "$work_dir/data/test" --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/flow/evaluation.json" \
   --nj "$nj" "${overrides[@]}"
+
+# Text-to-speech (CosyVoice's first half, non-autoregressive): text units + language + speaker -> speech tokens, with
+# durations from the tokenizer's CTC alignment; spoken through exp/flow; judged with the other systems.
+stage 19 "align text units to speech-token frames with the tokenizer's CTC head: data/<split>/{text_units,unit_durations,unit_langs}" \
+  "$cstk" align-units --tokenizer-dir "$work_dir/exp/tokenizer" --data-dir "$work_dir/data/train" \
+  --data-dir "$work_dir/data/dev" --data-dir "$work_dir/data/test" --nj "$nj"
+stage 20 "train the NAR text -> speech-token model into exp/tts (speaks through exp/flow)" \
+  "$cstk" train-t2s --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
+  --tokenizer-dir "$work_dir/exp/tokenizer" --flow-dir "$work_dir/exp/flow" --exp-dir "$work_dir/exp/tts" \
+  "${asr_trainer[@]}" "${overrides[@]}"
+stage 21 "TTS of the test sentences, voice prompt: another utterance of the same speaker (as stage 17)" \
+  "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/tts/synth_test"
+stage 22 "judge the TTS and the real audio; table over ground truth, copy synthesis, resynthesis, TTS (exp/tts/evaluation.tsv)" \
+  "$cstk" evaluate-tts --ground-truth "$work_dir/data/test" --ground-truth-decode "$work_dir/exp/asr/decode_test" \
+  --ground-truth-out "$work_dir/exp/tts/ground_truth" --judged-dir "$work_dir/exp/flow/copysynth_test" \
+  --judged-dir "$work_dir/exp/flow/resynth_test" --synth-dir "$work_dir/exp/tts/synth_test" \
+  --data-dir "$work_dir/data/test" --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts/evaluation.json" \
+  --nj "$nj" "${overrides[@]}"
+stage 23 "listening page: a few sentences of every language pair from every system (exp/tts/samples.html)" \
+  "$cstk" tts-samples --table "$work_dir/exp/tts/evaluation.json" --out "$work_dir/exp/tts/samples.html"
 
 log "stages $first_stage..$stop_stage done; data in $work_dir/data, models and scores in $work_dir/exp"

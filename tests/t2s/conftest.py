@@ -57,3 +57,61 @@ def copy_split(tmp_path):
         return dst
 
     return make
+
+
+# -- a whole TTS: the toy corpus with log-mels and d-vectors, a tiny flow model and a tiny T2S model naming it ------
+#: the flow model of tests/tts shrunk to milliseconds a step, and the T2S model taking the 256-d d-vectors
+TTS = ["tts.model.encoder.d_model=32", "tts.model.encoder.layers=1", "tts.model.estimator.channels=[32,32]",
+       "tts.model.estimator.transformer_layers=[0,1]", "tts.model.estimator.time_dim=32", "tts.train.max_epochs=1",
+       "tts.train.keep_nbest=1", "tts.batch.max_frames=400", "tts.inference.steps=2", "t2s.model.speaker_dim=256",
+       "trainer.num_threads=1"]  # fmt: skip
+
+
+def add_tts_features(data_dir: Path, encoder) -> None:
+    """``mel.scp`` + ``mel_shape`` (the features stage's HiFi-GAN log-mel of each wav) and ``utt_embed.scp``."""
+    import kaldiio
+    from omegaconf import OmegaConf
+
+    from cstoolkit.config import load_config
+    from cstoolkit.data.audio import load_audio
+    from cstoolkit.data.features import hifigan_mel
+    from cstoolkit.data.kaldi_dir import read_kaldi_file
+    from cstoolkit.tts.speaker import embed_data_dir
+
+    mel_cfg = OmegaConf.to_container(load_config([]).features.mel, resolve=True)
+    shapes = []
+    with kaldiio.WriteHelper(f"ark,scp:{data_dir / 'mel.ark'},{data_dir / 'mel.scp'}") as writer:
+        for utt, path in sorted(read_kaldi_file(data_dir / "wav.scp").items()):
+            mel = hifigan_mel(load_audio(path, int(mel_cfg["sample_rate"]))[0], mel_cfg)
+            writer(utt, mel)
+            shapes.append(f"{utt} {mel.shape[0]},{mel.shape[1]}\n")
+    (data_dir / "mel_shape").write_text("".join(shapes))
+    embed_data_dir(data_dir, encoder)
+
+
+@pytest.fixture(scope="session")
+def tts_cfg():
+    from cstoolkit.config import load_config
+
+    return load_config([*TOKENIZER, *T2S, *TTS])
+
+
+@pytest.fixture(scope="session")
+def tts_exp(aligned, tmp_path_factory, tts_cfg) -> Path:
+    """``<root>/{train,dev}`` (copies of the aligned toy splits with mel.scp and utt_embed.scp), ``<root>/flow`` (a
+    flow model on the toy tokenizer's tokens) and ``<root>/tts`` (a T2S model whose t2s.json names the flow)."""
+    import torch
+
+    from cstoolkit.tts.speaker import SpeakerEncoder
+    from cstoolkit.tts.t2s_train import train_t2s
+    from cstoolkit.tts.train import train_flow
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("tts")
+    encoder = SpeakerEncoder()
+    for split in ("train", "dev"):
+        shutil.copytree(aligned / split, root / split, ignore=shutil.ignore_patterns("wav", "*.ark", "feats"))
+        add_tts_features(root / split, encoder)
+    train_flow(root / "train", root / "dev", aligned / "tokenizer", root / "flow", tts_cfg)
+    train_t2s(root / "train", root / "dev", aligned / "tokenizer", root / "tts", tts_cfg, root / "flow")
+    return root
