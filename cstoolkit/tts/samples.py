@@ -34,6 +34,15 @@ COLUMNS = [("utterances", "utts", "{}"), ("mer", "MER", "{:.3f}"), ("saer", "SAE
            ("e_sem", "E<sub>sem</sub>", "{:.3f}"), ("similarity_own", "spk sim (own)", "{:.3f}"),
            ("similarity_other", "spk sim (other)", "{:.3f}"), ("closer_to_own", "closer to own", "{:.0%}"),
            ("rtf", "RTF", "{:.3f}")]  # fmt: skip
+#: the page reports how many of its audio files this browser can decode (loads each file's metadata); a headless
+#: browser run (``chromium --headless --dump-dom``) reads the count from ``#audio-check``'s data attributes
+AUDIO_CHECK = """(function(){var a=document.querySelectorAll('audio'),ok=0,bad=0,
+o=document.getElementById('audio-check');
+function show(){o.textContent='Audio check: '+ok+' of '+a.length+' files playable in this browser'+(bad?', '+bad+
+' not':'')+'.';o.dataset.ok=ok;o.dataset.bad=bad;o.dataset.total=a.length;}
+a.forEach(function(e){var t=new Audio();t.preload='metadata';t.addEventListener('loadedmetadata',function(){
+if(t.duration>0){ok++;}else{bad++;}show();});t.addEventListener('error',function(){bad++;show();});
+t.src=e.getAttribute('src');});show();})();"""
 PAIR_KEYS = ("utterances", "mer", "saer", "e_sem", "similarity_own", "closer_to_own")
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left}
@@ -191,6 +200,7 @@ def write_samples_page(table_json: str | Path, out_html: str | Path, per_pair: i
                                        for s in systems) + ". Each sentence is spoken in the voice of its own test "
              "speaker; below each player, what the CS-ASR heard. MER: mixed error rate of the CS-ASR transcripts; "
              "SAER: semantic-aware error rate; spk sim: speaker-embedding cosine to the real speaker.</p>"]  # fmt: skip
+    lines.append('<p id="audio-check" data-ok="0" data-bad="0">Audio check: not run (needs JavaScript).</p>')
     lines += _numbers(systems)
     lines.append("<h2>Samples</h2>")
     for pair, utts in picked.items():
@@ -209,7 +219,7 @@ def write_samples_page(table_json: str | Path, out_html: str | Path, per_pair: i
                 lines.append(f'<tr><th>{esc(s.name)}</th><td>{player}</td><td class="hyp">{hyp}</td></tr>')
             lines += ["</table>", "</div>"]
         lines.append("</section>")
-    lines += ["</body>", "</html>"]
+    lines += [f"<script>{AUDIO_CHECK}</script>", "</body>", "</html>"]
     atomic_write_text(out_html, "\n".join(lines) + "\n")
     log.info("%s: %d sentences of %d language pairs, %d systems", out_html, sum(map(len, picked.values())),
              len(picked), len(systems))  # fmt: skip
