@@ -77,3 +77,16 @@ def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: s
         from cstoolkit.asr.inference import load_asr as load
     torch.set_num_threads(int(cfg.trainer.num_threads))
     return load(model_dir, device), decode_cfg
+
+
+def read_prompt_audio(path: str):
+    """``(samples, sample_rate)`` of a voice prompt file; InputFileError naming it when it cannot be read."""
+    from cstoolkit.data.audio import load_audio
+    from cstoolkit.errors import CstkError, InputFileError
+
+    try:
+        return load_audio(path)
+    except CstkError:
+        raise
+    except Exception as err:
+        raise InputFileError(path, f"cannot read the voice prompt: {err}") from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cstoolkit.cli.common import positive_int
+from cstoolkit.cli.common import positive_int, read_prompt_audio
 
 HELP = "speak speech tokens in the voice of a prompt (flow-matching model + HiFi-GAN): one wav per token line"
 
@@ -71,14 +71,7 @@ def run(args: argparse.Namespace) -> int:
     tokens = read_token_lines(Path(args.tokens), int(cfg.tts.model.encoder.vocab_size)) if args.tokens else None
     prompt_audio = None
     if args.prompt:
-        from cstoolkit.data.audio import load_audio
-
-        try:
-            prompt_audio = load_audio(args.prompt)
-        except CstkError:
-            raise
-        except Exception as err:
-            raise InputFileError(args.prompt, f"cannot read the voice prompt: {err}") from None
+        prompt_audio = read_prompt_audio(args.prompt)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
@@ -87,10 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     synth = FlowSynthesizer.load(args.model, args.device)
-    if args.steps:
-        synth.inference.steps = args.steps
-    if args.guidance is not None:
-        synth.inference.guidance = args.guidance
+    synth.set_solver(args.steps, args.guidance)
     if args.data_dir:
         resynthesize_dir(synth, args.data_dir, args.out_dir, args.seed)
         return 0

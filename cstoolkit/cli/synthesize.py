@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cstoolkit.cli.common import positive_int
+from cstoolkit.cli.common import positive_int, read_prompt_audio
 
 HELP = "speak code-switched text in the voice of a prompt (T2S + flow matching + HiFi-GAN)"
 #: audio formats ``--out`` may name (by its extension)
@@ -76,21 +76,14 @@ def check_args(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from cstoolkit.errors import CstkError, InputFileError
+    from cstoolkit.errors import InputFileError
     from cstoolkit.tts.tts import read_info
 
     mode = check_args(args)
     read_info(args.model)  # a missing model is refused before torch loads
     prompt_audio = None
     if args.prompt:
-        from cstoolkit.data.audio import load_audio
-
-        try:
-            prompt_audio = load_audio(args.prompt)
-        except CstkError:
-            raise
-        except Exception as err:
-            raise InputFileError(args.prompt, f"cannot read the voice prompt: {err}") from None
+        prompt_audio = read_prompt_audio(args.prompt)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
@@ -100,10 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     tts = TextToSpeech.load(args.model, args.flow, args.device)
-    if args.steps:
-        tts.flow.inference.steps = args.steps
-    if args.guidance is not None:
-        tts.flow.inference.guidance = args.guidance
+    tts.flow.set_solver(args.steps, args.guidance)
     if args.duration_scale is not None:
         tts.t2s.cfg.t2s.inference.duration_scale = args.duration_scale
     if mode == "data":

@@ -219,3 +219,12 @@ def loader_from_config(
 def padded_collate(pad_values: Mapping[str, float] | None = None, masks: Collection[str] = ()) -> Callable:
     """A picklable :func:`collate_padded` with these pad values and masks (for DataLoader workers)."""
     return partial(collate_padded, pad_values=dict(pad_values or {}), masks=tuple(masks))
+
+
+def table_loaders(
+    train: UttTable, dev: UttTable | None, dims: Mapping[str, int], batch_cfg: Any, seed: int, collate: Callable
+) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader | None]:
+    """Training loader (shuffled buckets) and validation loader (None without a ``dev`` table) of two tables."""
+    train_loader = loader_from_config(UttDataset(train, dims), batch_cfg, True, seed, collate)
+    dev_loader = loader_from_config(UttDataset(dev, dims), batch_cfg, False, seed, collate) if dev is not None else None
+    return train_loader, dev_loader

@@ -12,18 +12,17 @@ import logging
 from pathlib import Path
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from cstoolkit.asr.checks import CONFIG_FILE, read_model_config
+from cstoolkit.asr.checks import read_model_config
 from cstoolkit.asr.data import collate_asr
 from cstoolkit.asr.train import SKIPPED_FILE, asr_training_data, copy_units
-from cstoolkit.data.atomic import atomic_write_text
 from cstoolkit.data.loader import loader_from_config
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.checks import INFO_FILE, check_tokenizer_config
 from cstoolkit.tokenizer.model import codebook_size, module_config, quantizer_kind, subsampling_factor
-from cstoolkit.train.io import AVERAGED, atomic_write_json
+from cstoolkit.train.io import AVERAGED, atomic_write_json, write_run_config
 from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 
@@ -124,10 +123,7 @@ def train_tokenizer(
     def write_model_dir() -> None:
         """What extraction and decoding need next to the weights; written once the resume check has passed."""
         copy_units(units_dir, exp_dir)
-        saved = cfg.copy()
-        OmegaConf.set_struct(saved, False)
-        saved.asr = arch  # the architecture the weights have
-        atomic_write_text(exp_dir / CONFIG_FILE, OmegaConf.to_yaml(saved, resolve=True))
+        write_run_config(exp_dir, cfg, asr=arch)  # the architecture the weights have
         atomic_write_json(exp_dir / INFO_FILE, info)
         atomic_write_json(exp_dir / SKIPPED_FILE, data.skipped)
 

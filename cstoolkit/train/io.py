@@ -52,3 +52,17 @@ def make_out_dir(out_dir: str | Path, stale: Iterable[str] = ()) -> Path:
     for name in stale:
         (out_dir / name).unlink(missing_ok=True)
     return out_dir
+
+
+def write_run_config(exp_dir: str | Path, cfg: Any, **groups: Any) -> None:
+    """Write ``exp_dir/config.yaml``: the composed ``cfg`` (resolved) with the config ``groups`` given here replacing
+    its own (a model group with the values measured from the data filled in, the architecture of loaded weights)."""
+    from omegaconf import OmegaConf
+
+    from cstoolkit.asr.checks import CONFIG_FILE
+
+    saved = cfg.copy()
+    OmegaConf.set_struct(saved, False)
+    for name, group in groups.items():
+        saved[name] = group
+    atomic_write_text(Path(exp_dir) / CONFIG_FILE, OmegaConf.to_yaml(saved, resolve=True))

@@ -223,33 +223,13 @@ FROM_DATA = ("encoder.vocab_size", "token_rate", "mel_mean", "mel_std")
 def fill_from_data(tts_cfg: Any, **values: float) -> Any:
     """A copy of the ``tts`` group whose ``model`` keys of :data:`FROM_DATA` that are null take ``values``
     (``vocab_size``, ``token_rate``, ``mel_mean``, ``mel_std``); set keys stay as the user wrote them."""
-    from omegaconf import OmegaConf
+    from cstoolkit.train.build import fill_from_data as fill
 
-    cfg = tts_cfg.copy()
-    for key in FROM_DATA:
-        name = key.rsplit(".", 1)[-1]
-        if OmegaConf.select(cfg.model, key) is None and name in values:
-            OmegaConf.update(cfg.model, key, values[name])
-    return cfg
+    return fill(tts_cfg, FROM_DATA, **values)
 
 
 def build_flow_model(tts_cfg: Any) -> FlowModel:
     """The :class:`FlowModel` of a ``conf/tts`` group (its ``model:`` node, built with Hydra's ``instantiate``)."""
-    from hydra.errors import InstantiationException
-    from hydra.utils import instantiate
-    from omegaconf import OmegaConf
+    from cstoolkit.train.build import build_model
 
-    unset = [key for key in FROM_DATA if OmegaConf.select(tts_cfg.model, key) is None]
-    if unset:
-        raise ConfigError(f"tts.model.{unset[0]} is null: it is measured from the data when the model is trained "
-                          "(cstk train-flow); set it to build a model without training data")  # fmt: skip
-    try:
-        model = instantiate(tts_cfg.model)
-    except InstantiationException as err:  # "Error in call to target '...Estimator':" + the cause
-        where = str(err).strip().splitlines()[0].rstrip(":")
-        if isinstance(err.__cause__, ConfigError):
-            raise ConfigError(f"{err.__cause__} (tts.model: {where})") from None
-        raise ConfigError(f"bad tts.model configuration: {where}: {err.__cause__}") from None
-    if not isinstance(model, FlowModel):
-        raise ConfigError(f"bad configuration value tts.model._target_: expected a FlowModel, got {type(model)}")
-    return model
+    return build_model(tts_cfg, "tts", FlowModel, FROM_DATA, "cstk train-flow")

@@ -87,6 +87,13 @@ class FlowSynthesizer:
             raise InputFileError(Path(model_dir) / AVERAGED, f"does not fit config.yaml's model: {first}") from None
         return cls(model, cfg, info, device)
 
+    def set_solver(self, steps: int | None = None, guidance: float | None = None) -> None:
+        """Override the model's Euler step count and guidance weight (None keeps the model's)."""
+        if steps:
+            self.inference.steps = int(steps)
+        if guidance is not None:
+            self.inference.guidance = float(guidance)
+
     @property
     def sample_rate(self) -> int:
         """Rate of the waveforms this synthesizer returns (the vocoder's: 22050 Hz)."""

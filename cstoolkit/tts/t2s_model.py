@@ -297,32 +297,13 @@ FROM_DATA = ("unit_vocab_size", "lang_vocab_size", "codebook_size")
 
 def fill_from_data(t2s_cfg: Any, **values: int) -> Any:
     """A copy of the ``t2s`` group whose null ``model`` keys of :data:`FROM_DATA` take ``values``; set keys stay."""
-    from omegaconf import OmegaConf
+    from cstoolkit.train.build import fill_from_data as fill
 
-    cfg = t2s_cfg.copy()
-    for key in FROM_DATA:
-        if OmegaConf.select(cfg.model, key) is None and key in values:
-            OmegaConf.update(cfg.model, key, int(values[key]))
-    return cfg
+    return fill(t2s_cfg, FROM_DATA, **{k: int(v) for k, v in values.items()})
 
 
 def build_t2s_model(t2s_cfg: Any) -> NarT2S:
     """The :class:`NarT2S` of a ``conf/t2s`` group (its ``model:`` node, built with Hydra's ``instantiate``)."""
-    from hydra.errors import InstantiationException
-    from hydra.utils import instantiate
-    from omegaconf import OmegaConf
+    from cstoolkit.train.build import build_model
 
-    unset = [key for key in FROM_DATA if OmegaConf.select(t2s_cfg.model, key) is None]
-    if unset:
-        raise ConfigError(f"t2s.model.{unset[0]} is null: it is measured from the data when the model is trained "
-                          "(cstk train-t2s); set it to build a model without training data")  # fmt: skip
-    try:
-        model = instantiate(t2s_cfg.model)
-    except InstantiationException as err:
-        where = str(err).strip().splitlines()[0].rstrip(":")
-        if isinstance(err.__cause__, ConfigError):
-            raise ConfigError(f"{err.__cause__} ({where})") from None
-        raise ConfigError(f"bad t2s.model configuration: {where}: {err.__cause__}") from None
-    if not isinstance(model, NarT2S):
-        raise ConfigError(f"bad configuration value t2s.model._target_: expected a NarT2S, got {type(model)}")
-    return model
+    return build_model(t2s_cfg, "t2s", NarT2S, FROM_DATA, "cstk train-t2s")

@@ -17,20 +17,19 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from cstoolkit.asr.checks import CONFIG_FILE, UNITS_SUBDIR
+from cstoolkit.asr.checks import UNITS_SUBDIR
 from cstoolkit.asr.data import FRAME_COUNTS
 from cstoolkit.config import Rule, check_config, number, whole
-from cstoolkit.data.atomic import atomic_write_text
-from cstoolkit.data.loader import UttDataset, loader_from_config, padded_collate
+from cstoolkit.data.loader import padded_collate, table_loaders
 from cstoolkit.data.table import Field, UttTable, read_table
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.checks import INFO_FILE as TOKENIZER_INFO
 from cstoolkit.tokenizer.checks import TOKENS_FILE
 from cstoolkit.train.checks import check_model_config, check_trainer_config
-from cstoolkit.train.io import atomic_write_json
+from cstoolkit.train.io import atomic_write_json, write_run_config
 from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 from cstoolkit.tts.align import ALIGN_INFO, DURATIONS_FILE, LANGS_FILE, LEAD_POLICY, UNITS_FILE, units_fingerprint
@@ -267,17 +266,10 @@ def train_t2s(
              len(data.info["languages"]), data.info["codebook_size"], data.info["token_rate_hz"])  # fmt: skip
     speaker_dim = int(data.model_cfg.model.speaker_dim or 0)
     dims = {"utt_embed": speaker_dim} if speaker_dim else {}
-    collate = padded_collate()
-    train_loader = loader_from_config(UttDataset(data.train, dims), data.model_cfg.batch, True, seed, collate)
-    dev_loader = None
-    if data.dev is not None:
-        dev_loader = loader_from_config(UttDataset(data.dev, dims), data.model_cfg.batch, False, seed, collate)
+    train_loader, dev_loader = table_loaders(data.train, data.dev, dims, data.model_cfg.batch, seed, padded_collate())
 
     def write_model_dir() -> None:
-        saved = cfg.copy()
-        OmegaConf.set_struct(saved, False)
-        saved.t2s = data.model_cfg
-        atomic_write_text(exp_dir / CONFIG_FILE, OmegaConf.to_yaml(saved, resolve=True))
+        write_run_config(exp_dir, cfg, t2s=data.model_cfg)
         copy_units(tokenizer_dir / UNITS_SUBDIR, exp_dir)
         atomic_write_json(exp_dir / T2S_INFO, data.info)
         atomic_write_json(exp_dir / SKIPPED_FILE, {**data.train.skipped, **(data.dev.skipped if data.dev else {})})

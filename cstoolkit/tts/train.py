@@ -16,16 +16,14 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.asr.checks import CONFIG_FILE
-from cstoolkit.data.atomic import atomic_write_text
-from cstoolkit.data.loader import UttDataset, loader_from_config, padded_collate
+from cstoolkit.data.loader import padded_collate, table_loaders
 from cstoolkit.data.matrices import load_features
 from cstoolkit.data.table import Field, UttTable, read_table
 from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.tokenizer.checks import INFO_FILE as TOKENIZER_INFO
 from cstoolkit.tokenizer.checks import TOKENS_FILE
 from cstoolkit.train.checks import check_model_config, check_trainer_config
-from cstoolkit.train.io import atomic_write_json
+from cstoolkit.train.io import atomic_write_json, write_run_config
 from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 from cstoolkit.tts.checks import FLOW_INFO
@@ -168,17 +166,10 @@ def train_flow(
              counts["estimator"] / 1e6, data.info["codebook_size"], data.info["token_rate_hz"],
              data.info["mel_mean"], data.info["mel_std"])  # fmt: skip
     dims = {"mel": int(data.model_cfg.model.n_mels), "utt_embed": int(data.model_cfg.model.speaker_dim)}
-    collate = padded_collate()
-    train_loader = loader_from_config(UttDataset(data.train, dims), data.model_cfg.batch, True, seed, collate)
-    dev_loader = None
-    if data.dev is not None:
-        dev_loader = loader_from_config(UttDataset(data.dev, dims), data.model_cfg.batch, False, seed, collate)
+    train_loader, dev_loader = table_loaders(data.train, data.dev, dims, data.model_cfg.batch, seed, padded_collate())
 
     def write_model_dir() -> None:
-        saved = cfg.copy()
-        OmegaConf.set_struct(saved, False)
-        saved.tts = data.model_cfg
-        atomic_write_text(exp_dir / CONFIG_FILE, OmegaConf.to_yaml(saved, resolve=True))
+        write_run_config(exp_dir, cfg, tts=data.model_cfg)
         atomic_write_json(exp_dir / FLOW_INFO, data.info)
         atomic_write_json(exp_dir / SKIPPED_FILE, {**data.train.skipped, **(data.dev.skipped if data.dev else {})})
 
