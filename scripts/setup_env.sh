@@ -7,6 +7,9 @@ venv="$root/.venv"
 
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+# resemblyzer depends on the name webrtcvad, an sdist that pip compiles: it needs a C compiler and Python's headers
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+[ -f "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || missing+=(python3-dev)
 if ((${#missing[@]})); then
   echo "[setup] installing Debian packages: ${missing[*]}" >&2
   sudo_cmd=""
