@@ -21,7 +21,7 @@ from cstoolkit.errors import ConfigError, CstkError, InputFileError
 from cstoolkit.progress import progress_bar, progress_write
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.train.checks import resolve_device
-from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
+from cstoolkit.train.io import atomic_write_json, load_state, read_kaldi_map, write_kaldi_map
 from cstoolkit.train.trainer import AVERAGED, shape_differences
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,7 @@ def load_asr(model_dir: str | Path, device: str = "auto", weights: str = AVERAGE
     dev = pick_device(device)
     tokenizer = TextTokenizer(model_dir / UNITS_SUBDIR)
     model = build_asr_model(cfg.asr, tokenizer.token_list, stats_file=None)
-    try:
-        state = torch.load(model_dir / weights, map_location="cpu", weights_only=True)
-    except Exception as err:
-        why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputFileError(model_dir / weights, f"cannot load weights: {why}") from None
-    if not isinstance(state, dict):
-        raise InputFileError(model_dir / weights, "not a state dict of model weights")
+    state = load_state(model_dir / weights)
     differ = shape_differences(state, model.state_dict())
     if differ:
         vocab = state.get("ctc.ctc_lo.weight")

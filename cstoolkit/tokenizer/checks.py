@@ -38,6 +38,20 @@ def check_tokenizer_config(cfg: DictConfig, training: bool = True) -> None:
     check_config(cfg.tokenizer, RULES, "tokenizer")
 
 
+def read_tokenizer_info(tokenizer_dir: str | Path) -> tuple[int, float]:
+    """``(codebook_size, token_rate_hz)`` from a tokenizer directory's ``tokenizer.json``; InputFileError if it is
+    not there or not readable."""
+    import json
+
+    path = Path(tokenizer_dir) / INFO_FILE
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return int(info["codebook_size"]), float(info["token_rate_hz"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        why = f"not a speech tokenizer's info file ({err}): run cstk train-tokenizer"
+        raise InputFileError(path, why) from None
+
+
 def read_tokenizer_config(model_dir: str | Path) -> DictConfig:
     """The composed config of a trained tokenizer directory; InputFileError if the directory is incomplete."""
     model_dir = Path(model_dir)

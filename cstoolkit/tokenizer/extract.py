@@ -28,8 +28,7 @@ from cstoolkit.errors import CstkError, InputFileError
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.checks import INFO_FILE, TOKENS_FILE, read_tokenizer_config
 from cstoolkit.tokenizer.model import PAD_TOKEN, QuantizerTap, build_tokenizer_model, encode_tokens, module_config
-from cstoolkit.train.io import AVERAGED, read_kaldi_map, write_kaldi_map
-from cstoolkit.train.trainer import shape_differences
+from cstoolkit.train.io import AVERAGED, load_weights, read_kaldi_map, write_kaldi_map
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +58,7 @@ class SpeechTokenizer:
         dev = pick_device(device)
         units = TextTokenizer(model_dir / UNITS_SUBDIR)
         model, tap = build_tokenizer_model(module_config(cfg.asr, cfg.tokenizer), units.token_list)
-        try:
-            state = torch.load(model_dir / AVERAGED, map_location="cpu", weights_only=True)
-        except Exception as err:
-            why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise InputFileError(model_dir / AVERAGED, f"cannot load weights: {why}") from None
-        differ = shape_differences(state, model.state_dict()) if isinstance(state, dict) else ["(not a state dict)"]
-        if differ:
-            raise InputFileError(model_dir / AVERAGED, f"does not match config.yaml ({len(differ)} tensors differ, "
-                                                       f"e.g. {differ[0]})")  # fmt: skip
-        model.load_state_dict(state)
+        load_weights(model, model_dir / AVERAGED)
         model.to(dev).eval()
         info = json.loads((model_dir / INFO_FILE).read_text(encoding="utf-8"))
         return cls(model, tap, cfg, info, dev)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import torch
 from omegaconf import DictConfig
 
 from cstoolkit.asr.checks import read_model_config
@@ -22,7 +21,7 @@ from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.checks import INFO_FILE, check_tokenizer_config
 from cstoolkit.tokenizer.model import codebook_size, module_config, quantizer_kind, subsampling_factor
-from cstoolkit.train.io import AVERAGED, atomic_write_json, write_run_config
+from cstoolkit.train.io import AVERAGED, atomic_write_json, load_state, write_run_config
 from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 
@@ -47,11 +46,7 @@ def starting_point(cfg: DictConfig, asr_dir: str | Path | None) -> tuple[DictCon
 def load_asr_weights(model, asr_dir: Path) -> None:
     """Load a trained CS-ASR's ``model.pth`` into the tokenizer model (everything but the quantizer)."""
     path = asr_dir / AVERAGED
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputFileError(path, f"cannot load weights: {why}") from None
+    state = load_state(path)
     mine = model.state_dict()
     bad = sorted(k for k in state if k not in mine or mine[k].shape != state[k].shape)
     missing = sorted(k for k in mine if k not in state and not k.startswith("quantizer."))

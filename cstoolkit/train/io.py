@@ -54,6 +54,32 @@ def make_out_dir(out_dir: str | Path, stale: Iterable[str] = ()) -> Path:
     return out_dir
 
 
+def load_state(path: str | Path) -> dict:
+    """The state dict saved at ``path`` (``model.pth``, on the CPU); InputFileError naming the file when it cannot be
+    read or holds something else."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputFileError(path, f"cannot load weights: {why}") from None
+    if not isinstance(state, dict):
+        raise InputFileError(path, "not a state dict of model weights")
+    return state
+
+
+def load_weights(model: Any, path: str | Path) -> None:
+    """Load ``path`` into ``model``; InputFileError when its tensors do not fit the model built from config.yaml."""
+    from cstoolkit.train.trainer import shape_differences
+
+    state = load_state(path)
+    differ = shape_differences(state, model.state_dict())
+    if differ:
+        raise InputFileError(path, f"does not match config.yaml ({len(differ)} tensors differ, e.g. {differ[0]})")
+    model.load_state_dict(state)
+
+
 def write_run_config(exp_dir: str | Path, cfg: Any, **groups: Any) -> None:
     """Write ``exp_dir/config.yaml``: the composed ``cfg`` (resolved) with the config ``groups`` given here replacing
     its own (a model group with the values measured from the data filled in, the architecture of loaded weights)."""

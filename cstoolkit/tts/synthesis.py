@@ -30,7 +30,7 @@ from cstoolkit.data.audio import resample, write_audio
 from cstoolkit.data.matrices import load_features
 from cstoolkit.errors import CstkError, InputFileError
 from cstoolkit.progress import progress_bar
-from cstoolkit.train.io import AVERAGED
+from cstoolkit.train.io import AVERAGED, load_weights
 from cstoolkit.tts.checks import read_flow_config
 from cstoolkit.tts.flow_model import FlowModel, build_flow_model
 from cstoolkit.tts.train import flow_table, read_speaker
@@ -79,12 +79,7 @@ class FlowSynthesizer:
         """Load ``model_dir`` (``cstk train-flow --exp-dir``)."""
         cfg, info = read_flow_config(model_dir)
         model = build_flow_model(cfg.tts)
-        state = torch.load(Path(model_dir) / AVERAGED, map_location="cpu", weights_only=True)
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as err:
-            first = str(err).strip().splitlines()[0]
-            raise InputFileError(Path(model_dir) / AVERAGED, f"does not fit config.yaml's model: {first}") from None
+        load_weights(model, Path(model_dir) / AVERAGED)
         return cls(model, cfg, info, device)
 
     def set_solver(self, steps: int | None = None, guidance: float | None = None) -> None:

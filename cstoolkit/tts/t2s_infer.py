@@ -25,8 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from cstoolkit.asr.checks import CONFIG_FILE, UNITS_SUBDIR
 from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.text.tokens import TextTokenizer
-from cstoolkit.train.io import AVERAGED
-from cstoolkit.train.trainer import shape_differences
+from cstoolkit.train.io import AVERAGED, load_weights
 from cstoolkit.tts.align import matrix_language, units_and_langs
 from cstoolkit.tts.t2s_model import NarT2S, build_t2s_model
 from cstoolkit.tts.t2s_train import T2S_INFO
@@ -85,16 +84,7 @@ class TextToSpeechTokens:
         cfg = OmegaConf.load(model_dir / CONFIG_FILE)
         info = json.loads((model_dir / T2S_INFO).read_text(encoding="utf-8"))
         model = build_t2s_model(cfg.t2s)
-        try:
-            state = torch.load(model_dir / AVERAGED, map_location="cpu", weights_only=True)
-        except Exception as err:
-            why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise InputFileError(model_dir / AVERAGED, f"cannot load weights: {why}") from None
-        differ = shape_differences(state, model.state_dict()) if isinstance(state, dict) else ["(not a state dict)"]
-        if differ:
-            raise InputFileError(model_dir / AVERAGED, f"does not match config.yaml ({len(differ)} tensors differ, "
-                                                       f"e.g. {differ[0]})")  # fmt: skip
-        model.load_state_dict(state)
+        load_weights(model, model_dir / AVERAGED)
         dev = pick_device(device)
         model.to(dev).eval()
         return cls(model, TextTokenizer(model_dir / UNITS_SUBDIR), cfg, info, dev)

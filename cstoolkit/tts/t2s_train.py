@@ -27,7 +27,7 @@ from cstoolkit.data.table import Field, UttTable, read_table
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.checks import INFO_FILE as TOKENIZER_INFO
-from cstoolkit.tokenizer.checks import TOKENS_FILE
+from cstoolkit.tokenizer.checks import TOKENS_FILE, read_tokenizer_info
 from cstoolkit.train.checks import check_model_config, check_trainer_config
 from cstoolkit.train.io import atomic_write_json, write_run_config
 from cstoolkit.train.module import build_module
@@ -188,13 +188,7 @@ class T2SData:
 
 def t2s_training_data(train_dir: Path, dev_dir: Path | None, tokenizer_dir: Path, cfg: DictConfig) -> T2SData:
     """Read the tables, the tokenizer's codebook and units, the language codes, and fill the ``t2s`` config."""
-    info_path = tokenizer_dir / TOKENIZER_INFO
-    try:
-        tok = json.loads(info_path.read_text(encoding="utf-8"))
-        codebook, rate = int(tok["codebook_size"]), float(tok["token_rate_hz"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        why = f"not a speech tokenizer's info file ({err}): run cstk train-tokenizer"
-        raise InputFileError(info_path, why) from None
+    codebook, rate = read_tokenizer_info(tokenizer_dir)
     units_dir = tokenizer_dir / UNITS_SUBDIR
     units = TextTokenizer(units_dir)
     speaker = bool(cfg.t2s.model.speaker_dim)

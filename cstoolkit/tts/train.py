@@ -8,7 +8,6 @@ mel rates, mel statistics, training speakers) and the training record (``checkpo
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,7 @@ from cstoolkit.data.loader import padded_collate, table_loaders
 from cstoolkit.data.matrices import load_features
 from cstoolkit.data.table import Field, UttTable, read_table
 from cstoolkit.errors import ConfigError, InputFileError
-from cstoolkit.tokenizer.checks import INFO_FILE as TOKENIZER_INFO
-from cstoolkit.tokenizer.checks import TOKENS_FILE
+from cstoolkit.tokenizer.checks import TOKENS_FILE, read_tokenizer_info
 from cstoolkit.train.checks import check_model_config, check_trainer_config
 from cstoolkit.train.io import atomic_write_json, write_run_config
 from cstoolkit.train.module import build_module
@@ -86,13 +84,7 @@ class FlowData:
 def flow_training_data(train_dir: Path, dev_dir: Path | None, tokenizer_dir: Path, cfg: DictConfig) -> FlowData:
     """Read the tables, the tokenizer's rate and codebook, the mel statistics, and fill the ``tts`` config."""
     tts = cfg.tts
-    info_path = tokenizer_dir / TOKENIZER_INFO
-    try:
-        tok = json.loads(info_path.read_text(encoding="utf-8"))
-        vocab, rate = int(tok["codebook_size"]), float(tok["token_rate_hz"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        why = f"not a speech tokenizer's info file ({err}): run cstk train-tokenizer"
-        raise InputFileError(info_path, why) from None
+    vocab, rate = read_tokenizer_info(tokenizer_dir)
     mel_rate = float(cfg.features.mel.sample_rate) / float(cfg.features.mel.hop_length)
     if not np.isclose(float(tts.model.mel_rate), mel_rate):
         raise ConfigError(f"bad configuration value tts.model.mel_rate={tts.model.mel_rate}: the features stage "
