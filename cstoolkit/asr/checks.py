@@ -51,6 +51,7 @@ WHISPER_RULES: dict[str, Rule] = {
     "gpu_compute_type": choice(*COMPUTE_TYPES),
     "cpu_threads": whole(0),
     "beam_size": whole(1),
+    "temperature": number(0),
     "task": choice("transcribe", "translate"),
 }
 

@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from cstoolkit.asr.checks import check_whisper_config, prepare_out_dir
 from cstoolkit.errors import InputFileError, ModelNotAvailableError
 from cstoolkit.progress import progress_bar, progress_write
+from cstoolkit.threads import capped_threads
 from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def load_whisper(cfg: DictConfig):
     model_dir = whisper_model_dir(cfg)
     try:
         return WhisperModel(str(model_dir), device=device, compute_type=compute_type,
-                            cpu_threads=int(cfg.cpu_threads), local_files_only=True)  # fmt: skip
+                            cpu_threads=capped_threads(int(cfg.cpu_threads)) or 0, local_files_only=True)  # fmt: skip
     except (RuntimeError, ValueError, OSError) as err:
         why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelNotAvailableError(f"{model_dir}: cannot load the Whisper model on {device}: {why}") from None
@@ -157,6 +158,7 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
         segments, info = model.transcribe(
             samples,
             beam_size=int(cfg.beam_size),
+            temperature=float(cfg.get("temperature", 0.0)),
             language=given.get(utt) if given else cfg.language,
             task=cfg.task,
             vad_filter=bool(cfg.vad_filter),

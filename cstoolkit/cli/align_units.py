@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from cstoolkit.cli.common import positive_int
+from cstoolkit.threads import set_torch_threads
 
 HELP = "align text units to speech-token frames with the tokenizer's CTC head (durations for the T2S model)"
 
@@ -29,11 +30,9 @@ def run(args: argparse.Namespace) -> int:
 
     read_tokenizer_config(args.tokenizer_dir)  # a missing or broken model is refused before torch loads
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
 
     from cstoolkit.tts.align import align_dirs
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     align_dirs(args.tokenizer_dir, args.data_dir, args.nj, args.device, args.threads)
     return 0

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from cstoolkit.errors import CstkError
+from cstoolkit.threads import set_torch_threads
 
 
 def run_main(body: Callable[[], int | None], prog: str) -> int:
@@ -69,13 +70,12 @@ def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: s
     if out_dir is not None:
         prepare_out_dir(out_dir)
     set_thread_env(cfg.trainer)  # before torch is imported
-    import torch
 
     if kind == "tokenizer":
         from cstoolkit.tokenizer.decode import load_as_asr as load
     else:
         from cstoolkit.asr.inference import load_asr as load
-    torch.set_num_threads(int(cfg.trainer.num_threads))
+    set_torch_threads(int(cfg.trainer.num_threads))
     return load(model_dir, device), decode_cfg
 
 

@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from cstoolkit.cli.common import run_main, setup_logging
+from cstoolkit.threads import set_torch_threads, thread_cap
 
 #: subcommand name -> module under cstoolkit.cli
 SUBCOMMANDS: dict[str, str] = {
@@ -74,12 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cap_threads() -> None:
+    """Under ``CSTK_THREADS`` torch starts capped, so commands that never set their threads (resemblyzer's d-vectors)
+    keep to it too; a bad value is a one-line error before anything runs."""
+    if thread_cap() is not None:
+        set_torch_threads()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cstk`` console script."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
+    status = run_main(cap_threads, prog=f"cstk {args.command}")
+    if status:
+        return status
     module = importlib.import_module(f"cstoolkit.cli.{_available()[args.command]}")
     return run_main(lambda: module.run(args), prog=f"cstk {args.command}")
 

@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 
 from cstoolkit.cli.common import positive_int, read_prompt_audio
+from cstoolkit.threads import set_torch_threads
 
 HELP = "speak speech tokens in the voice of a prompt (flow-matching model + HiFi-GAN): one wav per token line"
 
@@ -73,12 +74,10 @@ def run(args: argparse.Namespace) -> int:
     if args.prompt:
         prompt_audio = read_prompt_audio(args.prompt)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
 
     from cstoolkit.tts.synthesis import FlowSynthesizer, PromptError, resynthesize_dir, write_synthesis_dir
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     synth = FlowSynthesizer.load(args.model, args.device)
     synth.set_solver(args.steps, args.guidance)
     if args.data_dir:

@@ -23,6 +23,7 @@ import argparse
 from pathlib import Path
 
 from cstoolkit.cli.common import positive_int, read_prompt_audio
+from cstoolkit.threads import set_torch_threads
 
 HELP = "speak code-switched text in the voice of a prompt (T2S + flow matching + HiFi-GAN)"
 #: audio formats ``--out`` may name (by its extension)
@@ -85,13 +86,11 @@ def run(args: argparse.Namespace) -> int:
     if args.prompt:
         prompt_audio = read_prompt_audio(args.prompt)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
 
     from cstoolkit.tts.synthesis import PromptError
     from cstoolkit.tts.tts import TextToSpeech, synthesize_dir
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     tts = TextToSpeech.load(args.model, args.flow, args.device)
     tts.flow.set_solver(args.steps, args.guidance)
     if args.duration_scale is not None:

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from cstoolkit.cli.common import positive_int
+from cstoolkit.threads import set_torch_threads
 
 HELP = "speech tokens of audio files (prints file<TAB>tokens) or of data directories (writes <dir>/speech_tokens)"
 
@@ -33,12 +34,10 @@ def run(args: argparse.Namespace) -> int:
         raise CstkError("name audio files or --data-dir")
     read_tokenizer_config(args.model)  # a missing or broken model is refused before torch loads
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
 
     from cstoolkit.tokenizer.extract import SpeechTokenizer, tokenize_dirs
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     bad = 0
     done = tokenize_dirs(args.model, args.data_dir, args.nj, args.device, args.threads) if args.data_dir else []
     for data_dir, stats in zip(args.data_dir, done):

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from cstoolkit.cli.common import positive_int
+from cstoolkit.threads import set_torch_threads
 
 HELP = "transcribe audio files with a trained CS-ASR model (prints file<TAB>text)"
 
@@ -28,12 +29,10 @@ def run(args: argparse.Namespace) -> int:
 
     read_model_config(args.model)  # a missing or broken model is refused before torch loads
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see cstoolkit.train.env; before torch is imported
-    import torch
 
     from cstoolkit.asr.inference import transcribe
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     failed: dict[str, str] = {}
     texts = transcribe(args.audio, args.model, args.method, args.device, failed=failed)
     for path, text in zip(args.audio, texts):

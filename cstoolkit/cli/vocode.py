@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from cstoolkit.cli.common import positive_int
+from cstoolkit.threads import set_torch_threads
 
 HELP = "copy synthesis: the real log-mel of every utterance (mel.scp) through the HiFi-GAN vocoder"
 
@@ -28,13 +29,11 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.overrides)
     mel_cfg = OmegaConf.to_container(cfg.features.mel, resolve=True)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
 
     from cstoolkit.tts.synthesis import vocode_dir
     from cstoolkit.tts.vocoder import Vocoder
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     vocoder = Vocoder(str(cfg.tts.vocoder.model), args.device, mel_cfg)
     info = vocode_dir(args.data_dir, args.out_dir, vocoder, vocoder.sample_rate, vocoder.n_mels)
     for utt, reason in sorted(info["skipped"].items()):

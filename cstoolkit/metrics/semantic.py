@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from cstoolkit.errors import ModelNotAvailableError
+from cstoolkit.threads import set_torch_threads
 
 #: The model of the original SAER description.
 DEFAULT_MODEL = "sentence-transformers/LaBSE"
@@ -98,11 +99,9 @@ class SentenceTransformerBackend:
     local_files_only: bool = True
 
     def __post_init__(self) -> None:
-        import torch
         from sentence_transformers import SentenceTransformer
 
-        if self.threads:
-            torch.set_num_threads(self.threads)
+        set_torch_threads(self.threads)
         try:
             self.model = SentenceTransformer(self.path, local_files_only=self.local_files_only)
         except (OSError, ValueError) as err:

@@ -26,6 +26,7 @@ from cstoolkit.data.loader import ItemsDataset, UttDataset, make_loader
 from cstoolkit.data.matrices import FeatureDimError
 from cstoolkit.errors import CstkError, InputFileError
 from cstoolkit.text.tokens import TextTokenizer
+from cstoolkit.threads import set_torch_threads
 from cstoolkit.tokenizer.checks import INFO_FILE, TOKENS_FILE, read_tokenizer_config
 from cstoolkit.tokenizer.model import PAD_TOKEN, QuantizerTap, build_tokenizer_model, encode_tokens, module_config
 from cstoolkit.train.io import AVERAGED, load_weights, read_kaldi_map, write_kaldi_map
@@ -278,8 +279,7 @@ def _shard_device(device: str, job: int) -> str:
 def _tokenize_shard(model_dir: str, data_dirs: list[str], job: int, nj: int, device: str, threads: int | None):
     """Per data directory ``({utt: tokens}, {utt: reason}, re-encoded alone)`` of every ``nj``-th utterance from
     ``job``."""
-    if threads:
-        torch.set_num_threads(int(threads))
+    set_torch_threads(threads)
     tok = SpeechTokenizer.load(model_dir, device)
     return [_tokenize_part(tok, data_dir, job, nj) for data_dir in data_dirs]
 

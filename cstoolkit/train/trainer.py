@@ -27,6 +27,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig
 
 from cstoolkit.errors import ConfigError, CstkError
+from cstoolkit.threads import set_torch_threads
 from cstoolkit.train.average import average_checkpoints
 from cstoolkit.train.io import AVERAGED, atomic_save, atomic_write_json
 from cstoolkit.train.plot import plot_history
@@ -231,7 +232,7 @@ def fit(
     """
     exp_dir = Path(exp_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(int(trainer_cfg.num_threads))
+    set_torch_threads(int(trainer_cfg.num_threads))
     # Adam's second moments of tiny gradients become denormal floats, which x86 CPUs process ~100x slower
     torch.set_flush_denormal(bool(trainer_cfg.get("flush_denormal", True)))
     L.seed_everything(seed, workers=True, verbose=False)

@@ -48,6 +48,7 @@ from cstoolkit.data.matrices import FeatureDimError
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TOKENS_FILE as UNIT_LIST
 from cstoolkit.text.tokens import WORD_START, TextTokenizer
+from cstoolkit.threads import set_torch_threads
 from cstoolkit.tokenizer.checks import TOKENS_FILE, read_tokenizer_config
 from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
 
@@ -315,8 +316,7 @@ def _align_shard(tokenizer_dir: str, data_dirs: list[str], job: int, nj: int, de
     """Per data directory ``({utt: _Aligned}, {utt: reason})`` of every ``nj``-th utterance from ``job``."""
     from cstoolkit.tokenizer.extract import SpeechTokenizer, read_speech_tokens
 
-    if threads:
-        torch.set_num_threads(int(threads))
+    set_torch_threads(threads)
     tok = SpeechTokenizer.load(tokenizer_dir, device)
     units = TextTokenizer(Path(tokenizer_dir) / UNITS_SUBDIR)
     out = []

@@ -16,6 +16,7 @@ work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
 ngpu=0
 force=false
+lanes=true              # run independent stages side by side (see side_lane below)
 overrides=()            # trailing key=value Hydra overrides, passed to every stage
 
 usage() {
@@ -28,6 +29,8 @@ Usage: $0 [options] [key=value ...]
   --nj N            parallel jobs (default $nj)
   --ngpu N          GPUs for training stages (default $ngpu)
   --force           redo stages even if their stamp says they are done
+  --lanes BOOL      true (default): stages that do not need each other run side by side, each command with
+                    half the CPU threads; false: one stage at a time
   -h, --help        this message
   key=value         Hydra overrides for every stage, e.g. data.mini.train_sentences=50
 USAGE
@@ -45,6 +48,7 @@ while (($#)); do
     --nj) need_int "$@"; nj=$2; shift 2 ;;
     --ngpu) need_int "$@"; ngpu=$2; shift 2 ;;
     --force) force=true; shift ;;
+    --lanes) [[ $# -ge 2 && $2 =~ ^(true|false)$ ]] || die_usage "--lanes needs true or false"; lanes=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     -*) die_usage "unknown option $1" ;;
     *=*) overrides+=("$1"); shift ;;
@@ -61,6 +65,8 @@ work_dir=$(cd "$work_dir" && pwd)
 [[ -z $data_root ]] || data_root=$(cd "$data_root" && pwd)
 stamps="$work_dir/.stamps"
 mkdir -p "$stamps"
+run_started="$stamps/.run_started"  # stamps newer than this were written by this run (possibly by a side lane)
+touch "$run_started"
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') [run.sh] $*" >&2; }
 
@@ -80,7 +86,7 @@ stage() {
     return 0
   fi
   for done_file in "$stamps"/stage*.done; do  # later stages depend on this one: they must run again
-    [[ -e $done_file ]] || continue
+    [[ -e $done_file && ! $done_file -nt $run_started ]] || continue  # (not those this run did side by side)
     local m=${done_file##*/stage}
     m=${m%.done}
     ((m < n)) || rm -f "$done_file"
@@ -91,6 +97,45 @@ stage() {
   "$@"
   log "stage $n finished in $((SECONDS - start)) s"
   printf '%s' "$key" >"$stamp.tmp" && mv "$stamp.tmp" "$stamp"
+}
+
+# side_lane FUNCTION "N ...": run FUNCTION's stages (numbered N ...) in the background while the stages after this
+# call go on; join_side_lane waits for them. Both sides then cap every command at half the CPU threads
+# (CSTK_THREADS, cstoolkit.threads): the demo's models train as fast on one thread as on two, so on 2 cores two
+# stages take the time of one. A side lane only holds stages that need nothing the main lane makes before the join.
+# Its output goes to <work_dir>/logs/<FUNCTION>.log; its stage lines are repeated here at the join, and a failed
+# side stage fails the recipe there (or at once, if the main lane ends first).
+side_pid=""
+side_log=""
+main_threads=${CSTK_THREADS-}
+lane_threads=$(( $(nproc) / 2 > 1 ? $(nproc) / 2 : 1 ))
+stop_side_lane() { [[ -z $side_pid ]] || { pkill -TERM -P "$side_pid" 2>/dev/null; kill "$side_pid" 2>/dev/null; }; }
+trap stop_side_lane EXIT
+side_lane() {
+  local fn=$1 n any=false
+  for n in $2; do ((n < first_stage || n > stop_stage)) || any=true; done
+  if ! $any; then return 0; fi
+  if [[ $lanes == false ]]; then "$fn"; return 0; fi
+  mkdir -p "$work_dir/logs"
+  side_log="$work_dir/logs/$fn.log"
+  log "side lane $fn (stages $2) runs beside the next stages, $lane_threads thread(s) per command; log: $side_log"
+  (CSTK_THREADS=$lane_threads "$fn") >"$side_log" 2>&1 &
+  side_pid=$!
+  export CSTK_THREADS=$lane_threads
+}
+join_side_lane() {
+  [[ -n $side_pid ]] || return 0
+  local status=0
+  log "waiting for side lane ${side_log##*/}"
+  wait "$side_pid" || status=$?
+  side_pid=""
+  if [[ -n $main_threads ]]; then export CSTK_THREADS=$main_threads; else unset CSTK_THREADS; fi
+  grep -a '\[run.sh\]' "$side_log" | sed 's/^/  (side) /' >&2 || true
+  if ((status != 0)); then
+    log "side lane failed (exit $status); the end of $side_log:"
+    tail -n 15 "$side_log" >&2
+    exit "$status"
+  fi
 }
 
 stage 0 "prepare data (demo corpus, or the release at --data_root)" \
@@ -104,33 +149,43 @@ asr_trainer=()
 ((ngpu <= 1)) || asr_trainer=(trainer=ddp "trainer.devices=$ngpu")
 stage 2 "units: characters for Han/Kana, SentencePiece subwords for spaced scripts" \
   "$cstk" units --text "$work_dir/data/train/text" --out-dir "$work_dir/data/units" "${overrides[@]}"
+# Side lane 1: the stages that need only the prepared data run beside the ASR training (stages 3-4).
+data_only_stages() {
+  stage 7 "robustness data: the test set under noise (white/pink 30/20/10 dB, babble 15 dB), speed 0.9/1.1, reverb, telephone band" \
+    "$cstk" corrupt --condition all --data-dir "$work_dir/data/test" --out-dir "$work_dir/data/test_conditions" \
+    --nj "$nj" "${overrides[@]}"
+  stage 5 "baseline: Whisper base (faster-whisper, offline) told each utterance's language (utt2lang), scored the same way" \
+    "$cstk" whisper --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/whisper/decode_test" --score \
+    whisper.language=utt2lang "${overrides[@]}"
+  stage 6 "baseline: Whisper base detecting the language of each utterance itself, scored the same way" \
+    "$cstk" whisper --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/whisper/decode_test_autolang" --score \
+    whisper.language=null "${overrides[@]}"
+  stage 9 "robustness of the Whisper baseline (given language) on a few conditions" \
+    "$cstk" robustness --whisper --conditions-dir "$work_dir/data/test_conditions" \
+    --out-dir "$work_dir/exp/whisper/robustness" --conditions white_20db,speed_0.9 whisper.language=utt2lang \
+    "${overrides[@]}"
+  stage 14 "speaker embeddings (resemblyzer d-vectors) of every utterance: data/<split>/utt_embed.scp" \
+    "$cstk" embed-speakers --data-dir "$work_dir/data/train" --data-dir "$work_dir/data/dev" \
+    --data-dir "$work_dir/data/test" "${overrides[@]}"
+}
+side_lane data_only_stages "5 6 7 9 14"
 stage 3 "train the CS-ASR model (ESPnet conformer, CTC/attention; a re-run resumes a killed training)" \
   "$cstk" train-asr --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/asr" "${asr_trainer[@]}" "${overrides[@]}"
 stage 4 "decode the test set (joint CTC/attention beam search) and score it with SAER" \
   "$cstk" decode-asr --model-dir "$work_dir/exp/asr" --data-dir "$work_dir/data/test" \
   --out-dir "$work_dir/exp/asr/decode_test" --score "${overrides[@]}"
-stage 5 "baseline: Whisper base (faster-whisper, offline) told each utterance's language (utt2lang), scored the same way" \
-  "$cstk" whisper --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/whisper/decode_test" --score \
-  whisper.language=utt2lang "${overrides[@]}"
-stage 6 "baseline: Whisper base detecting the language of each utterance itself, scored the same way" \
-  "$cstk" whisper --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/whisper/decode_test_autolang" --score \
-  whisper.language=null "${overrides[@]}"
+join_side_lane
 
-# Robustness (after the clean decodes): the test set under named conditions, decoded by both systems.
-stage 7 "robustness data: the test set under noise (white/pink 30/20/10 dB, babble 15 dB), speed 0.9/1.1, reverb, telephone band" \
-  "$cstk" corrupt --condition all --data-dir "$work_dir/data/test" --out-dir "$work_dir/data/test_conditions" \
-  --nj "$nj" "${overrides[@]}"
-stage 8 "robustness of the CS-ASR: every condition decoded and scored (table + PNG)" \
-  "$cstk" robustness --model-dir "$work_dir/exp/asr" --conditions-dir "$work_dir/data/test_conditions" \
-  --out-dir "$work_dir/exp/asr/robustness" "${overrides[@]}"
-stage 9 "robustness of the Whisper baseline (given language) on a few conditions" \
-  "$cstk" robustness --whisper --conditions-dir "$work_dir/data/test_conditions" \
-  --out-dir "$work_dir/exp/whisper/robustness" --conditions white_20db,speed_0.9 whisper.language=utt2lang \
-  "${overrides[@]}"
-
+# Side lane 2: robustness of the CS-ASR beside the tokenizer training.
 # Speech tokenizer (CosyVoice's supervised semantic tokens): a quantizer inside the CS-ASR encoder, trained through the
 # ASR loss from exp/asr; its tokens for every split are what the TTS stages read.
+asr_robustness_stages() {
+  stage 8 "robustness of the CS-ASR: every condition decoded and scored (table + PNG)" \
+    "$cstk" robustness --model-dir "$work_dir/exp/asr" --conditions-dir "$work_dir/data/test_conditions" \
+    --out-dir "$work_dir/exp/asr/robustness" "${overrides[@]}"
+}
+side_lane asr_robustness_stages "8"
 stage 10 "train the speech tokenizer: the CS-ASR with a quantizer after encoder block k (ASR + commitment loss), from exp/asr" \
   "$cstk" train-tokenizer --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --asr-dir "$work_dir/exp/asr" --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/tokenizer" \
@@ -144,24 +199,27 @@ stage 12 "speech tokens for every split: data/<split>/speech_tokens" \
 stage 13 "tokenizer report: codebook usage, MER through the quantizer vs the CS-ASR, speaker invariance (JSON + PNG)" \
   "$cstk" tokenizer-report --model-dir "$work_dir/exp/tokenizer" --data-root "$work_dir/data" \
   --decode-dir "$work_dir/exp/tokenizer/decode_test" --asr-decode-dir "$work_dir/exp/asr/decode_test"
+join_side_lane
 
 # Flow-matching acoustic model (CosyVoice's second half): speech tokens + speaker embedding + voice prompt -> mel, and
 # the HiFi-GAN vocoder; judged by the CS-ASR (SAER) and by speaker similarity.
-stage 14 "speaker embeddings (resemblyzer d-vectors) of every utterance: data/<split>/utt_embed.scp" \
-  "$cstk" embed-speakers --data-dir "$work_dir/data/train" --data-dir "$work_dir/data/dev" \
-  --data-dir "$work_dir/data/test" "${overrides[@]}"
 stage 15 "train the flow-matching acoustic model (OT-CFM, classifier-free guidance, voice prompts) on the speech tokens" \
   "$cstk" train-flow --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --tokenizer-dir "$work_dir/exp/tokenizer" --exp-dir "$work_dir/exp/flow" "${asr_trainer[@]}" "${overrides[@]}"
-stage 16 "copy synthesis of the test set (real mel -> HiFi-GAN): the upper bound" \
-  "$cstk" vocode --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/flow/copysynth_test" "${overrides[@]}"
-stage 17 "resynthesis of the test set from its speech tokens, voice prompt: another utterance of the same speaker" \
-  "$cstk" resynthesize --model "$work_dir/exp/flow" --data-dir "$work_dir/data/test" \
-  --out-dir "$work_dir/exp/flow/resynth_test"
-stage 18 "judge both: CS-ASR transcripts scored with SAER, speaker similarity (table: exp/flow/evaluation.tsv)" \
-  "$cstk" evaluate-tts --synth-dir "$work_dir/exp/flow/copysynth_test" --synth-dir "$work_dir/exp/flow/resynth_test" \
-  --data-dir "$work_dir/data/test" --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/flow/evaluation.json" \
-  --nj "$nj" "${overrides[@]}"
+
+# Side lane 3: the flow model's judging beside the text -> token model's alignment and training.
+flow_judging_stages() {
+  stage 16 "copy synthesis of the test set (real mel -> HiFi-GAN): the upper bound" \
+    "$cstk" vocode --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/flow/copysynth_test" "${overrides[@]}"
+  stage 17 "resynthesis of the test set from its speech tokens, voice prompt: another utterance of the same speaker" \
+    "$cstk" resynthesize --model "$work_dir/exp/flow" --data-dir "$work_dir/data/test" \
+    --out-dir "$work_dir/exp/flow/resynth_test"
+  stage 18 "judge both: CS-ASR transcripts scored with SAER, speaker similarity (table: exp/flow/evaluation.tsv)" \
+    "$cstk" evaluate-tts --synth-dir "$work_dir/exp/flow/copysynth_test" --synth-dir "$work_dir/exp/flow/resynth_test" \
+    --data-dir "$work_dir/data/test" --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/flow/evaluation.json" \
+    --nj "$nj" "${overrides[@]}"
+}
+side_lane flow_judging_stages "16 17 18"
 
 # Text-to-speech (CosyVoice's first half, non-autoregressive): text units + language + speaker -> speech tokens, with
 # durations from the tokenizer's CTC alignment; spoken through exp/flow; judged with the other systems.
@@ -172,6 +230,7 @@ stage 20 "train the NAR text -> speech-token model into exp/tts (speaks through 
   "$cstk" train-t2s --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --tokenizer-dir "$work_dir/exp/tokenizer" --flow-dir "$work_dir/exp/flow" --exp-dir "$work_dir/exp/tts" \
   "${asr_trainer[@]}" "${overrides[@]}"
+join_side_lane
 stage 21 "TTS of the test sentences, voice prompt: another utterance of the same speaker (as stage 17)" \
   "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/tts/synth_test"
 stage 22 "judge the TTS and the real audio; table over ground truth, copy synthesis, resynthesis, TTS (exp/tts/evaluation.tsv)" \

@@ -16,7 +16,7 @@ def stages() -> dict[int, list[str]]:
     text = RUN.read_text().replace("\\\n", " ")
     out = {}
     for line in text.splitlines():
-        match = re.match(r'stage (\d+) "[^"]*" (.*)$', line)
+        match = re.match(r'\s*stage (\d+) "[^"]*" (.*)$', line)
         if match:
             command = match.group(2)
             for name, value in VARS.items():
