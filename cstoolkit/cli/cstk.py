@@ -37,6 +37,7 @@ SUBCOMMANDS: dict[str, str] = {
     "vocode": "vocode",
     "resynthesize": "resynthesize",
     "evaluate-tts": "evaluate_tts",
+    "novel-sentences": "novel_sentences",
     "synthesize": "synthesize",
     "tts-samples": "tts_samples",
 }

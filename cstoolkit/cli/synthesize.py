@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="audio file to write for SENTENCE (.wav or .flac)")
     parser.add_argument("--text", help="Kaldi text file 'uttid text' to speak (with --prompt and --out-dir)")
     parser.add_argument("--data-dir", help="speak every sentence of this data directory (prompts: same speaker)")
+    parser.add_argument("--prompts-from", help="with --data-dir: take each voice prompt from this data directory "
+                        "(an utterance of the same speaker), e.g. new sentences (cstk novel-sentences) in the voices "
+                        "of data/test")  # fmt: skip
     parser.add_argument("--out-dir", help="synthesis folder to write: wav/<uttid>.wav, wav.scp, synthesis.json")
     parser.add_argument("--lang", help="language pair of the text, e.g. zh-en (default: guessed from the scripts)")
     parser.add_argument("--steps", type=positive_int, help="Euler steps (default: tts.inference.steps of the flow)")
@@ -69,6 +72,8 @@ def check_args(args: argparse.Namespace) -> str:
         raise CstkError("--text FILE goes with --prompt AUDIO and --out-dir DIR (not --out)")
     elif mode == "data" and (not args.out_dir or args.prompt or args.out or args.lang):
         raise CstkError("--data-dir goes with --out-dir only (prompts and languages come from the data directory)")
+    if args.prompts_from and mode != "data":
+        raise CstkError("--prompts-from goes with --data-dir")
     if args.duration_scale is not None and not args.duration_scale > 0:
         raise CstkError(f"--duration-scale must be above 0, got {args.duration_scale}")
     return mode
@@ -96,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if args.duration_scale is not None:
         tts.t2s.cfg.t2s.inference.duration_scale = args.duration_scale
     if mode == "data":
-        info = synthesize_dir(tts, args.data_dir, args.out_dir, args.seed)
+        info = synthesize_dir(tts, args.data_dir, args.out_dir, args.seed, args.prompts_from)
         print(f"{info['utterances']} files in {Path(args.out_dir) / 'wav'} (RTF {info['rtf']})")
         return 0
     if mode == "sentence":  # the text first: a refused text must not wait for the prompt's tokenizer

@@ -1,4 +1,4 @@
-"""``cstk train-t2s``: the non-autoregressive text -> speech-token model; resumes if killed."""
+"""``cstk train-t2s``: the text -> speech-token model (NAR; ``t2s=ar_cpu``: autoregressive); resumes if killed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import logging
 from cstoolkit.config import load_config
 from cstoolkit.train.env import set_thread_env
 
-HELP = "train the NAR text -> speech-token model (text units + language + speaker -> speech tokens) with the trainer"
+HELP = (
+    "train the text -> speech-token model (text units + language + speaker -> speech tokens; NAR, or AR with "
+    "t2s=ar_cpu) with the shared trainer"
+)
 log = logging.getLogger("cstoolkit.train_t2s")
 
 

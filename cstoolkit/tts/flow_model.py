@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from cstoolkit.errors import ConfigError
 from cstoolkit.tts.cfm import CFM
 from cstoolkit.tts.estimator import Estimator
-from cstoolkit.tts.layers import sequence_mask
+from cstoolkit.tts.layers import check_lengths, sequence_mask
 from cstoolkit.tts.token_encoder import TokenEncoder, interpolation_positions
 
 
@@ -110,7 +110,7 @@ class FlowModel(nn.Module):
         """
         if mel.shape[1] != self.n_mels:
             raise ValueError(f"mel: expected (B, {self.n_mels}, T), got {tuple(mel.shape)}")
-        _check_lengths(speech_token_lens=speech_token_lens, mel_lens=mel_lens)
+        check_lengths(speech_token_lens=speech_token_lens, mel_lens=mel_lens)
         mu, mask = self.encoder(speech_tokens, speech_token_lens, mel_lens)
         x1 = (mel[:, :, : mask.shape[-1]] - self.mel_mean) / self.mel_std * mask
         batch = x1.shape[0]
@@ -159,7 +159,7 @@ class FlowModel(nn.Module):
             raise ValueError("prompt_tokens and prompt_mel go together: give both or neither")
         out_lens = self.frames_for(token_lens) if frames is None else torch.as_tensor(frames, device=device)
         out_lens = out_lens.expand(batch).long() if out_lens.dim() == 0 else out_lens.long()
-        _check_lengths(token_lens=token_lens, frames=out_lens)
+        check_lengths(token_lens=token_lens, frames=out_lens)
         if prompt_tokens is None:
             prompt_tokens, prompt_mel = tokens.new_zeros(batch, 0), tokens.new_zeros(batch, self.n_mels, 0).float()
         p_lens = _lengths(prompt_token_lens, prompt_tokens.shape[1], batch, device)
@@ -185,13 +185,6 @@ class FlowModel(nn.Module):
         idx = (m_lens[:, None] + torch.arange(width, device=device)[None]).clamp(max=mask.shape[-1] - 1)
         out = torch.gather(x, 2, idx.unsqueeze(1).expand(-1, self.n_mels, -1))
         return out * sequence_mask(out_lens, width)
-
-
-def _check_lengths(**lengths: Tensor) -> None:
-    """Every utterance needs at least one token and one frame."""
-    for name, lens in lengths.items():
-        if lens.numel() and int(lens.min()) < 1:
-            raise ValueError(f"{name}: every utterance needs a length of at least 1, got {lens.tolist()}")
 
 
 def _lengths(lens: Tensor | None, width: int, batch: int, device: torch.device) -> Tensor:

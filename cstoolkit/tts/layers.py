@@ -23,6 +23,13 @@ def sinusoidal(positions: Tensor, dim: int, max_period: float = 10000.0) -> Tens
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
 
 
+def check_lengths(**lengths: Tensor) -> None:
+    """ValueError unless every utterance has a length of at least 1 in each of ``lengths`` (``(B,)`` each)."""
+    for name, lens in lengths.items():
+        if lens.numel() and int(lens.min()) < 1:
+            raise ValueError(f"{name}: every utterance needs a length of at least 1, got {lens.tolist()}")
+
+
 def sequence_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
     """``(B,)`` lengths -> ``(B, 1, T)`` float mask, 1 on the first ``lengths[b]`` frames."""
     max_len = int(lengths.max()) if max_len is None else max_len

@@ -189,6 +189,23 @@ def choose_prompts(utt_ids: list[str], utt2spk: dict[str, str]) -> dict[str, str
     return out
 
 
+def prompts_from_other_dir(
+    utt_ids: list[str], utt2spk: dict[str, str], prompt_utts: list[str], prompt_utt2spk: dict[str, str]
+) -> dict[str, str | None]:
+    """For each utterance, one of its speaker's utterances in another data directory (the k-th of the speaker's
+    sorted utterances there for its k-th here, cyclically); None when that directory has none of the speaker."""
+    pool: dict[str, list[str]] = {}
+    for utt in sorted(prompt_utts):
+        pool.setdefault(prompt_utt2spk.get(utt, utt), []).append(utt)
+    count: dict[str, int] = {}
+    out: dict[str, str | None] = {}
+    for utt in sorted(utt_ids):
+        spk = utt2spk.get(utt, utt)
+        k = count[spk] = count.get(spk, -1) + 1
+        out[utt] = pool[spk][k % len(pool[spk])] if spk in pool else None
+    return out
+
+
 def write_synthesis_dir(
     data_dir: Path,
     out_dir: Path,

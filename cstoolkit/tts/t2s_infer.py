@@ -27,7 +27,7 @@ from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.train.io import AVERAGED, load_weights
 from cstoolkit.tts.align import matrix_language, units_and_langs
-from cstoolkit.tts.t2s_model import NarT2S, build_t2s_model
+from cstoolkit.tts.t2s_model import T2SModel, build_t2s_model
 from cstoolkit.tts.t2s_train import T2S_INFO
 
 
@@ -65,9 +65,12 @@ class T2SResult:
 
 
 class TextToSpeechTokens:
-    """A loaded model directory: ``NarT2S`` (eval mode), its text units, languages and composed config."""
+    """A loaded model directory: its :class:`T2SModel` (NAR or AR, eval mode), text units, languages and composed
+    config."""
 
-    def __init__(self, model: NarT2S, units: TextTokenizer, cfg: DictConfig, info: dict, device: torch.device) -> None:
+    def __init__(
+        self, model: T2SModel, units: TextTokenizer, cfg: DictConfig, info: dict, device: torch.device
+    ) -> None:
         self.model, self.units, self.cfg, self.info, self.device = model, units, cfg, info, device
         self.languages: list[str] = list(info["languages"])
         self.lang_index = {code: i for i, code in enumerate(self.languages)}

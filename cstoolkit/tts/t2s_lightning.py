@@ -1,4 +1,5 @@
-"""LightningModule of the NAR text -> speech-token model: the shared trainer drives it like any other model."""
+"""LightningModule of the text -> speech-token models (NAR or AR): the shared trainer drives them like any other
+model."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from cstoolkit.tts.t2s_model import build_t2s_model
 
 
 class T2SLightningModule(CstkLightningModule):
-    """:class:`~cstoolkit.tts.t2s_model.NarT2S` (``self.model``) trained on token cross-entropy + log-duration MSE.
+    """A :class:`~cstoolkit.tts.t2s_model.T2SModel` (``self.model``: the NAR model, trained on token cross-entropy
+    + log-duration MSE, or the AR one, on next-token cross-entropy) trained on the named losses its forward returns.
 
     A batch holds ``text_units``, ``unit_langs``, ``unit_durations`` ``(B, N)``, ``speech_tokens`` ``(B, T)``, their
     ``*_lengths`` and, when the model takes a speaker, ``utt_embed`` ``(B, 1, speaker_dim)``.
@@ -21,7 +23,8 @@ class T2SLightningModule(CstkLightningModule):
         self.model = build_t2s_model(model_cfg)
 
     def compute_losses(self, batch: Batch, optimizer: str | None = None) -> StepOutput:
-        """Named losses ``token_ce`` and ``duration`` (summed into the loss); stat ``token_acc``."""
+        """The model's named losses (``token_ce``, and ``duration`` for the NAR model; summed into the loss); stat
+        ``token_acc``."""
         speaker = batch["utt_embed"][:, 0] if self.model.speaker_dim else None
         out = self.model(
             batch["text_units"],
@@ -32,6 +35,5 @@ class T2SLightningModule(CstkLightningModule):
             batch["speech_tokens_lengths"],
             speaker,
         )
-        return StepOutput(
-            {"token_ce": out["token_ce"], "duration": out["duration"]}, {"token_acc": float(out["token_acc"])}
-        )
+        losses = {name: value for name, value in out.items() if name not in ("loss", "token_acc")}
+        return StepOutput(losses, {"token_acc": float(out["token_acc"])})

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from cstoolkit.errors import ConfigError
-from cstoolkit.tts.layers import ChannelNorm, ConvBlock, Transformer1d, sequence_mask, sinusoidal
+from cstoolkit.tts.layers import ChannelNorm, ConvBlock, Transformer1d, check_lengths, sequence_mask, sinusoidal
 
 
 class DurationPredictor(nn.Module):
@@ -47,15 +47,100 @@ class DurationPredictor(nn.Module):
 
 @dataclass
 class T2SOutput:
-    """What :meth:`NarT2S.generate` returns: ``tokens`` ``(B, T)`` (-1 past each length), ``token_lens`` ``(B,)``,
-    the ``durations`` ``(B, N)`` used (0 on padded units)."""
+    """What ``generate`` of a :class:`T2SModel` returns: ``tokens`` ``(B, T)`` (-1 past each length),
+    ``token_lens`` ``(B,)``, the ``durations`` ``(B, N)`` used (0 on padded units)."""
 
     tokens: Tensor
     token_lens: Tensor
     durations: Tensor
 
 
-class NarT2S(nn.Module):
+class T2SModel(nn.Module):
+    """What every text -> speech-token model shares (:class:`NarT2S`, :class:`cstoolkit.tts.t2s_ar.ArT2S`): the text
+    encoder (unit + language embeddings, sinusoidal positions, a speaker embedding added to every unit, a
+    transformer) and the interface the shared trainer and synthesis use: ``forward(units, unit_lens, langs,
+    durations, speech_tokens, token_lens, speaker)`` -> named losses (``loss`` their sum), ``generate(units,
+    unit_lens, langs, speaker, duration_scale, temperature, top_k, durations, generator)`` -> :class:`T2SOutput`,
+    ``parameter_counts()``, and the attributes ``codebook_size`` and ``speaker_dim``.
+    """
+
+    def init_text_encoder(
+        self,
+        unit_vocab_size: int,
+        lang_vocab_size: int,
+        codebook_size: int,
+        speaker_dim: int,
+        speaker_drop_prob: float,
+        d_model: int,
+        heads: int,
+        ff_mult: int,
+        encoder_layers: int,
+        dropout: float,
+        max_period: float,
+    ) -> None:
+        """Check the shared sizes and build the text encoder's modules."""
+        sizes = {"unit_vocab_size": unit_vocab_size, "lang_vocab_size": lang_vocab_size,
+                 "codebook_size": codebook_size, "d_model": d_model}  # fmt: skip
+        for name, value in sizes.items():
+            if not (isinstance(value, int) and value >= 1):
+                raise ConfigError(f"bad configuration value t2s.model.{name}={value!r}: expected a whole number >= 1")
+        if not 0.0 <= speaker_drop_prob <= 1.0:
+            raise ConfigError(f"bad configuration value t2s.model.speaker_drop_prob={speaker_drop_prob}: expected a "
+                              "number in [0, 1]")  # fmt: skip
+        if d_model % heads or d_model % 2:
+            raise ConfigError(f"bad configuration value t2s.model.d_model={d_model}: expected an even multiple of "
+                              f"heads={heads}")  # fmt: skip
+        self.unit_vocab_size, self.lang_vocab_size, self.codebook_size = unit_vocab_size, lang_vocab_size, codebook_size
+        self.speaker_dim, self.speaker_drop_prob = int(speaker_dim or 0), speaker_drop_prob
+        self.d_model, self.max_period = d_model, max_period
+        self.unit_embed = nn.Embedding(unit_vocab_size, d_model)
+        self.lang_embed = nn.Embedding(lang_vocab_size, d_model)
+        self.speaker_proj = nn.Linear(self.speaker_dim, d_model) if self.speaker_dim else None
+        self.encoder = Transformer1d(d_model, encoder_layers, heads, ff_mult, dropout)
+        self.encoder_norm = ChannelNorm(d_model)
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Parameters per part (:meth:`parts`) and in total."""
+        counts = {k: sum(p.numel() for m in ms for p in m.parameters()) for k, ms in self.parts().items()}
+        return {**counts, "total": sum(counts.values())}
+
+    def parts(self) -> dict[str, list[nn.Module]]:
+        """The model's modules by part, for :meth:`parameter_counts`."""
+        return {
+            "embeddings": [self.unit_embed, self.lang_embed, *([self.speaker_proj] if self.speaker_proj else [])],
+            "encoder": [self.encoder, self.encoder_norm],
+        }
+
+    # -- the text encoder ----------------------------------------------------------------------------------------
+    def encode(self, units: Tensor, unit_lens: Tensor, langs: Tensor, speaker: Tensor | None) -> tuple[Tensor, Tensor]:
+        """``units``, ``langs`` ``(B, N)`` ids, ``unit_lens`` ``(B,)``, ``speaker`` ``(B, speaker_dim)`` or None ->
+        encodings ``(B, D, N)`` and the unit mask ``(B, 1, N)``."""
+        batch, width = units.shape
+        mask = sequence_mask(unit_lens, width)
+        pad = mask[:, 0] < 0.5
+        ids = units.clamp(0, self.unit_vocab_size - 1).masked_fill(pad, 0)
+        lang_ids = langs.clamp(0, self.lang_vocab_size - 1).masked_fill(pad, 0)
+        x = (self.unit_embed(ids) + self.lang_embed(lang_ids)) * math.sqrt(self.d_model)
+        x = x + sinusoidal(torch.arange(width, device=units.device), self.d_model, self.max_period)
+        if self.speaker_proj is not None:
+            x = x + self.speaker_proj(self._speaker(speaker, batch, x))[:, None]
+        h = self.encoder(x.transpose(1, 2) * mask, mask)
+        return self.encoder_norm(h) * mask, mask
+
+    def _speaker(self, speaker: Tensor | None, batch: int, ref: Tensor) -> Tensor:
+        """L2-normalised ``(B, speaker_dim)`` (zeros for None, and for ``speaker_drop_prob`` of training samples)."""
+        if speaker is None:
+            return ref.new_zeros(batch, self.speaker_dim)
+        if speaker.shape != (batch, self.speaker_dim):
+            raise ValueError(f"speaker: expected shape ({batch}, {self.speaker_dim}), got {tuple(speaker.shape)}")
+        spk = F.normalize(speaker.to(ref.dtype), dim=-1)
+        if self.training and self.speaker_drop_prob > 0:
+            keep = (torch.rand(batch, device=spk.device) >= self.speaker_drop_prob).to(spk.dtype)
+            spk = spk * keep[:, None]
+        return spk
+
+
+class NarT2S(T2SModel):
     """Non-autoregressive text units -> speech tokens.
 
     Args:
@@ -91,25 +176,12 @@ class NarT2S(nn.Module):
         max_period: float = 10000.0,
     ) -> None:
         super().__init__()
-        sizes = {"unit_vocab_size": unit_vocab_size, "lang_vocab_size": lang_vocab_size,
-                 "codebook_size": codebook_size, "d_model": d_model, "max_unit_frames": max_unit_frames}  # fmt: skip
-        for name, value in sizes.items():
-            if not (isinstance(value, int) and value >= 1):
-                raise ConfigError(f"bad configuration value t2s.model.{name}={value!r}: expected a whole number >= 1")
-        if not 0.0 <= speaker_drop_prob <= 1.0:
-            raise ConfigError(f"bad configuration value t2s.model.speaker_drop_prob={speaker_drop_prob}: expected a "
-                              "number in [0, 1]")  # fmt: skip
-        if d_model % heads or d_model % 2:
-            raise ConfigError(f"bad configuration value t2s.model.d_model={d_model}: expected an even multiple of "
-                              f"heads={heads}")  # fmt: skip
-        self.unit_vocab_size, self.lang_vocab_size, self.codebook_size = unit_vocab_size, lang_vocab_size, codebook_size
-        self.speaker_dim, self.speaker_drop_prob = int(speaker_dim or 0), speaker_drop_prob
-        self.d_model, self.max_unit_frames, self.max_period = d_model, max_unit_frames, max_period
-        self.unit_embed = nn.Embedding(unit_vocab_size, d_model)
-        self.lang_embed = nn.Embedding(lang_vocab_size, d_model)
-        self.speaker_proj = nn.Linear(self.speaker_dim, d_model) if self.speaker_dim else None
-        self.encoder = Transformer1d(d_model, encoder_layers, heads, ff_mult, dropout)
-        self.encoder_norm = ChannelNorm(d_model)
+        if not (isinstance(max_unit_frames, int) and max_unit_frames >= 1):
+            raise ConfigError(f"bad configuration value t2s.model.max_unit_frames={max_unit_frames!r}: expected a "
+                              "whole number >= 1")  # fmt: skip
+        self.init_text_encoder(unit_vocab_size, lang_vocab_size, codebook_size, speaker_dim, speaker_drop_prob,
+                               d_model, heads, ff_mult, encoder_layers, dropout, max_period)  # fmt: skip
+        self.max_unit_frames = max_unit_frames
         self.duration = DurationPredictor(
             d_model, duration_channels, duration_kernel_size, duration_layers, duration_dropout
         )
@@ -117,45 +189,12 @@ class NarT2S(nn.Module):
         self.decoder_norm = ChannelNorm(d_model)
         self.head = nn.Conv1d(d_model, codebook_size, 1)
 
-    def parameter_counts(self) -> dict[str, int]:
-        """Parameters per part and in total."""
-        parts = {
-            "embeddings": [self.unit_embed, self.lang_embed, *([self.speaker_proj] if self.speaker_proj else [])],
-            "encoder": [self.encoder, self.encoder_norm],
-            "duration": [self.duration],
-            "decoder": [self.decoder, self.decoder_norm, self.head],
-        }
-        counts = {k: sum(p.numel() for m in ms for p in m.parameters()) for k, ms in parts.items()}
-        return {**counts, "total": sum(counts.values())}
+    def parts(self) -> dict[str, list[nn.Module]]:
+        """The text encoder's parts, the duration predictor and the frame decoder."""
+        return {**super().parts(), "duration": [self.duration],
+                "decoder": [self.decoder, self.decoder_norm, self.head]}  # fmt: skip
 
     # -- the parts -----------------------------------------------------------------------------------------------
-    def encode(self, units: Tensor, unit_lens: Tensor, langs: Tensor, speaker: Tensor | None) -> tuple[Tensor, Tensor]:
-        """``units``, ``langs`` ``(B, N)`` ids, ``unit_lens`` ``(B,)``, ``speaker`` ``(B, speaker_dim)`` or None ->
-        encodings ``(B, D, N)`` and the unit mask ``(B, 1, N)``."""
-        batch, width = units.shape
-        mask = sequence_mask(unit_lens, width)
-        pad = mask[:, 0] < 0.5
-        ids = units.clamp(0, self.unit_vocab_size - 1).masked_fill(pad, 0)
-        lang_ids = langs.clamp(0, self.lang_vocab_size - 1).masked_fill(pad, 0)
-        x = (self.unit_embed(ids) + self.lang_embed(lang_ids)) * math.sqrt(self.d_model)
-        x = x + sinusoidal(torch.arange(width, device=units.device), self.d_model, self.max_period)
-        if self.speaker_proj is not None:
-            x = x + self.speaker_proj(self._speaker(speaker, batch, x))[:, None]
-        h = self.encoder(x.transpose(1, 2) * mask, mask)
-        return self.encoder_norm(h) * mask, mask
-
-    def _speaker(self, speaker: Tensor | None, batch: int, ref: Tensor) -> Tensor:
-        """L2-normalised ``(B, speaker_dim)`` (zeros for None, and for ``speaker_drop_prob`` of training samples)."""
-        if speaker is None:
-            return ref.new_zeros(batch, self.speaker_dim)
-        if speaker.shape != (batch, self.speaker_dim):
-            raise ValueError(f"speaker: expected shape ({batch}, {self.speaker_dim}), got {tuple(speaker.shape)}")
-        spk = F.normalize(speaker.to(ref.dtype), dim=-1)
-        if self.training and self.speaker_drop_prob > 0:
-            keep = (torch.rand(batch, device=spk.device) >= self.speaker_drop_prob).to(spk.dtype)
-            spk = spk * keep[:, None]
-        return spk
-
     def predict_log_durations(self, h: Tensor, mask: Tensor) -> Tensor:
         """Log frames per unit ``(B, N)`` from encodings ``(B, D, N)`` (detached: the duration loss does not shape
         the encoder, as in FastSpeech 2)."""
@@ -211,7 +250,7 @@ class NarT2S(nn.Module):
             mean cross-entropy over the valid frames, duration the mean squared error of log durations over the
             valid units, token_acc the share of valid frames whose arg-max code is right (no gradient).
         """
-        _check_lengths(unit_lens=unit_lens, token_lens=token_lens)
+        check_lengths(unit_lens=unit_lens, token_lens=token_lens)
         h, unit_mask = self.encode(units, unit_lens, langs, speaker)
         durations = durations.long() * unit_mask[:, 0].long()
         if not torch.equal(durations.sum(1), token_lens.long()):
@@ -263,7 +302,7 @@ class NarT2S(nn.Module):
         Returns:
             :class:`T2SOutput`: tokens ``(B, T)`` with ``T = max(token_lens)`` and ``token_lens = durations.sum(1)``.
         """
-        _check_lengths(unit_lens=unit_lens)
+        check_lengths(unit_lens=unit_lens)
         h, unit_mask = self.encode(units, unit_lens, langs, speaker)
         if durations is None:
             durations = self.predict_durations(self.predict_log_durations(h, unit_mask), unit_mask, duration_scale)
@@ -284,13 +323,6 @@ class NarT2S(nn.Module):
         return T2SOutput(tokens.masked_fill(~valid, -1), durations.sum(1), durations)
 
 
-def _check_lengths(**lengths: Tensor) -> None:
-    """Every utterance needs at least one unit and one frame."""
-    for name, lens in lengths.items():
-        if lens.numel() and int(lens.min()) < 1:
-            raise ValueError(f"{name}: every utterance needs a length of at least 1, got {lens.tolist()}")
-
-
 #: ``model`` keys that ``null`` leaves to the data (set by :func:`fill_from_data` when training starts)
 FROM_DATA = ("unit_vocab_size", "lang_vocab_size", "codebook_size")
 
@@ -302,8 +334,9 @@ def fill_from_data(t2s_cfg: Any, **values: int) -> Any:
     return fill(t2s_cfg, FROM_DATA, **{k: int(v) for k, v in values.items()})
 
 
-def build_t2s_model(t2s_cfg: Any) -> NarT2S:
-    """The :class:`NarT2S` of a ``conf/t2s`` group (its ``model:`` node, built with Hydra's ``instantiate``)."""
+def build_t2s_model(t2s_cfg: Any) -> T2SModel:
+    """The :class:`T2SModel` (:class:`NarT2S`, :class:`cstoolkit.tts.t2s_ar.ArT2S`) of a ``conf/t2s`` group (its
+    ``model:`` node, built with Hydra's ``instantiate``)."""
     from cstoolkit.train.build import build_model
 
-    return build_model(t2s_cfg, "t2s", NarT2S, FROM_DATA, "cstk train-t2s")
+    return build_model(t2s_cfg, "t2s", T2SModel, FROM_DATA, "cstk train-t2s")

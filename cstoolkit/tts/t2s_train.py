@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.asr.checks import UNITS_SUBDIR
 from cstoolkit.asr.data import FRAME_COUNTS
@@ -58,14 +58,24 @@ RULES: dict[str, Rule] = {
     "model.d_model": whole(2),
     "model.heads": whole(1),
     "model.encoder_layers": whole(0),
-    "model.decoder_layers": whole(0),
-    "model.duration_layers": whole(0),
     "model.dropout": number(0, 1),
-    "model.max_unit_frames": whole(1),
     "inference.duration_scale": number(0, low_open=True),
     "inference.temperature": number(0),
     "inference.top_k": whole(0),
     "inference.batch_size": whole(1),
+}
+_ABSENT = object()
+#: values of one model kind, checked where its config has them (NarT2S, ArT2S)
+MODEL_RULES: dict[str, Rule] = {
+    "model.decoder_layers": whole(0),
+    "model.duration_layers": whole(0),
+    "model.max_unit_frames": whole(1),
+    "model.lm_layers": whole(1),
+    "model.top_p": number(0, 1, low_open=True),
+    "model.ras_window": whole(1),
+    "model.ras_threshold": number(0, 1),
+    "model.min_len_ratio": number(0),
+    "model.max_len_ratio": number(0, low_open=True),
 }
 
 
@@ -100,6 +110,8 @@ def check_t2s_config(cfg: DictConfig, training: bool = True) -> None:
     """ConfigError naming the first bad ``t2s`` (and, for training, ``trainer``) value."""
     check_model_config(cfg.t2s, "t2s")
     check_config(cfg.t2s, RULES, "t2s")
+    present = {k: r for k, r in MODEL_RULES.items() if OmegaConf.select(cfg.t2s, k, default=_ABSENT) is not _ABSENT}
+    check_config(cfg.t2s, present, "t2s")
     if training:
         check_trainer_config(cfg.trainer)
 
@@ -254,10 +266,10 @@ def train_t2s(
     module = build_module(data.model_cfg, "t2s", seed=seed)
     counts = module.model.parameter_counts()
     data.info["parameters"] = counts
-    log.info("t2s model %s: %.2f M parameters (encoder %.2f M, decoder %.2f M, duration %.2f M); %d units, %d "
-             "languages, %d codes at %.2f tokens/s", data.model_cfg.name, counts["total"] / 1e6,
-             counts["encoder"] / 1e6, counts["decoder"] / 1e6, counts["duration"] / 1e6, data.info["units"],
-             len(data.info["languages"]), data.info["codebook_size"], data.info["token_rate_hz"])  # fmt: skip
+    parts = ", ".join(f"{name} {n / 1e6:.2f} M" for name, n in counts.items() if name != "total")
+    log.info("t2s model %s: %.2f M parameters (%s); %d units, %d languages, %d codes at %.2f tokens/s",
+             data.model_cfg.name, counts["total"] / 1e6, parts, data.info["units"], len(data.info["languages"]),
+             data.info["codebook_size"], data.info["token_rate_hz"])  # fmt: skip
     speaker_dim = int(data.model_cfg.model.speaker_dim or 0)
     dims = {"utt_embed": speaker_dim} if speaker_dim else {}
     train_loader, dev_loader = table_loaders(data.train, data.dev, dims, data.model_cfg.batch, seed, padded_collate())

@@ -1,7 +1,7 @@
 """Code-switched text-to-speech: text + a voice prompt -> waveform, with a T2S model directory (``exp/tts``) and the
 flow model directory it speaks through (``exp/flow``, named in its ``t2s.json`` by ``cstk train-t2s --flow-dir``).
 
-    text --front end (cstoolkit.text units, a language per unit)--> NarT2S (+ prompt d-vector) --> speech tokens
+    text --front end (cstoolkit.text units, a language per unit)--> NarT2S or ArT2S (+ prompt d-vector) --> tokens
          --flow model (+ prompt tokens, mel, d-vector)--> log-mel --HiFi-GAN--> 22.05 kHz waveform
 
 >>> tts = TextToSpeech.load("exp/tts")                                      # doctest: +SKIP
@@ -40,7 +40,14 @@ from omegaconf import OmegaConf
 from cstoolkit.data.kaldi_dir import read_kaldi_entries, read_kaldi_file
 from cstoolkit.errors import CstkError, InputFileError
 from cstoolkit.text.tokens import WORD_START
-from cstoolkit.tts.synthesis import PROMPTS_FILE, FlowSynthesizer, Prompt, choose_prompts, write_synthesis_dir
+from cstoolkit.tts.synthesis import (
+    PROMPTS_FILE,
+    FlowSynthesizer,
+    Prompt,
+    choose_prompts,
+    prompts_from_other_dir,
+    write_synthesis_dir,
+)
 from cstoolkit.tts.t2s_infer import FrontEnd, TextToSpeechTokens
 from cstoolkit.tts.t2s_train import FLOW_DIR_KEY, T2S_INFO, check_flow_dir
 
@@ -306,10 +313,14 @@ class TextToSpeech:
         return result
 
 
-def synthesize_dir(tts: TextToSpeech, data_dir: str | Path, out_dir: str | Path, seed: int = 0) -> dict:
+def synthesize_dir(
+    tts: TextToSpeech, data_dir: str | Path, out_dir: str | Path, seed: int = 0, prompt_dir: str | Path | None = None
+) -> dict:
     """Every sentence of ``data_dir/text`` spoken in the voice of another utterance of the same speaker (the prompts
     of :func:`choose_prompts`, as resynthesis picks them: their speech tokens, mel and d-vector come from the data
     directory, ``utt2lang`` and ``utt2seg.jsonl`` give the languages) into the synthesis folder ``out_dir``.
+    With ``prompt_dir`` the prompts are utterances of the same speaker in that data directory instead
+    (:func:`prompts_from_other_dir`), and ``data_dir`` needs only its text tables (new sentences, no audio).
 
     Left out and reported in ``synthesis.json`` (``skipped``): utterances whose speaker has no other utterance,
     those the data directory has no tokens/mel/embedding for, and texts with nothing speakable.
@@ -324,20 +335,25 @@ def synthesize_dir(tts: TextToSpeech, data_dir: str | Path, out_dir: str | Path,
     texts = read_kaldi_file(data_dir / "text", allow_empty_value=True)
     utt2lang = read_kaldi_file(data_dir / "utt2lang") if (data_dir / "utt2lang").is_file() else {}
     utt2seg = read_segments(data_dir / SEGMENTS_FILE) if (data_dir / SEGMENTS_FILE).is_file() else {}
-    table = flow_table(data_dir)
+    source = Path(prompt_dir) if prompt_dir is not None else data_dir
+    table = flow_table(source)
     rows = {utt: i for i, utt in enumerate(table.utt_ids)}
     for utt, ids in zip(table.utt_ids, table.columns["speech_tokens"]):
-        tts.flow.check_tokens(ids, f"{data_dir / 'speech_tokens'}: {utt}")
-    prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
+        tts.flow.check_tokens(ids, f"{source / 'speech_tokens'}: {utt}")
+    if prompt_dir is None:
+        prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
+    else:
+        prompts = prompts_from_other_dir(list(texts), read_speaker(data_dir), table.utt_ids, read_speaker(source))
     skipped: dict[str, str] = {u: f"no voice prompt: {why}" for u, why in table.skipped.items() if u in texts}
     items = []
     for utt, text in sorted(texts.items()):
-        if utt not in rows:
+        if prompt_dir is None and utt not in rows:
             skipped.setdefault(utt, "no speech tokens, mel or speaker embedding (cstk tokenize, features, "
                                     "embed-speakers)")  # fmt: skip
             continue
         if prompts[utt] is None:
-            skipped[utt] = "no other utterance of its speaker to take the voice prompt from"
+            skipped[utt] = (f"no utterance of its speaker in {source} to take the voice prompt from" if prompt_dir
+                            else "no other utterance of its speaker to take the voice prompt from")  # fmt: skip
             continue
         try:  # a corpus transcript as it is (no inline tags: its languages are in utt2lang / utt2seg.jsonl)
             if not text.strip():
@@ -364,7 +380,7 @@ def synthesize_dir(tts: TextToSpeech, data_dir: str | Path, out_dir: str | Path,
 
     chosen = {u: prompt_of(str(prompts[u])) for u, *_ in items}
     info = {"kind": KIND, "model": str(tts.tts_dir), "flow": str(tts.flow_dir), "source": str(data_dir.resolve()),
-            "seed": seed, "skipped": skipped}  # fmt: skip
+            "prompts_from": str(source.resolve()), "seed": seed, "skipped": skipped}  # fmt: skip
     extra = {PROMPTS_FILE: [f"{u} {prompts[u]}" for u, *_ in sorted(items)]}
     langs = {u: utt2lang.get(u) for u, *_ in items}
     return tts._write(data_dir, out_dir, items, chosen, langs, info, extra, seed)

@@ -10,7 +10,7 @@ recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$recipe_dir/../.." && pwd)
 
 first_stage=0
-stop_stage=23           # the last implemented stage
+stop_stage=26           # the last stage of the demo recipe (27-29: the autoregressive text -> token model)
 data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
 work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
@@ -241,5 +241,31 @@ stage 22 "judge the TTS and the real audio; table over ground truth, copy synthe
   --nj "$nj" "${overrides[@]}"
 stage 23 "listening page: a few sentences of every language pair from every system (exp/tts/samples.html)" \
   "$cstk" tts-samples --table "$work_dir/exp/tts/evaluation.json" --out "$work_dir/exp/tts/samples.html"
+
+# New sentences made of the corpus's words (none of them in it), spoken in the test speakers' voices: the TTS must
+# speak what it never heard, and the CS-ASR read it back.
+stage 24 "new sentences: train sentences crossed over at a language switch, none in train/dev/test (data/test_novel)" \
+  "$cstk" novel-sentences --data-dir "$work_dir/data/train" --exclude "$work_dir/data/dev" \
+  --exclude "$work_dir/data/test" --speakers-from "$work_dir/data/test" --per-pair 3 --out-dir "$work_dir/data/test_novel"
+stage 25 "TTS of the new sentences, voice prompts: utterances of the same test speaker (data/test)" \
+  "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test_novel" \
+  --prompts-from "$work_dir/data/test" --out-dir "$work_dir/exp/tts/synth_novel"
+stage 26 "judge the new sentences as stage 22 does (exp/tts/novel_evaluation.tsv)" \
+  "$cstk" evaluate-tts --synth-dir "$work_dir/exp/tts/synth_novel" --data-dir "$work_dir/data/test" \
+  --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts/novel_evaluation.json" --nj "$nj" "${overrides[@]}"
+
+# Beyond the demo's default range (--stop_stage 29): CosyVoice's autoregressive text -> speech-token LM in place of
+# the NAR model, on the same data and flow model, judged beside it.
+stage 27 "train the autoregressive text -> speech-token LM (t2s=ar_cpu) into exp/tts_ar (speaks through exp/flow)" \
+  "$cstk" train-t2s --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
+  --tokenizer-dir "$work_dir/exp/tokenizer" --flow-dir "$work_dir/exp/flow" --exp-dir "$work_dir/exp/tts_ar" \
+  t2s=ar_cpu "${asr_trainer[@]}" "${overrides[@]}"
+stage 28 "TTS of the test sentences with the AR model (prompts as stage 21)" \
+  "$cstk" synthesize --model "$work_dir/exp/tts_ar" --data-dir "$work_dir/data/test" \
+  --out-dir "$work_dir/exp/tts_ar/synth_test"
+stage 29 "judge the AR model beside the NAR one (exp/tts_ar/evaluation.tsv)" \
+  "$cstk" evaluate-tts --synth-dir "$work_dir/exp/tts_ar/synth_test" --judged-dir "$work_dir/exp/tts/synth_test" \
+  --data-dir "$work_dir/data/test" --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts_ar/evaluation.json" \
+  --nj "$nj" "${overrides[@]}"
 
 log "stages $first_stage..$stop_stage done; data in $work_dir/data, models and scores in $work_dir/exp"

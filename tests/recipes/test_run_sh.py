@@ -146,3 +146,33 @@ def test_release_through_run_sh_keeps_good_items_and_exits_0(tmp_path: Path):
             sources |= {u.meta["source"] for u in read_data_dir(work / "data" / split)}
     assert sources == FAKE_KEPT
     assert (work / "data" / "train" / "feats_stats.npz").exists()
+
+
+def test_a_side_lane_runs_its_stages_and_fails_the_recipe_when_one_fails(tmp_path: Path):
+    """Stage 7 (robustness data) runs in the side lane beside the ASR stages: its lines come back at the join, its
+    stamp stays; a failing side stage fails the recipe with the end of the side lane's log."""
+    work = tmp_path / "work"
+    run_sh("--work_dir", str(work), "--nj", "2", *TINY)
+    done = run_sh("--work_dir", str(work), "--stage", "7", "--stop_stage", "7", *TINY)
+    assert "side lane data_only_stages (stages 5 6 7 9 14) runs beside the next stages" in done.stderr
+    assert "(side) " in done.stderr and "stage 7 finished in" in done.stderr
+    assert (work / ".stamps" / "stage7.done").is_file() and (work / "data" / "test_conditions").is_dir()
+    assert "finished in" in (work / "logs" / "data_only_stages.log").read_text()
+    again = run_sh("--work_dir", str(work), "--stage", "7", "--stop_stage", "7", *TINY)
+    assert "stage 7: robustness data" in again.stderr and "done earlier, skipped" in again.stderr
+
+    (work / "data" / "test" / "wav.scp").rename(work / "data" / "test" / "wav.scp.away")
+    failed = run_sh("--work_dir", str(work), "--stage", "7", "--stop_stage", "7", "--force", *TINY, check=False)
+    assert failed.returncode == 2 and "side lane failed (exit 2)" in failed.stderr
+    assert "wav.scp: missing" in failed.stderr and "stages 7..7 done" not in failed.stderr
+    assert not (work / ".stamps" / "stage7.done").exists()
+
+
+def test_without_lanes_the_stages_run_one_after_the_other(tmp_path: Path):
+    work = tmp_path / "work"
+    run_sh("--work_dir", str(work), "--nj", "2", *TINY)
+    proc = run_sh("--work_dir", str(work), "--stage", "7", "--stop_stage", "7", "--lanes", "false", *TINY)
+    assert "side lane" not in proc.stderr and "(side)" not in proc.stderr and "stage 7 finished in" in proc.stderr
+    assert not (work / "logs").exists()
+    bad = run_sh("--work_dir", str(work), "--lanes", "maybe", check=False)
+    assert bad.returncode == 2 and "--lanes needs true or false" in bad.stderr

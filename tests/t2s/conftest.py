@@ -18,6 +18,19 @@ T2S = ["t2s.model.d_model=32", "t2s.model.ff_mult=2", "t2s.model.encoder_layers=
        "t2s.batch.max_frames=200", "t2s.scheduler.warmup_steps=5", "t2s.optim.lr=0.003"]  # fmt: skip
 
 
+#: the autoregressive model shrunk the same way (t2s=ar_cpu)
+AR = ["t2s=ar_cpu", "t2s.model.d_model=32", "t2s.model.ff_mult=2", "t2s.model.encoder_layers=1",
+      "t2s.model.lm_layers=1", "t2s.model.speaker_dim=0", "t2s.train.max_epochs=2", "t2s.train.keep_nbest=1",
+      "t2s.batch.max_frames=200", "t2s.scheduler.warmup_steps=5", "t2s.optim.lr=0.003"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def ar_cfg():
+    from cstoolkit.config import load_config
+
+    return load_config([*TOKENIZER, *AR])
+
+
 @pytest.fixture(scope="session")
 def tcfg():
     from cstoolkit.config import load_config

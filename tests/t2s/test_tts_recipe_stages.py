@@ -29,7 +29,7 @@ def test_the_tts_stages_parse_and_chain() -> None:
     from cstoolkit.cli.cstk import build_parser
 
     found = stages()
-    assert re.search(r"^stop_stage=23 ", RUN.read_text(), re.M)
+    assert re.search(r"^stop_stage=26 ", RUN.read_text(), re.M)
     assert [found[n][1] for n in range(19, 24)] == ["align-units", "train-t2s", "synthesize", "evaluate-tts",
                                                     "tts-samples"]  # fmt: skip
     parser = build_parser()
@@ -48,3 +48,36 @@ def test_the_tts_stages_parse_and_chain() -> None:
         args[22].judged_dir
     )
     assert found[4][found[4].index("--out-dir") + 1] == args[22].ground_truth_decode
+
+
+def test_every_stage_parses_and_the_new_sentence_and_ar_stages_chain() -> None:
+    from cstoolkit.cli.cstk import build_parser
+
+    found = stages()
+    assert sorted(found) == list(range(30))
+    parser = build_parser()
+    args = {n: parser.parse_args(cmd[1:]) for n, cmd in found.items()}  # a typo in any option fails here
+    assert [found[n][1] for n in range(24, 30)] == ["novel-sentences", "synthesize", "evaluate-tts", "train-t2s",
+                                                    "synthesize", "evaluate-tts"]  # fmt: skip
+    assert args[24].exclude == ["/w/data/dev", "/w/data/test"] and args[24].speakers_from == "/w/data/test"
+    assert args[25].data_dir == args[24].out_dir and args[25].prompts_from == "/w/data/test"
+    assert args[26].synth_dir == [args[25].out_dir] and args[26].asr_dir == "/w/exp/asr"
+    assert "t2s=ar_cpu" in args[27].overrides and args[27].exp_dir == args[28].model == "/w/exp/tts_ar"
+    assert args[29].synth_dir == [args[28].out_dir] and args[29].judged_dir == [args[21].out_dir]
+
+
+def test_side_lanes_hold_only_stages_that_need_nothing_the_main_lane_makes_before_the_join() -> None:
+    """Each side lane's function is started before, and joined after, the main-lane stages named here."""
+    text = RUN.read_text()
+    lanes = re.findall(r'^side_lane (\w+) "([\d ]+)"$', text, re.M)
+    assert lanes == [("data_only_stages", "5 6 7 9 14"), ("asr_robustness_stages", "8"),
+                     ("flow_judging_stages", "16 17 18")]  # fmt: skip
+    for name, numbers in lanes:
+        body = re.search(rf"^{name}\(\) {{\n(.*?)^}}", text, re.M | re.S).group(1)
+        assert sorted(map(int, re.findall(r'^  stage (\d+) "', body, re.M))) == sorted(map(int, numbers.split()))
+    order = [line for line in text.splitlines() if line.startswith(("side_lane ", "join_side_lane", "stage "))]
+    marks = [line.split('"')[0].strip() for line in order]
+    assert marks[marks.index("side_lane data_only_stages") + 1 : marks.index("join_side_lane")] == [
+        "stage 3",
+        "stage 4",
+    ]

@@ -153,6 +153,37 @@ def test_a_data_directory_in_the_voice_of_each_speaker(tts_exp, tmp_path, capsys
     assert rate == 22050 and wave.size > 0
 
 
+def test_new_sentences_in_the_voices_of_another_directory(tts_exp, tmp_path, capsys) -> None:
+    """cstk novel-sentences on the toy words, spoken with prompts from the dev speakers (--prompts-from)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    segs = {"s-1": [("zh", "我去"), ("en", "shopping mall"), ("zh", "买东西")],
+            "s-2": [("zh", "我"), ("en", "coffee today"), ("zh", "去")]}  # fmt: skip
+    (src / "text").write_text("".join(f"{u} {' '.join(t for _, t in s)}\n" for u, s in segs.items()))
+    (src / "utt2lang").write_text("s-1 zh-en\ns-2 zh-en\n")
+    rows = [{"id": u, "segments": [{"lang": lg, "text": t} for lg, t in s]} for u, s in segs.items()]
+    (src / "utt2seg.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    novel, out = tmp_path / "novel", tmp_path / "synth_novel"
+    dev = tts_exp / "dev"
+    assert main(["novel-sentences", "--data-dir", str(src), "--speakers-from", str(dev), "--per-pair", "2",
+                 "--out-dir", str(novel)]) == 0  # fmt: skip
+    texts = read_kaldi_file(novel / "text")
+    assert len(texts) == 2 and not set(texts.values()) & set(read_kaldi_file(src / "text").values())
+    args = ["synthesize", "--model", str(tts_exp / "tts"), "--data-dir", str(novel), "--prompts-from", str(dev),
+            "--out-dir", str(out), "--threads", "1"]  # fmt: skip
+    assert main(args) == 0
+    info = json.loads((out / "synthesis.json").read_text())
+    assert info["utterances"] == 2 and info["skipped"] == {} and info["prompts_from"] == str(dev.resolve())
+    prompts, dev_spk = read_kaldi_file(out / "prompts"), read_kaldi_file(dev / "utt2spk")
+    novel_spk = read_kaldi_file(novel / "utt2spk")
+    assert sorted(prompts) == sorted(texts) and all(dev_spk[p] == novel_spk[u] for u, p in prompts.items())
+    assert read_kaldi_file(out / "text") == texts and sorted(p.stem for p in (out / "wav").iterdir()) == sorted(texts)
+    capsys.readouterr()
+    assert refused(["--model", tts_exp / "tts", "--text", novel / "text", "--prompts-from", dev, "--prompt",
+                    tts_exp / "dev" / "wav" / "x.wav", "--out-dir", tmp_path / "never"], capsys,
+                   tmp_path / "never") == "--prompts-from goes with --data-dir"  # fmt: skip
+
+
 def test_train_t2s_refuses_a_flow_model_of_other_tokens(aligned, tts_exp, tmp_path, capsys) -> None:
     flow = tmp_path / "flow"
     shutil.copytree(tts_exp / "flow", flow, ignore=shutil.ignore_patterns("checkpoints", "logs"))
