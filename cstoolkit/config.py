@@ -47,6 +47,7 @@ class Rule:
     high: float | None = None
     low_open: bool = False
     choices: tuple[Any, ...] = ()
+    optional: bool = False  # null (None) is accepted too
 
     def describe(self) -> str:
         """The allowed values in words, for the error message."""
@@ -57,10 +58,12 @@ class Rule:
             words += f" {'>' if self.low_open else '>='} {self.low:g}"
         if self.high is not None:
             words += f"{' and' if self.low is not None else ''} <= {self.high:g}"
-        return words
+        return words + (" or null" if self.optional else "")
 
     def accepts(self, value: Any) -> bool:
         """True when ``value`` has the right type, lies within the bounds and is one of the choices (if any)."""
+        if value is None and self.optional:
+            return True
         if self.kind is float:
             ok_type = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         elif self.kind is int:
@@ -79,9 +82,11 @@ def whole(low: int | None = None, high: int | None = None) -> Rule:
     return Rule(int, low, high)
 
 
-def number(low: float | None = None, high: float | None = None, low_open: bool = False) -> Rule:
-    """A finite number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
-    return Rule(float, low, high, low_open)
+def number(
+    low: float | None = None, high: float | None = None, low_open: bool = False, allow_none: bool = False
+) -> Rule:
+    """A finite number in ``[low, high]`` (``(low, high]`` with ``low_open``; also null with ``allow_none``)."""
+    return Rule(float, low, high, low_open, optional=allow_none)
 
 
 def choice(*values: Any) -> Rule:

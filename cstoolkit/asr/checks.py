@@ -51,7 +51,7 @@ WHISPER_RULES: dict[str, Rule] = {
     "gpu_compute_type": choice(*COMPUTE_TYPES),
     "cpu_threads": whole(0),
     "beam_size": whole(1),
-    "temperature": number(0),
+    "max_new_tokens_per_second": number(0, low_open=True, allow_none=True),
     "task": choice("transcribe", "translate"),
 }
 
@@ -72,6 +72,11 @@ def check_train_config(cfg: DictConfig) -> None:
 def check_whisper_config(cfg: DictConfig) -> str:
     """Check the ``whisper`` group; return the device to use (``cpu`` or ``cuda``)."""
     check_config(cfg, WHISPER_RULES, "whisper")
+    temps = cfg.get("temperature", 0.0)
+    temps = list(temps) if OmegaConf.is_list(temps) else [temps]
+    if not temps or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0 for t in temps):
+        raise ConfigError(f"bad configuration value whisper.temperature={cfg.get('temperature')!r}: expected a "
+                          "number >= 0 or a list of them (tried in turn)")  # fmt: skip
     language = cfg.get("language")
     if language is not None and language != "utt2lang":
         from faster_whisper.tokenizer import _LANGUAGE_CODES

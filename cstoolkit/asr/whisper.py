@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -121,6 +122,20 @@ def utterance_languages(data_dir: Path, utt_ids: list[str], cfg: DictConfig, kno
     return langs
 
 
+#: the most new tokens one decoding window may take (Whisper's 448 less its prompt)
+MAX_NEW_TOKENS = 400
+
+
+def token_cap(cfg: DictConfig, seconds: float) -> int | None:
+    """``max_new_tokens`` for ``seconds`` of audio: ``max_new_tokens_per_second`` per second of the (at most
+    30 s) decoding window + 10, at most :data:`MAX_NEW_TOKENS`; None (Whisper's own limit) when that rate is null.
+    A hallucinated loop then ends after a sentence's worth of tokens instead of 448, on every temperature tried."""
+    rate = cfg.get("max_new_tokens_per_second")
+    if rate is None:
+        return None
+    return min(MAX_NEW_TOKENS, math.ceil(float(rate) * min(seconds, 30.0)) + 10)
+
+
 def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, sample_rate: int) -> dict:
     """Transcribe every utterance of ``data_dir/wav.scp`` into ``out_dir/hyp.txt``; ``decode.json`` holds the
     RTF and the language Whisper used per utterance (``utt2detected_lang`` too): detected when ``cfg.language``
@@ -141,6 +156,8 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
     if cfg.language == FROM_UTT2LANG:
         given = utterance_languages(data_dir, sorted(wavs), cfg, set(model.supported_languages))
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs two INFO lines per utterance
+    temps = cfg.get("temperature", 0.0)
+    temperatures = [float(t) for t in temps] if OmegaConf.is_list(temps) else float(temps)
     hyps: dict[str, str] = {}
     langs: dict[str, str] = {}
     failed: dict[str, str] = {}
@@ -158,7 +175,8 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
         segments, info = model.transcribe(
             samples,
             beam_size=int(cfg.beam_size),
-            temperature=float(cfg.get("temperature", 0.0)),
+            temperature=temperatures,
+            max_new_tokens=token_cap(cfg, len(samples) / sample_rate),
             language=given.get(utt) if given else cfg.language,
             task=cfg.task,
             vad_filter=bool(cfg.vad_filter),

@@ -231,6 +231,22 @@ stage 20 "train the NAR text -> speech-token model into exp/tts (speaks through 
   --tokenizer-dir "$work_dir/exp/tokenizer" --flow-dir "$work_dir/exp/flow" --exp-dir "$work_dir/exp/tts" \
   "${asr_trainer[@]}" "${overrides[@]}"
 join_side_lane
+
+# Side lane 4, beside stages 21-23: new sentences made of the corpus's words (none of them in it), spoken in the test
+# speakers' voices: the TTS must speak what it never heard, and the CS-ASR read it back.
+new_sentence_stages() {
+  stage 24 "new sentences: train sentences crossed over at a language switch, none in train/dev/test (data/test_novel)" \
+    "$cstk" novel-sentences --data-dir "$work_dir/data/train" --exclude "$work_dir/data/dev" \
+    --exclude "$work_dir/data/test" --speakers-from "$work_dir/data/test" --per-pair 3 \
+    --out-dir "$work_dir/data/test_novel"
+  stage 25 "TTS of the new sentences, voice prompts: utterances of the same test speaker (data/test)" \
+    "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test_novel" \
+    --prompts-from "$work_dir/data/test" --out-dir "$work_dir/exp/tts/synth_novel"
+  stage 26 "judge the new sentences as stage 22 does (exp/tts/novel_evaluation.tsv)" \
+    "$cstk" evaluate-tts --synth-dir "$work_dir/exp/tts/synth_novel" --data-dir "$work_dir/data/test" \
+    --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts/novel_evaluation.json" --nj "$nj" "${overrides[@]}"
+}
+side_lane new_sentence_stages "24 25 26"
 stage 21 "TTS of the test sentences, voice prompt: another utterance of the same speaker (as stage 17)" \
   "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/tts/synth_test"
 stage 22 "judge the TTS and the real audio; table over ground truth, copy synthesis, resynthesis, TTS (exp/tts/evaluation.tsv)" \
@@ -241,18 +257,7 @@ stage 22 "judge the TTS and the real audio; table over ground truth, copy synthe
   --nj "$nj" "${overrides[@]}"
 stage 23 "listening page: a few sentences of every language pair from every system (exp/tts/samples.html)" \
   "$cstk" tts-samples --table "$work_dir/exp/tts/evaluation.json" --out "$work_dir/exp/tts/samples.html"
-
-# New sentences made of the corpus's words (none of them in it), spoken in the test speakers' voices: the TTS must
-# speak what it never heard, and the CS-ASR read it back.
-stage 24 "new sentences: train sentences crossed over at a language switch, none in train/dev/test (data/test_novel)" \
-  "$cstk" novel-sentences --data-dir "$work_dir/data/train" --exclude "$work_dir/data/dev" \
-  --exclude "$work_dir/data/test" --speakers-from "$work_dir/data/test" --per-pair 3 --out-dir "$work_dir/data/test_novel"
-stage 25 "TTS of the new sentences, voice prompts: utterances of the same test speaker (data/test)" \
-  "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test_novel" \
-  --prompts-from "$work_dir/data/test" --out-dir "$work_dir/exp/tts/synth_novel"
-stage 26 "judge the new sentences as stage 22 does (exp/tts/novel_evaluation.tsv)" \
-  "$cstk" evaluate-tts --synth-dir "$work_dir/exp/tts/synth_novel" --data-dir "$work_dir/data/test" \
-  --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts/novel_evaluation.json" --nj "$nj" "${overrides[@]}"
+join_side_lane
 
 # Beyond the demo's default range (--stop_stage 29): CosyVoice's autoregressive text -> speech-token LM in place of
 # the NAR model, on the same data and flow model, judged beside it.

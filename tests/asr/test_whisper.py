@@ -98,3 +98,25 @@ def test_decode_with_the_given_language(wcfg, tmp_path) -> None:
     assert summary["utterances"] == 1 and summary["settings"]["language"] == "utt2lang"
     assert read_kaldi_map(tmp_path / "out" / "utt2detected_lang")["u1"] == "es"
     assert "mañana" in read_kaldi_map(tmp_path / "out" / "hyp.txt")["u1"].lower()
+
+
+def test_token_cap_follows_the_audio_length(wcfg) -> None:
+    from cstoolkit.asr.whisper import MAX_NEW_TOKENS, token_cap
+
+    assert token_cap(wcfg, 2.0) == 25 * 2 + 10 and token_cap(wcfg, 2.01) == 61  # rounded up
+    assert token_cap(wcfg, 600.0) == MAX_NEW_TOKENS  # one 30-s window at the most, within Whisper's 448
+    assert token_cap(OmegaConf.merge(wcfg, {"max_new_tokens_per_second": None}), 2.0) is None
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [("temperature", [0.0, -0.2], "whisper.temperature"), ("temperature", "hot", "whisper.temperature"),
+     ("temperature", [], "whisper.temperature"), ("max_new_tokens_per_second", 0, "max_new_tokens_per_second")],
+)  # fmt: skip
+def test_bad_decoding_values_are_config_errors(wcfg, key, value, message) -> None:
+    from cstoolkit.asr.checks import check_whisper_config
+    from cstoolkit.errors import ConfigError
+
+    check_whisper_config(wcfg)  # the defaults pass: a fallback list of temperatures and a cap
+    with pytest.raises(ConfigError, match=message):
+        check_whisper_config(OmegaConf.merge(wcfg, {key: value}))
