@@ -143,7 +143,9 @@ def evaluate_synthesis(
     result = score_decoding(synth_dir, synth_dir, cfg.metric, f"CS-ASR on {synth_dir.name}")
     spk = cfg.tts.speaker
     encoder = SpeakerEncoder(str(spk.device), float(spk.rate), float(spk.min_coverage))
-    sim = similarity(embed_folder(synth_dir, encoder), real_embeddings(ref_dir), read_speaker(ref_dir))
+    # the folder names the speaker of each output (new sentences have no real utterance in ref_dir)
+    speakers = {**read_speaker(ref_dir), **read_speaker(synth_dir)}
+    sim = similarity(embed_folder(synth_dir, encoder), real_embeddings(ref_dir), speakers)
     sim["reference"] = str(ref_dir.resolve())
     atomic_write_text(synth_dir / SIMILARITY_FILE, json.dumps(sim, indent=1, ensure_ascii=False) + "\n")
     log.info("%s: MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f, closer to own for %.1f%%",

@@ -1,9 +1,12 @@
 """New code-switched sentences made of a corpus's own words: what a TTS must speak that it never heard.
 
-Two sentences of the same language pair are crossed over at a segment boundary where both continue in the same
-language (``utt2seg.jsonl``): the beginning of one followed by the end of the other, e.g. "今天去 | shopping mall |
-买东西" and "我们 | weekend | 有一个 budget" give "今天去 weekend 有一个 budget". Every word is in the corpus, the
-combination is not: sentences already in any of the excluded texts (train, dev, test) are drawn again. Each new
+Two sentences of the same language pair are combined along their language segments (``utt2seg.jsonl``):
+``swap`` (the default) puts an inserted segment of one (the pair's second language, ``zh-en``: English) in the place
+of one in the other, e.g.
+"今天去 | shopping mall | 买东西" and "我们 | weekend | 有一个 budget" give "今天去 weekend 买东西"; ``crossover`` joins
+the beginning of one to the end of the other where both continue in the same language ("今天去 weekend 有一个
+budget"), a new sentence structure. Every word is in the corpus, the combination is not: sentences already in any
+of the excluded texts (train, dev, test) are drawn again. Each new
 sentence is given to one of the target speakers (round robin), so that a voice prompt of that speaker can be taken
 from a real data directory (``cstk synthesize --data-dir NEW --prompts-from data/test``).
 
@@ -37,7 +40,7 @@ class NovelSentence:
     sources: tuple[str, str]
 
 
-def crossovers(a: list[dict[str, str]], b: list[dict[str, str]]) -> list[list[dict[str, str]]]:
+def crossovers(a: list[dict[str, str]], b: list[dict[str, str]], embedded: str) -> list[list[dict[str, str]]]:
     """Every ``a[:i] + b[j:]`` (``0 < i < len(a)``, ``0 < j < len(b)``) where ``a[i]`` and ``b[j]`` have the same
     language, as long as the result still switches language."""
     out = []
@@ -50,6 +53,17 @@ def crossovers(a: list[dict[str, str]], b: list[dict[str, str]]) -> list[list[di
     return out
 
 
+def swaps(a: list[dict[str, str]], b: list[dict[str, str]], embedded: str) -> list[list[dict[str, str]]]:
+    """Every ``a`` with one of its ``embedded``-language segments replaced by a different one of ``b``: the
+    sentence's frame (its matrix language) stays, the inserted words change."""
+    return [[*a[:i], seg, *a[i + 1 :]] for i in range(len(a)) for seg in b
+            if a[i]["lang"] == seg["lang"] == embedded and seg["text"] != a[i]["text"]]  # fmt: skip
+
+
+#: how two sentences are combined
+KINDS = {"swap": swaps, "crossover": crossovers}
+
+
 def make_novel_sentences(
     segments: dict[str, list[dict[str, str]]],
     utt2lang: dict[str, str],
@@ -57,9 +71,12 @@ def make_novel_sentences(
     speakers: list[str],
     per_pair: int,
     seed: int = 0,
+    kind: str = "swap",
 ) -> list[NovelSentence]:
     """Up to ``per_pair`` new sentences for each language pair of ``utt2lang`` (fewer where the pair has no more
-    distinct crossovers), none of whose texts is in ``exclude``; speakers given round robin."""
+    distinct combinations), none of whose texts is in ``exclude``; speakers given round robin. ``kind``: a key of
+    :data:`KINDS`."""
+    combine = KINDS[kind]
     rng = random.Random(seed)
     by_pair: dict[str, list[str]] = {}
     for utt in sorted(segments):
@@ -73,7 +90,7 @@ def make_novel_sentences(
             if made == per_pair or len(utts) < 2:
                 break
             a, b = rng.sample(utts, 2)
-            options = crossovers(segments[a], segments[b])
+            options = combine(segments[a], segments[b], pair.split("-")[-1])
             if not options:
                 continue
             joined = rng.choice(options)
@@ -119,8 +136,10 @@ def novel_dir(
     exclude_dirs: list[str | Path],
     per_pair: int,
     seed: int = 0,
+    kind: str = "swap",
 ) -> list[NovelSentence]:
-    """New sentences from the segments of ``data_dir`` (none in its text or in the ``exclude_dirs``' texts),
+    """New sentences (``kind``: see :data:`KINDS`) from the segments of ``data_dir`` (none in its text or in the
+    ``exclude_dirs``' texts),
     spoken by the speakers of ``speakers_from``'s ``utt2spk``, written into ``out_dir``."""
     data_dir, speakers_from = Path(data_dir), Path(speakers_from)
     for path in (data_dir / SEGMENTS_FILE, data_dir / "utt2lang", speakers_from / "utt2spk"):
@@ -136,10 +155,10 @@ def novel_dir(
         raise InputFileError(speakers_from / "utt2spk", "no speaker")
     sentences = make_novel_sentences(
         read_segments(data_dir / SEGMENTS_FILE), read_kaldi_file(data_dir / "utt2lang"), exclude, speakers,
-        per_pair, seed,
+        per_pair, seed, kind,
     )  # fmt: skip
     if not sentences:
-        raise InputFileError(data_dir / SEGMENTS_FILE, "no two sentences of a language pair can be crossed over")
+        raise InputFileError(data_dir / SEGMENTS_FILE, f"no two sentences of a language pair combine ({kind})")
     write_novel_dir(sentences, out_dir)
     log.info("%d new sentences (%d language pairs) -> %s", len(sentences), len({s.lang for s in sentences}), out_dir)
     return sentences

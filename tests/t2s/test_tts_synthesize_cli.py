@@ -153,7 +153,7 @@ def test_a_data_directory_in_the_voice_of_each_speaker(tts_exp, tmp_path, capsys
     assert rate == 22050 and wave.size > 0
 
 
-def test_new_sentences_in_the_voices_of_another_directory(tts_exp, tmp_path, capsys) -> None:
+def test_new_sentences_in_the_voices_of_another_directory(aligned, tts_exp, tmp_path, capsys) -> None:
     """cstk novel-sentences on the toy words, spoken with prompts from the dev speakers (--prompts-from)."""
     src = tmp_path / "src"
     src.mkdir()
@@ -178,6 +178,17 @@ def test_new_sentences_in_the_voices_of_another_directory(tts_exp, tmp_path, cap
     novel_spk = read_kaldi_file(novel / "utt2spk")
     assert sorted(prompts) == sorted(texts) and all(dev_spk[p] == novel_spk[u] for u, p in prompts.items())
     assert read_kaldi_file(out / "text") == texts and sorted(p.stem for p in (out / "wav").iterdir()) == sorted(texts)
+    # judged against the dev speakers' real audio: every new sentence is compared with its speaker's utterances
+    from cstoolkit.cli.common import open_decoder
+    from cstoolkit.config import load_config
+    from cstoolkit.tts.evaluate import evaluate_synthesis
+
+    overrides = ["metric.lam=1", "asr.decode.method=greedy", "trainer.num_threads=1"]
+    cfg = load_config(overrides)
+    bundle, decode_cfg = open_decoder(str(aligned / "tokenizer"), "cpu", cfg, overrides, "tokenizer")
+    evaluate_synthesis(out, dev, bundle, decode_cfg, cfg)
+    sim = json.loads((out / "similarity.json").read_text())
+    assert sorted(sim["per_utterance"]) == sorted(texts) and sim["utterances"] == 2
     capsys.readouterr()
     assert refused(["--model", tts_exp / "tts", "--text", novel / "text", "--prompts-from", dev, "--prompt",
                     tts_exp / "dev" / "wav" / "x.wav", "--out-dir", tmp_path / "never"], capsys,

@@ -9,7 +9,7 @@ import pytest
 
 from cstoolkit.cli.cstk import main
 from cstoolkit.data.kaldi_dir import read_kaldi_file, read_segments
-from cstoolkit.tts.novel import crossovers, make_novel_sentences
+from cstoolkit.tts.novel import crossovers, make_novel_sentences, swaps
 
 
 def segs(*pairs: str) -> list[dict[str, str]]:
@@ -32,14 +32,20 @@ def text_of(segs):
 
 
 def test_crossovers_join_at_a_boundary_of_the_same_language():
-    out = {text_of(j) for j in crossovers(SEGS["s1-a"], SEGS["s1-b"])}
+    out = {text_of(j) for j in crossovers(SEGS["s1-a"], SEGS["s1-b"], "en")}
     assert out == {"我今天去 weekend 有一个 budget", "我今天去 shopping mall 有一个 budget"}
-    assert crossovers([{"lang": "en", "text": "a"}], SEGS["s1-b"]) == []  # one segment: no boundary
+    assert crossovers([{"lang": "en", "text": "a"}], SEGS["s1-b"], "en") == []  # one segment: no boundary
+
+
+def test_swaps_replace_an_inserted_segment_and_keep_the_frame():
+    out = [text_of(j) for j in swaps(SEGS["s1-a"], SEGS["s1-b"], "en")]
+    assert out == ["我今天去 weekend 买东西"]  # the Chinese frame is never swapped
+    assert swaps(SEGS["s1-a"], SEGS["s1-a"], "en") == []  # the same words: nothing new
 
 
 def test_new_sentences_are_new_made_of_corpus_words_and_switch_language():
     corpus = {text_of(s) for s in SEGS.values()}
-    made = make_novel_sentences(SEGS, LANG, corpus, ["spkA", "spkB"], per_pair=3, seed=1)
+    made = make_novel_sentences(SEGS, LANG, corpus, ["spkA", "spkB"], per_pair=3, seed=1, kind="crossover")
     words = {w for t in corpus for w in t.split()}
     assert {m.lang for m in made} == {"zh-en", "es-en"}
     assert len({m.text for m in made}) == len(made) and not corpus & {m.text for m in made}
@@ -47,10 +53,12 @@ def test_new_sentences_are_new_made_of_corpus_words_and_switch_language():
         assert set(m.text.split()) <= words and len({lang for lang, _ in m.segments}) > 1
         assert m.utt.startswith(f"{m.speaker}-novel-{m.lang}-") and LANG[m.sources[0]] == LANG[m.sources[1]] == m.lang
     assert [m.speaker for m in made] == ["spkA", "spkB"] * (len(made) // 2) + ["spkA"] * (len(made) % 2)
-    assert made == make_novel_sentences(SEGS, LANG, corpus, ["spkA", "spkB"], per_pair=3, seed=1)  # seeded
+    assert made == make_novel_sentences(SEGS, LANG, corpus, ["spkA", "spkB"], 3, seed=1, kind="crossover")  # seeded
     # es-en has two sentences: four crossovers in all, so fewer than asked for five
-    more = make_novel_sentences(SEGS, LANG, corpus, ["spkA"], per_pair=5, seed=1)
+    more = make_novel_sentences(SEGS, LANG, corpus, ["spkA"], per_pair=5, seed=1, kind="crossover")
     assert sum(m.lang == "es-en" for m in more) == 4
+    swapped = make_novel_sentences(SEGS, LANG, corpus, ["spkA"], per_pair=5, seed=1)  # the default kind
+    assert {m.text for m in swapped if m.lang == "es-en"} == {"Vamos al meeting después", "Tengo un mall hoy"}
 
 
 def write_dir(d, segs, langs, spk="s1"):
