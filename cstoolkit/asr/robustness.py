@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text
 from cstoolkit.data.corrupt import CONDITIONS, STAMP_FILE
@@ -49,9 +49,21 @@ def condition_dirs(conditions_dir: str | Path, names: Sequence[str] | None = Non
     return found
 
 
-def _up_to_date(data_dir: Path, out_dir: Path) -> bool:
-    saer_json = out_dir / "saer.json"
-    return saer_json.is_file() and saer_json.stat().st_mtime >= (data_dir / STAMP_FILE).stat().st_mtime
+#: what decoded a condition folder (``evaluate_conditions``' ``key``), written beside its saer.json
+KEY_FILE = "robustness_key.json"
+
+
+def _up_to_date(data_dir: Path, out_dir: Path, key: dict[str, Any]) -> bool:
+    """A condition scored after its data were made, by the same decoder and settings (``key``)."""
+    saer_json, key_file = out_dir / "saer.json", out_dir / KEY_FILE
+    if not (saer_json.is_file() and key_file.is_file()):
+        return False
+    if saer_json.stat().st_mtime < (data_dir / STAMP_FILE).stat().st_mtime:
+        return False
+    try:
+        return json.loads(key_file.read_text(encoding="utf-8")) == json.loads(json.dumps(key, sort_keys=True))
+    except ValueError:
+        return False
 
 
 def _row(name: str, saer_json: Path) -> dict[str, Any]:
@@ -70,8 +82,11 @@ def evaluate_conditions(
     decode: Decoder,
     metric_cfg: DictConfig,
     title: str,
+    key: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Decode and score every condition folder into ``out_dir/<condition>/``; write the table and the chart.
+    A condition scored earlier is kept only when its data are older and ``key`` (what decodes it: model, settings)
+    and the scoring settings are the ones it was scored with.
 
     Returns one row per condition: ``condition, mer, saer, semantic_error, substitutions, deletions, insertions,
     ref_units, utterances, per_tag_mer``.
@@ -81,13 +96,15 @@ def evaluate_conditions(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
+    key = {**(key or {}), "metric": OmegaConf.to_container(metric_cfg, resolve=True)}
     for name, data_dir in conditions.items():
         cond_out = out_dir / name
-        if _up_to_date(data_dir, cond_out):
-            log.info("%s %s: scored earlier, kept", title, name)
+        if _up_to_date(data_dir, cond_out, key):
+            log.info("%s %s: scored earlier with the same decoder and settings, kept", title, name)
         else:
             decode(data_dir, cond_out)
             score_decoding(data_dir, cond_out, metric_cfg, f"{title} {name}")
+            atomic_write_text(cond_out / KEY_FILE, json.dumps(key, sort_keys=True, indent=1) + "\n")
         rows.append(_row(name, cond_out / "saer.json"))
     write_table(rows, out_dir, title)
     return rows

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 from cstoolkit.cli.common import open_decoder
 from cstoolkit.config import load_config
 
@@ -44,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
         def decode(data_dir: Path, out_dir: Path) -> None:
             decode_whisper(data_dir, out_dir, cfg.whisper, sample_rate)
+
+        key = {"whisper": OmegaConf.to_container(cfg.whisper, resolve=True), "sample_rate": sample_rate}
     else:
         bundle, decode_cfg = open_decoder(args.model_dir, args.device, cfg, args.overrides)
         from cstoolkit.asr.inference import decode_dir
@@ -55,5 +59,10 @@ def run(args: argparse.Namespace) -> int:
             prepare_out_dir(out_dir)
             decode_dir(bundle, data_dir, out_dir, method, decode_cfg)
 
-    evaluate_conditions(conditions, args.out_dir, decode, cfg.metric, title)
+        weights = Path(args.model_dir).resolve()
+        stamps = {str(p.relative_to(weights)): p.stat().st_mtime_ns for p in sorted(weights.glob("*.pth"))}
+        key = {"model": str(weights), "weights": stamps, "method": method,
+               "decode": OmegaConf.to_container(decode_cfg, resolve=True)}  # fmt: skip
+
+    evaluate_conditions(conditions, args.out_dir, decode, cfg.metric, title, key)
     return 0

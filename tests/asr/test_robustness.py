@@ -59,7 +59,12 @@ def test_table_of_every_condition(conditions, tmp_path) -> None:
     assert (tmp_path / "rob" / TABLE_PNG).stat().st_size > 1000
     calls.clear()
     evaluate_conditions(found, tmp_path / "rob", fake_decoder(calls), METRIC, "toy")
-    assert calls == []  # scored earlier: kept
+    assert calls == []  # scored earlier with the same decoder and settings: kept
+    evaluate_conditions(found, tmp_path / "rob", fake_decoder(calls), METRIC, "toy", {"beam_size": 4})
+    assert calls == ["clean", "white_10db", "speed_1.1"]  # other settings (or another model): decoded again
+    calls.clear()
+    evaluate_conditions(found, tmp_path / "rob", fake_decoder(calls), METRIC, "toy", {"beam_size": 4})
+    assert calls == []
 
 
 def test_bad_condition_folders(conditions, tmp_path) -> None:
