@@ -51,6 +51,7 @@ WHISPER_RULES: dict[str, Rule] = {
     "gpu_compute_type": choice(*COMPUTE_TYPES),
     "cpu_threads": whole(0),
     "beam_size": whole(1),
+    "best_of": whole(1),
     "max_new_tokens_per_second": number(0, low_open=True, allow_none=True),
     "task": choice("transcribe", "translate"),
 }

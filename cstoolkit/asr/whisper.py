@@ -175,6 +175,7 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
         segments, info = model.transcribe(
             samples,
             beam_size=int(cfg.beam_size),
+            best_of=int(cfg.get("best_of", 5)),
             temperature=temperatures,
             max_new_tokens=token_cap(cfg, len(samples) / sample_rate),
             language=given.get(utt) if given else cfg.language,
