@@ -97,3 +97,9 @@ def test_plain_espnet_encoder_leaks_padding() -> None:
         alone, n, _ = plain(short, torch.tensor([181]))
         both, _, _ = plain(batch, torch.tensor([181, 397]))
     assert both.shape[1] > n[0] and not torch.allclose(both[0, : int(n[0])], alone[0], atol=1e-5)
+
+
+def test_a_seeded_tiny_run_trains_to_the_recorded_weights(trained) -> None:
+    from seeded_weights import check_weights
+
+    check_weights("asr", trained / "model.pth")

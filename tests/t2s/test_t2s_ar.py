@@ -132,6 +132,9 @@ def test_train_reload_and_synthesize_through_the_shared_trainer(aligned, ar_cfg,
         shutil.copytree(aligned / split, dirs[split], ignore=shutil.ignore_patterns("wav", "*.ark"))
     result = train_t2s(dirs["train"], dirs["dev"], aligned / "tokenizer", tmp_path / "exp", cfg)
     assert result.epochs == 2 and (tmp_path / "exp" / "model.pth").is_file()
+    from seeded_weights import check_weights
+
+    check_weights("t2s_ar", tmp_path / "exp" / "model.pth")  # the same weights as the recorded seeded run
     t2s = TextToSpeechTokens.load(tmp_path / "exp")
     assert isinstance(t2s.model, ArT2S)
     out = t2s.synthesize(["我去 shopping mall", "mall"], langs=["zh-en", None])

@@ -126,3 +126,10 @@ def test_config_builds_and_checks():
     assert 0.5e6 < counts["total"] < 3e6
     with pytest.raises(ConfigError, match="d_model"):
         tiny(d_model=15)
+
+
+def test_seeded_tiny_runs_train_to_the_recorded_weights(tts_exp) -> None:
+    from seeded_weights import check_weights
+
+    check_weights("t2s_nar", tts_exp / "tts" / "model.pth")
+    check_weights("flow_of_t2s", tts_exp / "flow" / "model.pth")

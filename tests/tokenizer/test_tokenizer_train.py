@@ -49,3 +49,9 @@ def test_asr_of_another_architecture_is_refused(toy, tcfg, asr_dir, tmp_path) ->
     model, _ = build_tokenizer_model(module_config(other.asr, other.tokenizer), TextTokenizer(toy / "units").token_list)
     with pytest.raises(InputFileError, match="does not fit"):
         load_asr_weights(model, asr_dir)
+
+
+def test_a_seeded_tiny_run_trains_to_the_recorded_weights(tok_dir) -> None:
+    from seeded_weights import check_weights
+
+    check_weights("tokenizer", tok_dir / "model.pth")

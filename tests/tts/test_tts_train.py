@@ -150,3 +150,9 @@ def test_a_directory_that_is_not_a_tokenizer_is_refused(data, tmp_path) -> None:
     with pytest.raises(InputFileError, match=r"outside the tokenizer's codebook \[0, 10\)"):
         train_flow(data, None, tmp_path / "tok", tmp_path / "exp", flow_config())
     assert not (tmp_path / "exp").exists()
+
+
+def test_a_seeded_tiny_run_trains_to_the_recorded_weights(flow_exp) -> None:
+    from seeded_weights import check_weights
+
+    check_weights("flow", flow_exp / "model.pth")
