@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.errors import ConfigError
 
@@ -19,6 +19,11 @@ DEFAULT_CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 def conf_dir() -> Path:
     """Folder holding ``config.yaml`` and the config groups."""
     return Path(os.environ.get("CSTK_CONF_DIR", DEFAULT_CONF_DIR)).resolve()
+
+
+#: ``${div:a,b}``: a value one group derives from another's (the flow model's mel frame rate from the features
+#: stage's sample rate and hop); a run's saved config.yaml holds the resolved number.
+OmegaConf.register_new_resolver("div", lambda a, b: float(a) / float(b), replace=True)
 
 
 def load_config(overrides: list[str] | None = None, config_name: str = "config") -> DictConfig:

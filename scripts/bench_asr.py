@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP (see cstoolkit.train.env)
-import torch
+from cstoolkit.core.runtime import init_process
+
+init_process()  # the OpenMP wait policy, before torch loads OpenMP
+import torch  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -127,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     from cstoolkit.asr.inference import AsrBundle
     from cstoolkit.asr.model import build_asr_model
     from cstoolkit.config import load_config
+    from cstoolkit.data.kaldi_dir import read_kaldi_map
     from cstoolkit.text import TextTokenizer, TextTokensConfig, build_text_tokens
-    from cstoolkit.train.io import read_kaldi_map
 
     torch.set_num_threads(args.threads)
     cfg = load_config(args.overrides)

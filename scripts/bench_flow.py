@@ -10,7 +10,7 @@ error of the vocoder's output) with the features stage's mel convention and with
 
     .venv/bin/python scripts/bench_flow.py                                  # flow_cpu, espeak-ng speech
     .venv/bin/python scripts/bench_flow.py --wav prompt.wav --tokens toks.txt
-    .venv/bin/python scripts/bench_flow.py --tts-config conf/tts/flow_gpu.yaml --device cuda
+    .venv/bin/python scripts/bench_flow.py --tts-config conf/flow/flow_gpu.yaml --device cuda
     .venv/bin/python scripts/bench_flow.py model.estimator.channels=[96,96,96]   # overrides of the tts config
     .venv/bin/python scripts/bench_flow.py --model exp/flow --data-dir data/test --asr-dir exp/asr --utts 30
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import platform
 import statistics
 import subprocess
@@ -35,9 +34,11 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP (see cstoolkit.train.env)
-import numpy as np
-import torch
+from cstoolkit.core.runtime import init_process
+
+init_process()  # the OpenMP wait policy, before torch loads OpenMP
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: espeak-ng sentences (voice, text) of the default real speech: one demo-corpus-like pseudo-speaker
@@ -100,7 +101,7 @@ def timed(fn, repeats: int, sync) -> float:
 def copy_synthesis_agreement(vocoder, speech: np.ndarray, mel_cfg: dict) -> dict:
     """Mean |log-mel| error of copy synthesis with the features convention and with the package's own."""
     from cstoolkit.data.features import hifigan_mel
-    from cstoolkit.tts.vocoder import mel_distance
+    from cstoolkit.tts.pretrained.vocoder import mel_distance
 
     rate = mel_cfg["sample_rate"]
     mel = hifigan_mel(speech, mel_cfg)
@@ -123,8 +124,8 @@ def round_trip(args: argparse.Namespace) -> int:
     from cstoolkit.data.audio import write_audio
     from cstoolkit.data.kaldi_dir import read_kaldi_file
     from cstoolkit.data.matrices import load_features
-    from cstoolkit.tts.synthesis import FlowSynthesizer, Prompt, choose_prompts
-    from cstoolkit.tts.train import flow_table, read_speaker
+    from cstoolkit.tts.flow.synthesis import FlowSynthesizer, Prompt, choose_prompts
+    from cstoolkit.tts.flow.train import flow_table, read_speaker
 
     torch.set_num_threads(args.threads)
     synth = FlowSynthesizer.load(args.model, args.device)
@@ -135,7 +136,7 @@ def round_trip(args: argparse.Namespace) -> int:
     prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
     rows = {u: i for i, u in enumerate(table.utt_ids)}
     utts = [u for u in table.utt_ids if prompts[u]][: args.utts]
-    n_mels, dim = int(synth.cfg.tts.model.n_mels), int(synth.cfg.tts.model.speaker_dim)
+    n_mels, dim = int(synth.cfg.flow.model.n_mels), int(synth.cfg.flow.model.speaker_dim)
 
     def prompt_of(utt: str) -> Prompt:
         i = rows[utt]
@@ -200,19 +201,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from cstoolkit.data.audio import load_audio
     from cstoolkit.data.features import hifigan_mel
-    from cstoolkit.tts.flow_model import build_flow_model
-    from cstoolkit.tts.speaker import SpeakerEncoder
-    from cstoolkit.tts.vocoder import Vocoder
+    from cstoolkit.tts.flow.model import build_flow_model
+    from cstoolkit.tts.pretrained.speaker import SpeakerEncoder
+    from cstoolkit.tts.pretrained.vocoder import Vocoder
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else lambda: None
     from cstoolkit.config import load_config
-    from cstoolkit.tts.flow_model import fill_from_data
+    from cstoolkit.tts.flow.model import fill_from_data
 
     name = Path(args.tts_config).stem
-    cfg = load_config([f"tts={name}", *(f"tts.{o}" for o in args.overrides)]).tts
+    cfg = load_config([f"flow={name}", *(f"flow.{o}" for o in args.overrides)]).tts
     # an untrained model: the values a trained one measures from its data do not change the work per step
     cfg = fill_from_data(cfg, vocab_size=512, token_rate=16.6667, mel_mean=-5.2, mel_std=3.0)
     mel_cfg = OmegaConf.to_container(OmegaConf.load(args.features_config).mel)

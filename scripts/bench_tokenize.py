@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP (see cstoolkit.train.env)
-import torch
+from cstoolkit.core.runtime import init_process
+
+init_process()  # the OpenMP wait policy, before torch loads OpenMP
+import torch  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

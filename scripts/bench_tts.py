@@ -6,7 +6,7 @@
 For the first ``--utts`` utterances of ``--data-dir`` (prompt: another utterance of the same speaker, its tokens,
 mel and d-vector from the data directory, as the recipe does), each repeat times resynthesis from the real speech
 tokens (flow + vocoder: the baseline) and then TTS from the text (text -> tokens, flow, vocoder shown apart), in
-batches of ``tts.inference.batch_size`` as ``cstk synthesize --data-dir`` does. RTF = wall time / seconds of audio
+batches of ``flow.inference.batch_size`` as ``cstk synthesize --data-dir`` does. RTF = wall time / seconds of audio
 produced; the best of ``--repeats`` is printed. ``--device cuda`` runs the models on a GPU.
 """
 
@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-import numpy as np
-import torch
+from cstoolkit.core.runtime import init_process
+
+init_process()  # the OpenMP wait policy, before torch loads OpenMP
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from cstoolkit.data.kaldi_dir import read_kaldi_file
     from cstoolkit.data.matrices import load_features
-    from cstoolkit.tts.synthesis import Prompt, choose_prompts
-    from cstoolkit.tts.train import flow_table, read_speaker
-    from cstoolkit.tts.tts import TextToSpeech
+    from cstoolkit.tts.api import TextToSpeech
+    from cstoolkit.tts.flow.synthesis import Prompt, choose_prompts
+    from cstoolkit.tts.flow.train import flow_table, read_speaker
 
     torch.set_num_threads(args.threads)
     tts = TextToSpeech.load(args.model, device=args.device)
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     langs = read_kaldi_file(data_dir / "utt2lang") if (data_dir / "utt2lang").is_file() else {}
     prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
     utts = [u for u in table.utt_ids if prompts[u] and u in texts][: args.utts]
-    n_mels, dim = int(tts.flow.cfg.tts.model.n_mels), int(tts.flow.cfg.tts.model.speaker_dim)
+    n_mels, dim = int(tts.flow.cfg.flow.model.n_mels), int(tts.flow.cfg.flow.model.speaker_dim)
 
     def prompt_of(utt: str) -> Prompt:
         i = rows[utt]

@@ -12,14 +12,16 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.config import Rule, check_config, choice, number, whole
+from cstoolkit.core.atomic import make_out_dir
+from cstoolkit.core.modeldir import WEIGHTS_FILE
+from cstoolkit.core.runtime import resolve_device
 from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.metrics.scoring import REPORT_FILES
-from cstoolkit.train.checks import check_model_config, check_trainer_config, resolve_device
-from cstoolkit.train.io import AVERAGED, make_out_dir
+from cstoolkit.train.checks import check_model_config, check_trainer_config
 
 CONFIG_FILE, UNITS_SUBDIR = "config.yaml", "units"
 TOKENS_PATH = f"{UNITS_SUBDIR}/tokens.txt"
-MODEL_FILE = AVERAGED
+MODEL_FILE = WEIGHTS_FILE
 DECODE_OUTPUTS = ("hyp.txt", "decode.json", "utt2detected_lang")
 
 #: ``asr.decode`` values (decoding and transcribe)

@@ -11,18 +11,19 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.asr.checks import TOKENS_PATH, UNITS_SUBDIR, check_decode_config, prepare_out_dir, read_model_config
+from cstoolkit.asr.checks import check_decode_config, prepare_out_dir, read_model_config
 from cstoolkit.asr.data import FEATS, asr_table, collate_asr
 from cstoolkit.asr.decode import METHODS, DecodeStats, JointBeamSearch, decode_batch
 from cstoolkit.asr.model import build_asr_model
+from cstoolkit.core.atomic import atomic_write_json
+from cstoolkit.core.modeldir import TOKENS_PATH, UNITS_SUBDIR, WEIGHTS_FILE, load_state, shape_differences
+from cstoolkit.core.runtime import pick_device
+from cstoolkit.data.kaldi_dir import read_kaldi_map, write_kaldi_map
 from cstoolkit.data.loader import Batch, ItemsDataset, UttDataset, make_loader
 from cstoolkit.data.matrices import FeatureDimError
 from cstoolkit.errors import ConfigError, CstkError, InputFileError
 from cstoolkit.progress import progress_bar, progress_write
 from cstoolkit.text.tokens import TextTokenizer
-from cstoolkit.train.checks import resolve_device
-from cstoolkit.train.io import atomic_write_json, load_state, read_kaldi_map, write_kaldi_map
-from cstoolkit.train.trainer import AVERAGED, shape_differences
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,7 @@ class AsrBundle:
     device: torch.device
 
 
-def pick_device(device: str = "auto") -> torch.device:
-    """``auto`` -> cuda when available, else cpu; ConfigError for an unknown device or a GPU that is not there."""
-    return torch.device(resolve_device(device))
-
-
-def load_asr(model_dir: str | Path, device: str = "auto", weights: str = AVERAGED) -> AsrBundle:
+def load_asr(model_dir: str | Path, device: str = "auto", weights: str = WEIGHTS_FILE) -> AsrBundle:
     """Load ``<model_dir>/{config.yaml, units/, model.pth}`` written by the training stage."""
     model_dir = Path(model_dir)
     cfg = read_model_config(model_dir, weights)

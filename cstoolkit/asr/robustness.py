@@ -17,7 +17,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text
+from cstoolkit.core.atomic import atomic_path, atomic_write_lines, atomic_write_text
 from cstoolkit.data.corrupt import CONDITIONS, STAMP_FILE
 from cstoolkit.errors import ConfigError, InputFileError
 

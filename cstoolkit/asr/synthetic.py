@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
-from cstoolkit.data.atomic import atomic_write_text
+from cstoolkit.core.atomic import atomic_write_text
 
 LEXICON: tuple[str, ...] = ("我", "去", "买", "东", "西", "shopping", "mall", "today", "coffee", "오늘", "नमस्ते", "good")
 CHAR_WORDS = frozenset({"我", "去", "买", "东", "西"})

@@ -15,14 +15,14 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.asr.checks import CONFIG_FILE, UNITS_SUBDIR, check_train_config
+from cstoolkit.asr.checks import check_train_config
 from cstoolkit.asr.data import FEATS, FRAME_COUNTS, asr_train_set, collate_asr
-from cstoolkit.data.atomic import atomic_dir, atomic_write_text
+from cstoolkit.core.atomic import atomic_dir, atomic_write_json, atomic_write_text
+from cstoolkit.core.modeldir import CONFIG_FILE, UNITS_SUBDIR
 from cstoolkit.data.loader import UttDataset, loader_from_config
 from cstoolkit.data.table import add_variants
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import INFO_FILE, SPM_FILE, TOKENS_FILE, TextTokenizer
-from cstoolkit.train.io import atomic_write_json
 from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 

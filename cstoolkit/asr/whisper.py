@@ -19,10 +19,11 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.asr.checks import check_whisper_config, prepare_out_dir
+from cstoolkit.core.atomic import atomic_write_json
+from cstoolkit.core.runtime import capped_threads
+from cstoolkit.data.kaldi_dir import read_kaldi_map, write_kaldi_map
 from cstoolkit.errors import InputFileError, ModelNotAvailableError
 from cstoolkit.progress import progress_bar, progress_write
-from cstoolkit.threads import capped_threads
-from cstoolkit.train.io import atomic_write_json, read_kaldi_map, write_kaldi_map
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from cstoolkit.cli.common import positive_int
-from cstoolkit.threads import set_torch_threads
+from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "align text units to speech-token frames with the tokenizer's CTC head (durations for the T2S model)"
 
@@ -24,14 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
     from cstoolkit.tokenizer.checks import read_tokenizer_config
 
     read_tokenizer_config(args.tokenizer_dir)  # a missing or broken model is refused before torch loads
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    from cstoolkit.tts.align import align_dirs
+    from cstoolkit.tts.t2s.align import align_dirs
 
     set_torch_threads(args.threads)
     align_dirs(args.tokenizer_dir, args.data_dir, args.nj, args.device, args.threads)

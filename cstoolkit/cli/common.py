@@ -8,8 +8,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from cstoolkit.core.runtime import set_torch_threads
 from cstoolkit.errors import CstkError
-from cstoolkit.threads import set_torch_threads
 
 
 def run_main(body: Callable[[], int | None], prog: str) -> int:
@@ -59,7 +59,6 @@ def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: s
     decoded through its quantizer). Returns ``(bundle, decode_cfg)``."""
     from cstoolkit.asr.checks import decode_config, prepare_out_dir, read_model_config
     from cstoolkit.train.checks import check_trainer_config
-    from cstoolkit.train.env import set_thread_env
 
     check_trainer_config(cfg.trainer, training=False)
     if kind == "tokenizer":
@@ -69,7 +68,6 @@ def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: s
     decode_cfg = decode_config(read_config(model_dir), cfg, overrides)
     if out_dir is not None:
         prepare_out_dir(out_dir)
-    set_thread_env(cfg.trainer)  # before torch is imported
 
     if kind == "tokenizer":
         from cstoolkit.tokenizer.decode import load_as_asr as load

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from cstoolkit.cli.common import run_main, setup_logging
-from cstoolkit.threads import set_torch_threads, thread_cap
+from cstoolkit.core.runtime import init_process, set_torch_threads, thread_cap
 
 #: subcommand name -> module under cstoolkit.cli
 SUBCOMMANDS: dict[str, str] = {
@@ -76,9 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cap_threads() -> None:
-    """Under ``CSTK_THREADS`` torch starts capped, so commands that never set their threads (resemblyzer's d-vectors)
-    keep to it too; a bad value is a one-line error before anything runs."""
+def init_runtime() -> None:
+    """The process settings of every command, before any of them imports torch (:mod:`cstoolkit.core.runtime`):
+    the OpenMP wait policy, and under ``CSTK_THREADS`` torch capped from the start, so that commands that never set
+    their threads (resemblyzer's d-vectors) keep to it too; a bad value is a one-line error before anything runs."""
+    init_process()
     if thread_cap() is not None:
         set_torch_threads()
 
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
-    status = run_main(cap_threads, prog=f"cstk {args.command}")
+    status = run_main(init_runtime, prog=f"cstk {args.command}")
     if status:
         return status
     module = importlib.import_module(f"cstoolkit.cli.{_available()[args.command]}")

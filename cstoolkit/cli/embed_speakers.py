@@ -11,16 +11,16 @@ HELP = "speaker embeddings (resemblyzer d-vectors) of every utterance of data di
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", action="append", required=True, help="a Kaldi data directory (repeatable)")
     parser.add_argument("--device", default="cpu", help="torch device of the speaker encoder")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. tts.speaker.rate=2.0")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. flow.speaker.rate=2.0")
 
 
 def run(args: argparse.Namespace) -> int:
     from cstoolkit.config import load_config
 
     cfg = load_config(args.overrides)
-    from cstoolkit.tts.speaker import SpeakerEncoder, embed_data_dir
+    from cstoolkit.tts.pretrained.speaker import SpeakerEncoder, embed_data_dir
 
-    encoder = SpeakerEncoder(args.device, float(cfg.tts.speaker.rate), float(cfg.tts.speaker.min_coverage))
+    encoder = SpeakerEncoder(args.device, float(cfg.flow.speaker.rate), float(cfg.flow.speaker.min_coverage))
     bad = 0
     for data_dir in args.data_dir:
         failed = embed_data_dir(data_dir, encoder)

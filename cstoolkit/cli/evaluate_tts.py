@@ -55,12 +55,12 @@ def run(args: argparse.Namespace) -> int:
     if not (args.synth_dir or args.judged_dir or args.ground_truth):
         raise CstkError("nothing to judge: give --synth-dir, --judged-dir or --ground-truth")
     truth_out = ground_truth_out(args)
-    from cstoolkit.tts.evaluate import comparison_row
+    from cstoolkit.tts.eval.evaluate import comparison_row
 
     judged = [comparison_row(d) for d in args.judged_dir]  # a folder not judged yet is refused at once
     cfg = load_config(args.overrides)
     bundle, decode_cfg = open_decoder(args.asr_dir, args.device, cfg, args.overrides, "asr")
-    from cstoolkit.tts.evaluate import evaluate_ground_truth, evaluate_synthesis, write_summary
+    from cstoolkit.tts.eval.evaluate import evaluate_ground_truth, evaluate_synthesis, write_summary
 
     rows = []
     if truth_out is not None:

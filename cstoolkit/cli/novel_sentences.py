@@ -1,4 +1,4 @@
-"""``cstk novel-sentences``: new code-switched sentences made of a corpus's words (cstoolkit.tts.novel), as a data
+"""``cstk novel-sentences``: new code-switched sentences made of a corpus's words (cstoolkit.data.novel), as a data
 directory without audio that ``cstk synthesize --data-dir ... --prompts-from ...`` speaks and ``cstk evaluate-tts``
 judges: does the TTS speak what it never heard, so that the CS-ASR reads it back?
 
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cstoolkit.tts.novel import novel_dir
+    from cstoolkit.data.novel import novel_dir
 
     made = novel_dir(args.data_dir, args.out_dir, args.speakers_from, args.exclude, args.per_pair, args.seed,
                      args.kind)  # fmt: skip

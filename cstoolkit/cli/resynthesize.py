@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from cstoolkit.cli.common import positive_int, read_prompt_audio
-from cstoolkit.threads import set_torch_threads
+from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "speak speech tokens in the voice of a prompt (flow-matching model + HiFi-GAN): one wav per token line"
 
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokens", help="Kaldi-style token lines 'uttid t1 t2 ...' (with --prompt)")
     parser.add_argument("--prompt", help="voice prompt audio (any format and sample rate; a few seconds)")
     parser.add_argument("--data-dir", help="resynthesise this data directory instead (prompts: same speaker)")
-    parser.add_argument("--steps", type=positive_int, help="Euler steps (default: tts.inference.steps of the model)")
+    parser.add_argument("--steps", type=positive_int, help="Euler steps (default: flow.inference.steps of the model)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the model's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the starting noise")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
@@ -59,23 +59,21 @@ def read_token_lines(path: Path, vocab: int) -> dict[str, list[int]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
     from cstoolkit.errors import CstkError, InputFileError
-    from cstoolkit.tts.checks import read_flow_config
+    from cstoolkit.tts.flow.checks import read_flow_config
 
     if bool(args.data_dir) == bool(args.tokens or args.prompt):
         raise CstkError("give either --data-dir, or --tokens FILE with --prompt AUDIO")
     if not args.data_dir and not (args.tokens and args.prompt):
         raise CstkError("--tokens and --prompt go together")
     cfg, _ = read_flow_config(args.model)  # a missing or broken model is refused before torch loads
-    tokens = read_token_lines(Path(args.tokens), int(cfg.tts.model.encoder.vocab_size)) if args.tokens else None
+    tokens = read_token_lines(Path(args.tokens), int(cfg.flow.model.encoder.vocab_size)) if args.tokens else None
     prompt_audio = None
     if args.prompt:
         prompt_audio = read_prompt_audio(args.prompt)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    from cstoolkit.tts.synthesis import FlowSynthesizer, PromptError, resynthesize_dir, write_synthesis_dir
+    from cstoolkit.tts.flow.synthesis import FlowSynthesizer, PromptError, resynthesize_dir, write_synthesis_dir
 
     set_torch_threads(args.threads)
     synth = FlowSynthesizer.load(args.model, args.device)

@@ -23,7 +23,7 @@ import argparse
 from pathlib import Path
 
 from cstoolkit.cli.common import positive_int, read_prompt_audio
-from cstoolkit.threads import set_torch_threads
+from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "speak code-switched text in the voice of a prompt (T2S + flow matching + HiFi-GAN)"
 #: audio formats ``--out`` may name (by its extension)
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "of data/test")  # fmt: skip
     parser.add_argument("--out-dir", help="synthesis folder to write: wav/<uttid>.wav, wav.scp, synthesis.json")
     parser.add_argument("--lang", help="language pair of the text, e.g. zh-en (default: guessed from the scripts)")
-    parser.add_argument("--steps", type=positive_int, help="Euler steps (default: tts.inference.steps of the flow)")
+    parser.add_argument("--steps", type=positive_int, help="Euler steps (default: flow.inference.steps of the flow)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the flow's)")
     parser.add_argument("--duration-scale", type=float, help="> 1 speaks slower (default: t2s.inference's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the starting noise")
@@ -80,20 +80,18 @@ def check_args(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
     from cstoolkit.errors import InputFileError
-    from cstoolkit.tts.tts import read_info
+    from cstoolkit.tts.api import read_info
 
     mode = check_args(args)
     read_info(args.model)  # a missing model is refused before torch loads
     prompt_audio = None
     if args.prompt:
         prompt_audio = read_prompt_audio(args.prompt)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    from cstoolkit.tts.synthesis import PromptError
-    from cstoolkit.tts.tts import TextToSpeech, synthesize_dir
+    from cstoolkit.tts.api import TextToSpeech, synthesize_dir
+    from cstoolkit.tts.flow.synthesis import PromptError
 
     set_torch_threads(args.threads)
     tts = TextToSpeech.load(args.model, args.flow, args.device)

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from cstoolkit.cli.common import positive_int
-from cstoolkit.threads import set_torch_threads
+from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "speech tokens of audio files (prints file<TAB>tokens) or of data directories (writes <dir>/speech_tokens)"
 
@@ -25,7 +25,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
     from cstoolkit.errors import CstkError
     from cstoolkit.tokenizer.checks import read_tokenizer_config
@@ -33,7 +32,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.audio and not args.data_dir:
         raise CstkError("name audio files or --data-dir")
     read_tokenizer_config(args.model)  # a missing or broken model is refused before torch loads
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     from cstoolkit.tokenizer.extract import SpeechTokenizer, tokenize_dirs
 

@@ -6,7 +6,6 @@ import argparse
 import logging
 
 from cstoolkit.config import load_config
-from cstoolkit.train.env import set_thread_env
 
 HELP = "train the CS-ASR model (ESPnet conformer, hybrid CTC/attention) with the Lightning trainer"
 log = logging.getLogger("cstoolkit.train_asr")
@@ -28,7 +27,6 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.overrides)
     check_train_config(cfg)  # before torch is imported: a bad value is refused at once
-    set_thread_env(cfg.trainer)  # before torch is imported
     from cstoolkit.asr.train import train_asr
 
     result = train_asr(args.train_dir, args.dev_dir, args.units_dir, args.exp_dir, cfg, args.stats_file)

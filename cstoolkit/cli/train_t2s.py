@@ -6,7 +6,6 @@ import argparse
 import logging
 
 from cstoolkit.config import load_config
-from cstoolkit.train.env import set_thread_env
 
 HELP = (
     "train the text -> speech-token model (text units + language + speaker -> speech tokens; NAR, or AR with "
@@ -28,12 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cstoolkit.tts.t2s_train import check_t2s_config
+    from cstoolkit.tts.t2s.train import check_t2s_config
 
     cfg = load_config(args.overrides)
     check_t2s_config(cfg)  # before torch is imported: a bad value is refused at once
-    set_thread_env(cfg.trainer)
-    from cstoolkit.tts.t2s_train import train_t2s
+    from cstoolkit.tts.t2s.train import train_t2s
 
     result = train_t2s(args.train_dir, args.dev_dir, args.tokenizer_dir, args.exp_dir, cfg, args.flow_dir)
     if result.averaged_from:

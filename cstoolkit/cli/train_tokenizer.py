@@ -6,7 +6,6 @@ import argparse
 import logging
 
 from cstoolkit.config import load_config
-from cstoolkit.train.env import set_thread_env
 
 HELP = "train the supervised speech tokenizer (a quantizer inside the CS-ASR encoder) with the Lightning trainer"
 log = logging.getLogger("cstoolkit.train_tokenizer")
@@ -27,7 +26,6 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.overrides)
     check_tokenizer_config(cfg)  # before torch is imported: a bad value is refused at once
-    set_thread_env(cfg.trainer)
     from cstoolkit.tokenizer.train import train_tokenizer
 
     result = train_tokenizer(args.train_dir, args.dev_dir, args.units_dir, args.exp_dir, cfg, args.asr_dir,

@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from cstoolkit.cli.common import positive_int
-from cstoolkit.threads import set_torch_threads
+from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "transcribe audio files with a trained CS-ASR model (prints file<TAB>text)"
 
@@ -23,12 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
     from cstoolkit.asr.checks import read_model_config
 
     read_model_config(args.model)  # a missing or broken model is refused before torch loads
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see cstoolkit.train.env; before torch is imported
 
     from cstoolkit.asr.inference import transcribe
 

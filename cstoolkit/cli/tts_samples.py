@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cstoolkit.tts.samples import write_samples_page
+    from cstoolkit.tts.eval.samples import write_samples_page
 
     picked = write_samples_page(args.table, args.out, args.per_pair, args.title)
     print(f"{args.out}: {sum(map(len, picked.values()))} sentences of {len(picked)} language pairs")

@@ -16,8 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cstoolkit.data.kaldi_dir import read_kaldi_map
     from cstoolkit.text.tokens import TextTokensConfig, build_text_tokens
-    from cstoolkit.train.io import read_kaldi_map
 
     config = TextTokensConfig.from_config(load_config(args.overrides).units)
     build_text_tokens(read_kaldi_map(args.text).values(), args.out_dir, config)

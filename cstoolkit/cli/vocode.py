@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from cstoolkit.cli.common import positive_int
-from cstoolkit.threads import set_torch_threads
+from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "copy synthesis: the real log-mel of every utterance (mel.scp) through the HiFi-GAN vocoder"
 
@@ -16,11 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, help="folder to write: wav/<uttid>.wav, wav.scp, synthesis.json")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. tts.vocoder.model=LJSpeech")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. flow.vocoder.model=LJSpeech")
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
     from omegaconf import OmegaConf
 
@@ -28,13 +27,12 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.overrides)
     mel_cfg = OmegaConf.to_container(cfg.features.mel, resolve=True)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    from cstoolkit.tts.synthesis import vocode_dir
-    from cstoolkit.tts.vocoder import Vocoder
+    from cstoolkit.tts.flow.synthesis import vocode_dir
+    from cstoolkit.tts.pretrained.vocoder import Vocoder
 
     set_torch_threads(args.threads)
-    vocoder = Vocoder(str(cfg.tts.vocoder.model), args.device, mel_cfg)
+    vocoder = Vocoder(str(cfg.flow.vocoder.model), args.device, mel_cfg)
     info = vocode_dir(args.data_dir, args.out_dir, vocoder, vocoder.sample_rate, vocoder.n_mels)
     for utt, reason in sorted(info["skipped"].items()):
         print(f"cstk vocode: error: {utt} left out: {reason}", file=sys.stderr, flush=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from cstoolkit.data.atomic import atomic_path
+from cstoolkit.core.atomic import atomic_path
 from cstoolkit.errors import InputFileError
 
 #: extensions soundfile (libsndfile) reads; others go straight to PyAV

@@ -6,7 +6,7 @@ condition, ``out_dir/wav/<uttid>.wav`` and a new data directory in ``out_dir`` w
 (transcripts, speakers, language tags, segments; ``wav.scp``, ``utt2dur`` and ``manifest.jsonl`` rewritten), then
 optionally the features that ``cstk decode-asr --data-dir`` reads (``feats.scp``, ``utt2num_frames``; the model
 brings its own CMVN), and last ``corrupt.json``, the stamp of a finished run. The data directory appears as a whole
-(cstoolkit.data.atomic.atomic_dir); a killed run leaves no ``corrupt.json``, and a re-run with the same inputs and
+(cstoolkit.core.atomic.atomic_dir); a killed run leaves no ``corrupt.json``, and a re-run with the same inputs and
 settings finds the stamp and skips the work.
 
 Every random draw comes from a generator seeded by ``(seed, condition, utterance id)``: the same command gives the
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from cstoolkit.data.atomic import atomic_dir, atomic_write_lines, atomic_write_text
+from cstoolkit.core.atomic import atomic_dir, atomic_write_lines, atomic_write_text
 from cstoolkit.data.audio import load_audio, write_audio
 from cstoolkit.data.augment import (
     Augmenter,

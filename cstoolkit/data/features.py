@@ -24,7 +24,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
-from cstoolkit.data.atomic import atomic_path, atomic_write_lines, atomic_write_text, remove_stale_temporaries
+from cstoolkit.core.atomic import atomic_path, atomic_write_lines, atomic_write_text, remove_stale_temporaries
 from cstoolkit.data.audio import load_audio, resample
 from cstoolkit.data.kaldi_dir import read_kaldi_entries
 from cstoolkit.data.parallel import worker_pool

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cstoolkit.data.atomic import atomic_dir, atomic_write_text
+from cstoolkit.core.atomic import atomic_dir, atomic_write_text
 from cstoolkit.data.transcripts import iter_text_lines
 from cstoolkit.errors import InputFileError
 
@@ -141,6 +141,17 @@ def read_kaldi_entries(path: str | Path, allow_empty_value: bool = False) -> dic
 def read_kaldi_file(path: str | Path, allow_empty_value: bool = False) -> dict[str, str]:
     """Read ``<key> <value>`` lines into a dict (see :func:`read_kaldi_entries` for the errors)."""
     return {key: value for key, (_, value) in read_kaldi_entries(path, allow_empty_value).items()}
+
+
+def read_kaldi_map(path: str | Path, allow_empty_value: bool = True) -> dict[str, str]:
+    """A Kaldi ``key value...`` file whose values may be empty (``hyp.txt``, ``speech_tokens``)."""
+    return read_kaldi_file(path, allow_empty_value=allow_empty_value)
+
+
+def write_kaldi_map(path: str | Path, items: Iterable[tuple[str, str]]) -> None:
+    """Atomically write ``key value`` lines sorted by key (Kaldi ``text``/``hyp.txt`` format)."""
+    lines = [f"{key} {value}".rstrip() + "\n" for key, value in sorted(items)]
+    atomic_write_text(path, "".join(lines))
 
 
 def read_segments(path: str | Path) -> dict[str, list[dict[str, str]]]:

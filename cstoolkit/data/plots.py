@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from cstoolkit.data.atomic import atomic_path
+from cstoolkit.core.atomic import atomic_path
 from cstoolkit.data.kaldi_dir import Utterance
 
 

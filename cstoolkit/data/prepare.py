@@ -13,7 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
-from cstoolkit.data.atomic import atomic_write_text, remove_stale_temporaries
+from cstoolkit.core.atomic import atomic_write_text, remove_stale_temporaries
 from cstoolkit.data.kaldi_dir import Utterance, write_data_dir
 from cstoolkit.data.validate import REPORT_FILE, validate_data_dir
 from cstoolkit.errors import ConfigError, CstkError, InputFileError

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cstoolkit.config import Rule, check_config, choice, number, whole
-from cstoolkit.data.atomic import atomic_dir
+from cstoolkit.core.atomic import atomic_dir
 from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.text.normalize import NormalizeOptions, normalize
 from cstoolkit.text.scripts import script_of_unit

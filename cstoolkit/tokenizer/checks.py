@@ -6,11 +6,11 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.asr.checks import CONFIG_FILE, TOKENS_PATH, check_decode_config
+from cstoolkit.asr.checks import check_decode_config
 from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
+from cstoolkit.core.modeldir import CONFIG_FILE, TOKENS_PATH, WEIGHTS_FILE
 from cstoolkit.errors import InputFileError
 from cstoolkit.train.checks import check_model_config, check_trainer_config
-from cstoolkit.train.io import AVERAGED
 
 INFO_FILE = "tokenizer.json"
 TOKENS_FILE = "speech_tokens"  # in a data directory: ``uttid t1 t2 ...``
@@ -58,7 +58,7 @@ def read_tokenizer_config(model_dir: str | Path) -> DictConfig:
     hint = "not a trained tokenizer directory (run cstk train-tokenizer)"
     if not model_dir.is_dir():
         raise InputFileError(model_dir, hint)
-    for name in (CONFIG_FILE, AVERAGED, TOKENS_PATH, INFO_FILE):
+    for name in (CONFIG_FILE, WEIGHTS_FILE, TOKENS_PATH, INFO_FILE):
         if not (model_dir / name).is_file():
             raise InputFileError(model_dir / name, f"missing: {hint}")
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cstoolkit.asr.checks import UNITS_SUBDIR
 from cstoolkit.asr.inference import AsrBundle
+from cstoolkit.core.modeldir import UNITS_SUBDIR
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.extract import SpeechTokenizer
 

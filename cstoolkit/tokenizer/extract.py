@@ -19,17 +19,17 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
-from cstoolkit.asr.checks import UNITS_SUBDIR
 from cstoolkit.asr.data import FEATS, asr_table, collate_asr
-from cstoolkit.asr.inference import audio_features, fbank_of, pick_device
+from cstoolkit.asr.inference import audio_features, fbank_of
+from cstoolkit.core.modeldir import UNITS_SUBDIR, WEIGHTS_FILE, load_weights
+from cstoolkit.core.runtime import pick_device, set_torch_threads
+from cstoolkit.data.kaldi_dir import read_kaldi_map, write_kaldi_map
 from cstoolkit.data.loader import ItemsDataset, UttDataset, make_loader
 from cstoolkit.data.matrices import FeatureDimError
 from cstoolkit.errors import CstkError, InputFileError
 from cstoolkit.text.tokens import TextTokenizer
-from cstoolkit.threads import set_torch_threads
 from cstoolkit.tokenizer.checks import INFO_FILE, TOKENS_FILE, read_tokenizer_config
 from cstoolkit.tokenizer.model import PAD_TOKEN, QuantizerTap, build_tokenizer_model, encode_tokens, module_config
-from cstoolkit.train.io import AVERAGED, load_weights, read_kaldi_map, write_kaldi_map
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class SpeechTokenizer:
         dev = pick_device(device)
         units = TextTokenizer(model_dir / UNITS_SUBDIR)
         model, tap = build_tokenizer_model(module_config(cfg.asr, cfg.tokenizer), units.token_list)
-        load_weights(model, model_dir / AVERAGED)
+        load_weights(model, model_dir / WEIGHTS_FILE)
         model.to(dev).eval()
         info = json.loads((model_dir / INFO_FILE).read_text(encoding="utf-8"))
         return cls(model, tap, cfg, info, dev)

@@ -18,12 +18,12 @@ import random
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from cstoolkit.core.atomic import atomic_save, atomic_write_json
 from cstoolkit.data.kaldi_dir import read_kaldi_file
 from cstoolkit.errors import InputFileError
 from cstoolkit.text import normalize
 from cstoolkit.tokenizer.checks import INFO_FILE, REPORT_JSON, REPORT_PNG, TOKENS_FILE
 from cstoolkit.tokenizer.extract import read_speech_tokens
-from cstoolkit.train.io import atomic_save, atomic_write_json
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,13 @@ from omegaconf import DictConfig
 from cstoolkit.asr.checks import read_model_config
 from cstoolkit.asr.data import collate_asr
 from cstoolkit.asr.train import SKIPPED_FILE, asr_training_data, copy_units
+from cstoolkit.core.atomic import atomic_write_json
+from cstoolkit.core.modeldir import WEIGHTS_FILE, load_state, write_run_config
 from cstoolkit.data.loader import loader_from_config
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.checks import INFO_FILE, check_tokenizer_config
 from cstoolkit.tokenizer.model import codebook_size, module_config, quantizer_kind, subsampling_factor
-from cstoolkit.train.io import AVERAGED, atomic_write_json, load_state, write_run_config
 from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 
@@ -37,15 +38,15 @@ def starting_point(cfg: DictConfig, asr_dir: str | Path | None) -> tuple[DictCon
     if not bool(cfg.tokenizer.init_from_asr) or asr_dir is None:
         return cfg.asr, None
     asr_dir = Path(asr_dir)
-    if not (asr_dir / AVERAGED).is_file():
-        log.warning("no trained CS-ASR in %s (%s missing): the tokenizer trains from scratch", asr_dir, AVERAGED)
+    if not (asr_dir / WEIGHTS_FILE).is_file():
+        log.warning("no trained CS-ASR in %s (%s missing): the tokenizer trains from scratch", asr_dir, WEIGHTS_FILE)
         return cfg.asr, None
     return read_model_config(asr_dir).asr, asr_dir
 
 
 def load_asr_weights(model, asr_dir: Path) -> None:
     """Load a trained CS-ASR's ``model.pth`` into the tokenizer model (everything but the quantizer)."""
-    path = asr_dir / AVERAGED
+    path = asr_dir / WEIGHTS_FILE
     state = load_state(path)
     mine = model.state_dict()
     bad = sorted(k for k in state if k not in mine or mine[k].shape != state[k].shape)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from cstoolkit.core.modeldir import load_state
 from cstoolkit.errors import InputFileError
 
 
@@ -20,11 +21,7 @@ def average_checkpoints(paths: Sequence[str | Path], prefix: str = "") -> dict[s
         raise InputFileError("<checkpoints>", "no checkpoint to average")
     total: dict[str, torch.Tensor] = {}
     for path in paths:
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as err:
-            raise InputFileError(path, f"cannot load checkpoint: {err}") from None
-        state = ckpt.get("state_dict", ckpt)
+        state = load_state(path, key="state_dict")
         state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
         if not total:
             total = {k: v.clone().double() if v.is_floating_point() else v.clone() for k, v in state.items()}

@@ -7,11 +7,10 @@ function each (the YAML files hold the defaults). A model adds rules for its own
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from omegaconf import DictConfig
 
 from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
+from cstoolkit.core.runtime import resolve_device
 from cstoolkit.errors import ConfigError
 
 #: values of the shared groups of a model config (``<model>.batch``, ``<model>.train``)
@@ -87,31 +86,3 @@ def check_trainer_config(trainer_cfg: DictConfig, training: bool = True) -> None
     check_config(trainer_cfg, TRAINER_RULES, "trainer")
     if trainer_cfg.accelerator in ("gpu", "cuda"):
         resolve_device("cuda", f"trainer.accelerator={trainer_cfg.accelerator}")
-
-
-def _torch_cuda_count() -> int:
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
-def resolve_device(name: str, what: str = "--device", cuda_count: Callable[[], int] | None = None) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; ``gpu`` means ``cuda``; ``cuda[:N]`` must exist.
-
-    ``what`` names the option in the error message; ``cuda_count`` counts the GPUs (default: torch's count).
-    """
-    cuda_count = cuda_count or _torch_cuda_count
-    name = name.strip().lower()
-    if name == "cpu":
-        return name
-    if name == "auto":
-        return "cuda" if cuda_count() > 0 else "cpu"
-    kind, _, index = name.partition(":")
-    if kind not in ("cuda", "gpu") or (index and not index.isdigit()):
-        raise ConfigError(f"{what}: unknown device {name!r}; use auto, cpu, cuda or cuda:N")
-    count = cuda_count()
-    if count == 0:
-        raise ConfigError(f"{what}: no CUDA GPU is visible on this machine; use the CPU (cpu) instead")
-    if index and int(index) >= count:
-        raise ConfigError(f"{what}: GPU {index} does not exist ({count} visible)")
-    return "cuda" + (f":{index}" if index else "")

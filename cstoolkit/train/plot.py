@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cstoolkit.train.io import atomic_save
+from cstoolkit.core.atomic import atomic_save
 
 
 def read_history(path: str | Path) -> list[dict]:

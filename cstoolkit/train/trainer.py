@@ -16,7 +16,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,10 +26,11 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig
 
-from cstoolkit.errors import ConfigError, CstkError
-from cstoolkit.threads import set_torch_threads
+from cstoolkit.core.atomic import atomic_save, atomic_write_json
+from cstoolkit.core.modeldir import WEIGHTS_FILE, load_state, shape_differences
+from cstoolkit.core.runtime import set_torch_threads
+from cstoolkit.errors import ConfigError, CstkError, InputFileError
 from cstoolkit.train.average import average_checkpoints
-from cstoolkit.train.io import AVERAGED, atomic_save, atomic_write_json
 from cstoolkit.train.plot import plot_history
 from cstoolkit.train.progress import progress_callback
 
@@ -183,24 +184,17 @@ def find_resume_checkpoint(ckpt_dir: Path) -> str | None:
     candidates = sorted(Path(ckpt_dir).glob("*.ckpt"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for path in candidates:
         try:
-            torch.load(path, map_location="cpu", weights_only=False, mmap=True)
-        except Exception as err:  # truncated by a kill
-            log.warning("checkpoint %s is unreadable (%s); trying an older one", path, type(err).__name__)
+            load_state(path, key="state_dict")
+        except InputFileError as err:  # truncated by a kill
+            log.warning("checkpoint %s is unreadable (%s); trying an older one", path, err)
             continue
         return str(path)
     return None
 
 
-def shape_differences(saved: Mapping[str, torch.Tensor], mine: Mapping[str, torch.Tensor]) -> list[str]:
-    """Sorted names of the tensors that are in only one state dict or have another shape in the other."""
-    return sorted(
-        k for k in set(saved) | set(mine) if k not in saved or k not in mine or saved[k].shape != mine[k].shape
-    )
-
-
 def check_compatible(module: L.LightningModule, ckpt_path: str) -> None:
     """ConfigError when a checkpoint holds another model (changed config, same ``--exp-dir``)."""
-    saved = torch.load(ckpt_path, map_location="cpu", weights_only=False, mmap=True)["state_dict"]
+    saved = load_state(ckpt_path, key="state_dict")
     differ = shape_differences(saved, module.state_dict())
     if differ:
         raise ConfigError(
@@ -259,7 +253,7 @@ def fit(
 
     result = FitResult(
         exp_dir=exp_dir,
-        averaged_model=exp_dir / AVERAGED,
+        averaged_model=exp_dir / WEIGHTS_FILE,
         averaged_from=[],
         resumed_from=resume,
         wall_seconds=wall,
@@ -277,7 +271,7 @@ def fit(
     if not bool(train_cfg.average):
         paths = paths[:1]
     state = average_checkpoints(paths, prefix=str(train_cfg.export_prefix))
-    atomic_save(exp_dir / AVERAGED, lambda tmp: torch.save(state, tmp))
+    atomic_save(exp_dir / WEIGHTS_FILE, lambda tmp: torch.save(state, tmp))
     result.averaged_from = [Path(p).name for p in paths]
     plot_history(exp_dir / HISTORY, exp_dir / CURVE)
     summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in result.__dict__.items()}

@@ -22,14 +22,14 @@ __all__ = [
 ]
 
 _WHERE = {
-    "CFM": "cstoolkit.tts.cfm",
-    "Estimator": "cstoolkit.tts.estimator",
-    "FlowModel": "cstoolkit.tts.flow_model",
-    "build_flow_model": "cstoolkit.tts.flow_model",
-    "SpeakerEncoder": "cstoolkit.tts.speaker",
-    "TokenEncoder": "cstoolkit.tts.token_encoder",
-    "Vocoder": "cstoolkit.tts.vocoder",
-    "check_mel_config": "cstoolkit.tts.vocoder",
+    "CFM": "cstoolkit.tts.flow.cfm",
+    "Estimator": "cstoolkit.tts.flow.estimator",
+    "FlowModel": "cstoolkit.tts.flow.model",
+    "build_flow_model": "cstoolkit.tts.flow.model",
+    "SpeakerEncoder": "cstoolkit.tts.pretrained.speaker",
+    "TokenEncoder": "cstoolkit.tts.flow.token_encoder",
+    "Vocoder": "cstoolkit.tts.pretrained.vocoder",
+    "check_mel_config": "cstoolkit.tts.pretrained.vocoder",
 }
 
 __getattr__ = lazy_exports(__name__, _WHERE)

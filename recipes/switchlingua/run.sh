@@ -101,7 +101,7 @@ stage() {
 
 # side_lane FUNCTION "N ...": run FUNCTION's stages (numbered N ...) in the background while the stages after this
 # call go on; join_side_lane waits for them. Both sides then cap every command at half the CPU threads
-# (CSTK_THREADS, cstoolkit.threads): the demo's models train as fast on one thread as on two, so on 2 cores two
+# (CSTK_THREADS, cstoolkit.core.runtime): the demo's models train as fast on one thread as on two, so on 2 cores two
 # stages take the time of one. A side lane only holds stages that need nothing the main lane makes before the join.
 # Its output goes to <work_dir>/logs/<FUNCTION>.log; its stage lines are repeated here at the join, and a failed
 # side stage fails the recipe there (or at once, if the main lane ends first).

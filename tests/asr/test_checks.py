@@ -97,9 +97,3 @@ def test_prepare_out_dir_refuses_a_file_and_removes_old_results(tmp_path) -> Non
         (out / name).write_text("old")
     checks.prepare_out_dir(out)
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
-
-
-def test_model_file_name_matches_the_trainer() -> None:
-    from cstoolkit.train.trainer import AVERAGED
-
-    assert checks.MODEL_FILE == AVERAGED

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from cstoolkit.cli.cstk import main
-from cstoolkit.train.io import read_kaldi_map
+from cstoolkit.data.kaldi_dir import read_kaldi_map
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["asr=tiny", "trainer.enable_progress_bar=false", "asr.train.max_epochs=1", "augment=none"]
@@ -124,7 +124,7 @@ def test_wrong_feature_dim_is_one_line(trained, toy, tmp_path, capsys) -> None:
 
 def test_broken_model_dirs_and_settings_are_one_line(trained, toy, tmp_path, capsys, monkeypatch) -> None:
     """Bugs 4, 8, 9, 12, 16: bad config.yaml, units of another run, output path that is a file, GPU without GPU."""
-    from cstoolkit.train import checks
+    from cstoolkit.core import runtime
 
     model = tmp_path / "model"
     shutil.copytree(trained, model, ignore=shutil.ignore_patterns("checkpoints", "logs"))
@@ -135,7 +135,7 @@ def test_broken_model_dirs_and_settings_are_one_line(trained, toy, tmp_path, cap
     one_line_error(capsys, "asr.decode.batch_frames=0")
     assert main([*decode_args(model, toy / "dev", tmp_path / "o", "asr.decode.beam_size=0"), "--method", "beam"]) == 2
     one_line_error(capsys, "asr.decode.beam_size=0")
-    monkeypatch.setattr(checks, "_torch_cuda_count", lambda: 0)
+    monkeypatch.setattr(runtime, "_torch_cuda_count", lambda: 0)
     for device in ("cuda", "gpu"):
         assert main([*decode_args(model, toy / "dev", tmp_path / "o"), "--device", device]) == 2
         one_line_error(capsys, "no CUDA GPU")

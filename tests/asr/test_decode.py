@@ -12,8 +12,8 @@ import torch
 
 from cstoolkit.asr.decode import JointBeamSearch, ctc_greedy
 from cstoolkit.asr.inference import decode_dir, load_asr, transcribe
+from cstoolkit.data.kaldi_dir import read_kaldi_map
 from cstoolkit.errors import ConfigError, InputFileError
-from cstoolkit.train.io import read_kaldi_map
 from cstoolkit.train.plot import read_history
 
 

@@ -13,8 +13,8 @@ import soundfile as sf
 from omegaconf import OmegaConf
 
 from cstoolkit.asr.whisper import decode_whisper, whisper_model_dir
+from cstoolkit.data.kaldi_dir import read_kaldi_map
 from cstoolkit.errors import ModelNotAvailableError
-from cstoolkit.train.io import read_kaldi_map
 
 
 @pytest.fixture(scope="module")

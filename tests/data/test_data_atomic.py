@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from cstoolkit.data.atomic import atomic_dir, atomic_path, atomic_write_text, remove_stale_temporaries
+from cstoolkit.core.atomic import atomic_dir, atomic_path, atomic_write_text, remove_stale_temporaries
 
 
 def test_atomic_write_replaces_whole_file(tmp_path: Path):

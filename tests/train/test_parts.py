@@ -8,9 +8,9 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from cstoolkit.data.kaldi_dir import read_kaldi_map, write_kaldi_map
 from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.train.average import average_checkpoints
-from cstoolkit.train.io import read_kaldi_map, write_kaldi_map
 from cstoolkit.train.plot import plot_history, read_history
 from cstoolkit.train.schedule import build_scheduler, warmup_lr_factor
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from cstoolkit.train.io import read_kaldi_map
+from cstoolkit.data.kaldi_dir import read_kaldi_map
 from cstoolkit.train.module import NonFiniteLossError
 from cstoolkit.train.plot import read_history
 

@@ -9,6 +9,7 @@ from omegaconf import OmegaConf
 
 from cstoolkit.asr.checks import check_train_config
 from cstoolkit.config import load_config
+from cstoolkit.core import runtime
 from cstoolkit.errors import ConfigError
 from cstoolkit.train import checks
 
@@ -16,7 +17,7 @@ TINY = ["asr=tiny"]
 
 
 def test_gpu_trainer_without_gpu_is_one_line(monkeypatch) -> None:
-    monkeypatch.setattr(checks, "_torch_cuda_count", lambda: 0)
+    monkeypatch.setattr(runtime, "_torch_cuda_count", lambda: 0)
     with pytest.raises(ConfigError, match=re.escape("trainer.accelerator=gpu: no CUDA GPU")):
         check_train_config(load_config([*TINY, "trainer=gpu"]))
 

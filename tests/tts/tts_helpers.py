@@ -35,15 +35,15 @@ VOCAB = 40
 SPEAKERS = {"spkA": 6, "spkB": 5, "spkC": 1}
 #: ``cstk train-flow`` overrides of a flow model that trains in a second (several batches an epoch)
 TINY_FLOW = [
-    "tts.model.encoder.d_model=32",
-    "tts.model.encoder.layers=1",
-    "tts.model.estimator.channels=[32,32]",
-    "tts.model.estimator.transformer_layers=[0,1]",
-    "tts.model.estimator.time_dim=32",
-    "tts.train.max_epochs=2",
-    "tts.train.keep_nbest=2",
-    "tts.batch.max_frames=300",
-    "tts.inference.steps=3",
+    "flow.model.encoder.d_model=32",
+    "flow.model.encoder.layers=1",
+    "flow.model.estimator.channels=[32,32]",
+    "flow.model.estimator.transformer_layers=[0,1]",
+    "flow.model.estimator.time_dim=32",
+    "flow.train.max_epochs=2",
+    "flow.train.keep_nbest=2",
+    "flow.batch.max_frames=300",
+    "flow.inference.steps=3",
     "trainer.enable_progress_bar=false",
     "trainer.num_threads=1",  # (on a busy 2-core machine two threads make the vocoder ~5x slower, not faster)
 ]

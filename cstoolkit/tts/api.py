@@ -1,0 +1,399 @@
+"""Code-switched text-to-speech: text + a voice prompt -> waveform, with a T2S model directory (``exp/tts``) and the
+flow model directory it speaks through (``exp/flow``, named in its ``t2s.json`` by ``cstk train-t2s --flow-dir``).
+
+    text --front end (cstoolkit.text units, a language per unit)--> NarT2S or ArT2S (+ prompt d-vector) --> tokens
+         --flow model (+ prompt tokens, mel, d-vector)--> log-mel --HiFi-GAN--> 22.05 kHz waveform
+
+>>> tts = TextToSpeech.load("exp/tts")                                      # doctest: +SKIP
+>>> wave, rate = tts.synthesize("我今天去 shopping mall", voice, 16000)       # doctest: +SKIP
+
+The voice prompt may have any sample rate and length (a long one is cut to ``flow.inference.max_prompt_seconds``,
+with a note); a silent or too short one is a :class:`~cstoolkit.tts.flow.synthesis.PromptError`. What the model cannot
+speak is reported, never dropped silently: text units outside its vocabulary (spoken as ``<unk>``) and language
+codes it was not trained on are logged as warnings and returned with each :class:`Speech`; a text with nothing
+speakable (no unit after normalisation, or only unknown units) is a :class:`NothingToSpeakError`.
+
+Languages: each unit's language comes from the script, with the matrix language of ``lang`` (a ``utt2lang`` value
+such as ``zh-en``: the hint for Latin-script matrix languages and for Han characters), or from inline tags the
+user writes, ``<es>hola</es> my friend`` (:mod:`cstoolkit.text.lang_markup`).
+
+:func:`synthesize_dir` speaks every sentence of a data directory in the voice of another utterance of its speaker
+(the prompts :func:`~cstoolkit.tts.flow.synthesis.choose_prompts` picks, as resynthesis does; their tokens, mel and
+d-vector come from the data directory) into a synthesis folder; :meth:`TextToSpeech.synthesize_file` does the same
+for a Kaldi text file and one prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from cstoolkit.data.kaldi_dir import read_kaldi_entries, read_kaldi_file
+from cstoolkit.errors import CstkError, InputFileError
+from cstoolkit.text.tokens import WORD_START
+from cstoolkit.tts.flow.synthesis import (
+    PROMPTS_FILE,
+    FlowSynthesizer,
+    Prompt,
+    choose_prompts,
+    prompts_from_other_dir,
+    write_synthesis_dir,
+)
+from cstoolkit.tts.t2s.infer import FrontEnd, TextToSpeechTokens
+from cstoolkit.tts.t2s.train import FLOW_DIR_KEY, T2S_INFO, check_flow_dir
+
+log = logging.getLogger(__name__)
+
+KIND = "tts"  # synthesis.json "kind" of a folder written here
+T2S_TOKENS_FILE = "t2s_tokens"  # ``utt t1 t2 ...``: the speech tokens the T2S model generated
+UNKNOWN_FILE = "unknown_units"  # ``utt unit unit ...``: the units of each utterance spoken as <unk>
+
+
+class NothingToSpeakError(CstkError):
+    """A text with no unit the model can speak (empty after normalisation, or only unknown units)."""
+
+
+@dataclass
+class Speech:
+    """One synthesised text: the waveform at ``sample_rate``, its speech tokens, its front end and what it could
+    not speak (``unknown_units``, ``unknown_langs``)."""
+
+    wave: np.ndarray
+    sample_rate: int
+    tokens: list[int]
+    frontend: FrontEnd
+    unknown_units: list[str] = field(default_factory=list)
+    unknown_langs: list[str] = field(default_factory=list)
+
+
+def speakable(front: FrontEnd, unk_id: int) -> list[str]:
+    """The units of ``front`` the model can speak: known, and more than a bare word-start mark."""
+    return [u for u, i in zip(front.units, front.unit_ids) if i != unk_id and u.replace(WORD_START, "")]
+
+
+def import_espnet_quietly() -> None:
+    """Import ESPnet's attention module (the T2S front end and the prompt's tokenizer need the CS-ASR code) with its
+    print() about flash-attn kept off stderr and logged at debug level: a refused ``cstk synthesize`` prints one
+    line. (cstoolkit.asr.model sends that print to stderr; the same capture there would serve every command.)"""
+    import contextlib
+    import io
+    import sys
+
+    if "cstoolkit.asr.model" in sys.modules:
+        return
+    buffer = io.StringIO()
+    with contextlib.redirect_stderr(buffer), contextlib.redirect_stdout(buffer):
+        import cstoolkit.asr.model  # noqa: F401
+    if buffer.getvalue().strip():
+        log.debug("importing ESPnet: %s", buffer.getvalue().strip())
+
+
+def with_script_langs(segments: list[dict], matrix: str) -> list[dict[str, str]]:
+    """Tagged segments with the untagged ones (``lang`` None) split by script with ``matrix``."""
+    from cstoolkit.data.lang_tags import segment_by_script
+
+    out: list[dict[str, str]] = []
+    for seg in segments:
+        out += segment_by_script(seg["text"], matrix) if seg["lang"] is None else [dict(seg)]
+    return out
+
+
+class TextToSpeech:
+    """A T2S model and the flow model that speaks its tokens (with the vocoder).
+
+    Args:
+        t2s: the text -> speech-token model; flow: the flow model with its vocoder; tts_dir, flow_dir: where they
+        came from.
+    """
+
+    def __init__(self, t2s: TextToSpeechTokens, flow: FlowSynthesizer, tts_dir: Path, flow_dir: Path) -> None:
+        self.t2s, self.flow, self.tts_dir, self.flow_dir = t2s, flow, Path(tts_dir).resolve(), Path(flow_dir)
+        #: wall seconds spent in each part since loading (text -> tokens, tokens -> mel, mel -> waveform)
+        self.seconds = {"t2s": 0.0, "flow": 0.0, "vocoder": 0.0}
+
+    @classmethod
+    def load(cls, tts_dir: str | Path, flow_dir: str | Path | None = None, device: str = "cpu") -> TextToSpeech:
+        """Load ``tts_dir`` (``cstk train-t2s --exp-dir``) and the flow model it names (``flow_dir`` overrides)."""
+        tts_dir = Path(tts_dir)
+        import_espnet_quietly()
+        t2s = TextToSpeechTokens.load(tts_dir, device)
+        if flow_dir is None:
+            flow_dir = t2s.info.get(FLOW_DIR_KEY)
+            if not flow_dir:
+                raise InputFileError(tts_dir / T2S_INFO, "names no flow model directory (train-t2s without "
+                                                         "--flow-dir): give one (--flow)")  # fmt: skip
+        flow_dir = check_flow_dir(flow_dir, t2s.info, tts_dir / T2S_INFO)
+        return cls(t2s, FlowSynthesizer.load(flow_dir, str(t2s.device)), tts_dir, flow_dir)
+
+    @property
+    def sample_rate(self) -> int:
+        """Rate of the waveforms this model returns (the vocoder's: 22050 Hz)."""
+        return self.flow.sample_rate
+
+    def prompt(self, wave: np.ndarray, sample_rate: int, name: str = "prompt") -> Prompt:
+        """The voice prompt of a mono waveform of any rate (see :meth:`FlowSynthesizer.prompt_from_wave`)."""
+        return self.flow.prompt_from_wave(wave, sample_rate, name)
+
+    def read_text(self, text: str, lang: str | None = None, name: str = "text") -> tuple[str, list | None]:
+        """``(plain_text, segments)`` of a user's text with inline language tags; NothingToSpeakError for an empty
+        text or a malformed tag (``name`` says where the text came from)."""
+        from cstoolkit.text.lang_markup import split_language_tags
+        from cstoolkit.tts.t2s.align import matrix_language
+
+        if not text.strip():
+            raise NothingToSpeakError(f"{name}: empty text, nothing to say")
+        try:
+            plain, segments = split_language_tags(text)
+        except CstkError as err:
+            raise NothingToSpeakError(f"{name}: {err}") from None
+        if segments is not None:
+            segments = with_script_langs(segments, matrix_language(lang, plain))
+        return plain, segments
+
+    def check_text(self, text: str, lang: str | None = None, segments: list | None = None, name: str = "text"):
+        """The front end of ``text``; NothingToSpeakError when the model can speak none of it."""
+        front = self.t2s.frontend(text, lang, segments)
+        if not speakable(front, self.t2s.units.unk_id):
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            why = (f"every unit is unknown to the model ({' '.join(front.units)})" if front.units
+                   else "no letter or character left after normalisation")  # fmt: skip
+            raise NothingToSpeakError(f"{name}: nothing the model can speak in {shown!r}: {why}")
+        return front
+
+    def speak(
+        self,
+        texts: Sequence[str],
+        prompts: Sequence[Prompt],
+        langs: Sequence[str | None] | None = None,
+        segments: Sequence[list | None] | None = None,
+        names: Sequence[str] | None = None,
+        seed: int = 0,
+    ) -> list[Speech]:
+        """Synthesise ``texts`` (plain, already checked with :meth:`check_text`), each in the voice of its prompt:
+        one T2S batch, flow batches of ``flow.inference.batch_size``, then the vocoder per text. Unknown units and
+        languages are logged as warnings (``names``: how to call each text in them)."""
+        names = list(names) if names is not None else [f"text {i + 1}" for i in range(len(texts))]
+        speakers = np.stack([p.embedding for p in prompts]) if self.t2s.model.speaker_dim else None
+        start = time.perf_counter()
+        results = self.t2s.synthesize(list(texts), langs, speakers, segments, seed=seed)
+        self.seconds["t2s"] += time.perf_counter() - start
+        for name, res in zip(names, results, strict=True):
+            if res.unknown_units:
+                log.warning("%s: %d unit(s) unknown to the model, spoken as <unk>: %s", name,
+                            len(res.unknown_units), " ".join(res.unknown_units))  # fmt: skip
+            if res.unknown_langs:
+                log.warning("%s: language(s) the model was not trained on (read as unknown): %s", name,
+                            ", ".join(res.unknown_langs))  # fmt: skip
+        mels: list[np.ndarray] = []
+        size = int(self.flow.inference.batch_size)
+        start = time.perf_counter()
+        for k in range(0, len(results), size):
+            tokens = [r.tokens for r in results[k : k + size]]
+            mels += self.flow.generate_mels(tokens, list(prompts[k : k + size]), seed + k // size)
+        self.seconds["flow"] += time.perf_counter() - start
+        out = []
+        for res, mel in zip(results, mels, strict=True):
+            start = time.perf_counter()
+            wave = self.flow.vocode(mel)
+            self.seconds["vocoder"] += time.perf_counter() - start
+            out.append(Speech(wave, self.sample_rate, res.tokens, res.frontend, res.unknown_units, res.unknown_langs))
+        return out
+
+    def synthesize(
+        self, text: str, prompt_wave: np.ndarray, sample_rate: int, lang: str | None = None, seed: int = 0
+    ) -> tuple[np.ndarray, int]:
+        """Speak ``text`` (inline language tags allowed) in the voice of ``prompt_wave`` (mono, any rate) ->
+        ``(waveform, sample_rate)``. ``lang``: a ``utt2lang``-style hint such as ``zh-en`` (default: guessed from
+        the scripts). NothingToSpeakError / PromptError for a text or prompt that cannot be used."""
+        plain, segments = self.read_text(text, lang)
+        self.check_text(plain, lang, segments)
+        prompt = self.prompt(prompt_wave, sample_rate)
+        speech = self.speak([plain], [prompt], [lang], [segments], seed=seed)[0]
+        return speech.wave, speech.sample_rate
+
+    def synthesize_file(
+        self,
+        text_file: str | Path,
+        prompt: Prompt,
+        out_dir: str | Path,
+        lang: str | None = None,
+        seed: int = 0,
+        prompt_name: str = "prompt",
+    ) -> dict:
+        """Every line ``uttid text`` of a Kaldi text file spoken in the voice of ``prompt`` into the synthesis
+        folder ``out_dir`` (``wav/<uttid>.wav``, ``wav.scp``, ``text``, ``synthesis.json``; ``utt2lang`` when
+        ``lang`` is given). A line that is empty or has nothing speakable is an InputFileError naming the file and
+        line, and nothing is written."""
+        text_file = Path(text_file)
+        if not text_file.is_file():
+            raise InputFileError(text_file, "no such file")
+        entries = read_kaldi_entries(text_file, allow_empty_value=True)
+        if not entries:
+            raise InputFileError(text_file, "no text lines")
+        items = []
+        for utt, (line, value) in entries.items():
+            try:
+                plain, segments = self.read_text(value, lang, utt)
+                front = self.check_text(plain, lang, segments, utt)
+            except NothingToSpeakError as err:
+                raise InputFileError(text_file, str(err), line) from None
+            items.append((utt, plain, segments, len(front.units)))
+        with tempfile.TemporaryDirectory() as tmp:  # the source tables of the folder: text (+ utt2lang)
+            src = Path(tmp)
+            (src / "text").write_text("".join(f"{u} {t}\n" for u, t, _, _ in items), encoding="utf-8")
+            if lang:
+                (src / "utt2lang").write_text("".join(f"{u} {lang}\n" for u, *_ in items), encoding="utf-8")
+            info = {"kind": KIND, "model": str(self.tts_dir), "flow": str(self.flow_dir), "prompt": prompt_name,
+                    "text": str(text_file.resolve()), "lang": lang, "seed": seed}  # fmt: skip
+            return self._write(src, Path(out_dir), items, {u: prompt for u, *_ in items}, {u: lang for u, *_ in items},
+                               info, {}, seed)  # fmt: skip
+
+    def _write(
+        self,
+        src: Path,
+        out_dir: Path,
+        items: list[tuple[str, str, list | None, int]],
+        prompts: dict[str, Prompt],
+        langs: dict[str, str | None],
+        info: dict,
+        extra: dict[str, list[str]],
+        seed: int,
+    ) -> dict:
+        """Speak ``items`` (``utt, plain text, segments, units``; longest first in batches) into ``out_dir``."""
+        from cstoolkit.progress import progress_bar
+
+        before = dict(self.seconds)
+        tokens_lines: list[str] = []
+        unknown_lines: list[str] = []
+        unknown_units: Counter = Counter()
+        unknown_langs: Counter = Counter()
+        todo = sorted(items, key=lambda it: (-it[3], it[0]))
+        size = int(self.flow.inference.batch_size)
+
+        def waves() -> Iterator[tuple[str, np.ndarray]]:
+            with progress_bar(total=len(todo), desc="synthesize", unit="utt") as bar:
+                for k in range(0, len(todo), size):
+                    batch = todo[k : k + size]
+                    out = self.speak([t for _, t, _, _ in batch], [prompts[u] for u, *_ in batch],
+                                     [langs[u] for u, *_ in batch], [s for _, _, s, _ in batch],
+                                     [u for u, *_ in batch], seed + k)  # fmt: skip
+                    for (utt, *_), speech in zip(batch, out, strict=True):
+                        tokens_lines.append(f"{utt} {' '.join(map(str, speech.tokens))}")
+                        if speech.unknown_units:
+                            unknown_lines.append(f"{utt} {' '.join(speech.unknown_units)}")
+                            unknown_units.update(speech.unknown_units)
+                        unknown_langs.update(speech.unknown_langs)
+                        yield utt, speech.wave
+                    bar.update(len(batch))
+                # filled in before write_synthesis_dir writes synthesis.json (it reads ``info`` after the waves)
+                info["seconds"] = {k: round(v - before[k], 3) for k, v in self.seconds.items()}
+                info["frontend"] = {
+                    "utterances_with_unknown_units": len(unknown_lines),
+                    "unknown_units": dict(unknown_units.most_common()),
+                    "unknown_languages": dict(unknown_langs.most_common()),
+                }
+                extra[T2S_TOKENS_FILE] = sorted(tokens_lines)
+                extra[UNKNOWN_FILE] = sorted(unknown_lines)
+
+        info["t2s_inference"] = OmegaConf.to_container(self.t2s.cfg.t2s.inference, resolve=True)
+        info["inference"] = OmegaConf.to_container(self.flow.inference, resolve=True)
+        result = write_synthesis_dir(src, out_dir, waves(), self.sample_rate, info, extra)
+        if unknown_lines or unknown_langs:
+            log.warning("%s: %d utterance(s) with units spoken as <unk> (%s); unknown languages: %s", out_dir,
+                        len(unknown_lines), UNKNOWN_FILE, dict(unknown_langs) or "none")  # fmt: skip
+        return result
+
+
+def synthesize_dir(
+    tts: TextToSpeech, data_dir: str | Path, out_dir: str | Path, seed: int = 0, prompt_dir: str | Path | None = None
+) -> dict:
+    """Every sentence of ``data_dir/text`` spoken in the voice of another utterance of the same speaker (the prompts
+    of :func:`choose_prompts`, as resynthesis picks them: their speech tokens, mel and d-vector come from the data
+    directory, ``utt2lang`` and ``utt2seg.jsonl`` give the languages) into the synthesis folder ``out_dir``.
+    With ``prompt_dir`` the prompts are utterances of the same speaker in that data directory instead
+    (:func:`prompts_from_other_dir`), and ``data_dir`` needs only its text tables (new sentences, no audio).
+
+    Left out and reported in ``synthesis.json`` (``skipped``): utterances whose speaker has no other utterance,
+    those the data directory has no tokens/mel/embedding for, and texts with nothing speakable.
+    """
+    from cstoolkit.data.kaldi_dir import SEGMENTS_FILE, read_segments
+    from cstoolkit.data.matrices import load_features
+    from cstoolkit.tts.flow.train import flow_table, read_speaker
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    if not (data_dir / "text").is_file():
+        raise InputFileError(data_dir / "text", "missing: not a data directory")
+    texts = read_kaldi_file(data_dir / "text", allow_empty_value=True)
+    utt2lang = read_kaldi_file(data_dir / "utt2lang") if (data_dir / "utt2lang").is_file() else {}
+    utt2seg = read_segments(data_dir / SEGMENTS_FILE) if (data_dir / SEGMENTS_FILE).is_file() else {}
+    source = Path(prompt_dir) if prompt_dir is not None else data_dir
+    table = flow_table(source)
+    rows = {utt: i for i, utt in enumerate(table.utt_ids)}
+    for utt, ids in zip(table.utt_ids, table.columns["speech_tokens"]):
+        tts.flow.check_tokens(ids, f"{source / 'speech_tokens'}: {utt}")
+    if prompt_dir is None:
+        prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
+    else:
+        prompts = prompts_from_other_dir(list(texts), read_speaker(data_dir), table.utt_ids, read_speaker(source))
+    skipped: dict[str, str] = {u: f"no voice prompt: {why}" for u, why in table.skipped.items() if u in texts}
+    items = []
+    for utt, text in sorted(texts.items()):
+        if prompt_dir is None and utt not in rows:
+            skipped.setdefault(utt, "no speech tokens, mel or speaker embedding (cstk tokenize, features, "
+                                    "embed-speakers)")  # fmt: skip
+            continue
+        if prompts[utt] is None:
+            skipped[utt] = (f"no utterance of its speaker in {source} to take the voice prompt from" if prompt_dir
+                            else "no other utterance of its speaker to take the voice prompt from")  # fmt: skip
+            continue
+        try:  # a corpus transcript as it is (no inline tags: its languages are in utt2lang / utt2seg.jsonl)
+            if not text.strip():
+                raise NothingToSpeakError(f"{utt}: empty text, nothing to say")
+            front = tts.check_text(text, utt2lang.get(utt), utt2seg.get(utt), utt)
+        except NothingToSpeakError as err:
+            skipped[utt] = str(err)
+            log.warning("%s: %s (left out)", data_dir / "text", err)
+            continue
+        items.append((utt, text, utt2seg.get(utt), len(front.units)))
+    if not items:
+        raise InputFileError(data_dir, f"no sentence to synthesise ({len(skipped)} left out, e.g. "
+                                       f"{min(skipped.items()) if skipped else 'none'})")  # fmt: skip
+    n_mels, dim = int(tts.flow.cfg.flow.model.n_mels), int(tts.flow.cfg.flow.model.speaker_dim)
+    cache: dict[str, Prompt] = {}
+
+    def prompt_of(utt: str) -> Prompt:
+        if utt not in cache:
+            i = rows[utt]
+            mel = load_features(table.columns["mel"][i], n_mels)
+            emb = load_features(table.columns["utt_embed"][i], dim)[0]
+            cache[utt] = Prompt(table.columns["speech_tokens"][i], mel, emb)
+        return cache[utt]
+
+    chosen = {u: prompt_of(str(prompts[u])) for u, *_ in items}
+    info = {"kind": KIND, "model": str(tts.tts_dir), "flow": str(tts.flow_dir), "source": str(data_dir.resolve()),
+            "prompts_from": str(source.resolve()), "seed": seed, "skipped": skipped}  # fmt: skip
+    extra = {PROMPTS_FILE: [f"{u} {prompts[u]}" for u, *_ in sorted(items)]}
+    langs = {u: utt2lang.get(u) for u, *_ in items}
+    return tts._write(data_dir, out_dir, items, chosen, langs, info, extra, seed)
+
+
+def read_info(tts_dir: str | Path) -> dict:
+    """``t2s.json`` of a T2S model directory (for the CLI's checks before torch loads)."""
+    path = Path(tts_dir) / T2S_INFO
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputFileError(path, f"not readable ({type(err).__name__}): not a trained T2S model directory "
+                                   f"(cstk train-t2s)") from None  # fmt: skip
+
+
+__all__ = ["NothingToSpeakError", "Speech", "TextToSpeech", "synthesize_dir"]

@@ -1,0 +1,298 @@
+"""How a synthesis folder is judged: can the CS-ASR read every word back, and does it sound like its speaker.
+
+:func:`evaluate_synthesis` takes a folder written by :mod:`cstoolkit.tts.flow.synthesis` (``wav.scp`` + the source's
+text, utt2lang, utt2seg, utt2spk), computes its fbank, decodes it with the recipe's CS-ASR and scores it with SAER
+against the source text (``hyp.txt``, ``saer.json``, ``report.html``, ``breakdown.png``: overall, per language pair,
+per word language), and writes ``similarity.json``: the resemblyzer cosine of each output to the real audio of its
+own speaker (the mean embedding of that speaker's real utterances, the utterance itself left out) and to each other
+speaker of the reference data directory. :func:`summary_row` and :func:`write_summary` put several folders side by
+side; :func:`comparison_row` adds each folder's numbers per language pair (``utt2lang``).
+
+:func:`evaluate_ground_truth` judges the real audio of a data directory the same way, into a folder that reads like
+a judged synthesis folder (``kind`` "ground truth", no RTF): the CS-ASR's transcripts of the real test set (decoded,
+or an earlier decode of it reused) and the similarity of each real utterance to the other real utterances of its
+speaker: the top row of the comparison table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from cstoolkit.core.atomic import atomic_write_lines, atomic_write_text
+from cstoolkit.data.kaldi_dir import read_kaldi_entries
+from cstoolkit.data.matrices import load_features
+from cstoolkit.errors import InputFileError
+from cstoolkit.tts.flow.synthesis import SYNTH_INFO
+from cstoolkit.tts.flow.train import read_speaker
+from cstoolkit.tts.pretrained.speaker import EMBED_FILE, SpeakerEncoder
+
+log = logging.getLogger(__name__)
+
+SIMILARITY_FILE = "similarity.json"
+GROUND_TRUTH_KIND = "ground truth"
+#: what a ground-truth folder carries over from its data directory (for the listening page and the scores)
+GROUND_TRUTH_TABLES = ("wav.scp", "text", "utt2lang", "utt2spk", "spk2utt", "utt2seg.jsonl", "utt2dur")
+
+
+def speaker_centroids(embeddings: dict[str, np.ndarray], utt2spk: dict[str, str]) -> dict[str, np.ndarray]:
+    """Sum of the unit-norm embeddings of each speaker (normalise after leaving an utterance out)."""
+    out: dict[str, np.ndarray] = {}
+    for utt, vector in embeddings.items():
+        spk = utt2spk.get(utt)
+        if spk is not None:
+            out[spk] = out.get(spk, 0.0) + vector
+    return out
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+
+
+def similarity(outputs: dict[str, np.ndarray], real: dict[str, np.ndarray], utt2spk: dict[str, str]) -> dict[str, Any]:
+    """Per output utterance: cosine to its own speaker's real audio (without the same utterance) and to every other
+    speaker; the share of outputs closer to their own speaker than to any other, overall and per speaker. Outputs
+    whose speaker has no other real utterance are left out."""
+    sums = speaker_centroids(real, utt2spk)
+    counts = {s: sum(1 for u in real if utt2spk.get(u) == s) for s in sums}
+    per_utt: dict[str, dict[str, Any]] = {}
+    for utt, vector in sorted(outputs.items()):
+        own = utt2spk.get(utt)
+        if own not in sums:
+            continue
+        if utt in real and counts[own] == 1:
+            continue  # the speaker's only real audio is this utterance: nothing else to compare with
+        own_sum = sums[own] - real[utt] if utt in real else sums[own]
+        others = {s: _cos(vector, c) for s, c in sums.items() if s != own}
+        own_cos = _cos(vector, own_sum)
+        closer = bool(not others or own_cos > max(others.values()))
+        rounded = {s: round(v, 5) for s, v in others.items()}
+        per_utt[utt] = {"speaker": own, "own": round(own_cos, 5), "others": rounded, "closer_to_own": closer}
+    if not per_utt:
+        return {"utterances": 0, "per_utterance": {}}
+    rows = list(per_utt.values())
+    by_speaker: dict[str, list[dict]] = {}
+    for row in rows:
+        by_speaker.setdefault(row["speaker"], []).append(row)
+
+    def stats(group: list[dict]) -> dict[str, float]:
+        other = [np.mean(list(r["others"].values())) for r in group if r["others"]]
+        return {
+            "utterances": len(group),
+            "own_mean": round(float(np.mean([r["own"] for r in group])), 5),
+            "other_mean": round(float(np.mean(other)), 5) if other else None,
+            "closer_to_own": round(float(np.mean([r["closer_to_own"] for r in group])), 5),
+        }
+
+    return {**stats(rows), "per_speaker": {s: stats(g) for s, g in sorted(by_speaker.items())},
+            "per_utterance": per_utt}  # fmt: skip
+
+
+def embed_folder(synth_dir: Path, encoder: SpeakerEncoder) -> dict[str, np.ndarray]:
+    """Speaker embeddings of every audio file of ``synth_dir/wav.scp`` (unreadable ones are logged and left out)."""
+    from cstoolkit.data.audio import load_audio
+    from cstoolkit.progress import progress_bar
+
+    entries = sorted(read_kaldi_entries(synth_dir / "wav.scp").items())
+    out: dict[str, np.ndarray] = {}
+    with progress_bar(total=len(entries), desc="speaker similarity", unit="utt") as bar:
+        for start in range(0, len(entries), 16):
+            waves, utts = [], []
+            for utt, (_, path) in entries[start : start + 16]:
+                try:
+                    wave, _ = load_audio(path, target_sr=encoder.sample_rate)
+                    encoder.partials(wave, encoder.sample_rate)
+                except Exception as err:
+                    log.warning("%s: %s left out of the speaker similarity: %s", synth_dir, utt, err)
+                    continue
+                waves.append(wave)
+                utts.append(utt)
+            if waves:
+                out.update(zip(utts, encoder(waves, encoder.sample_rate), strict=True))
+            bar.update(len(entries[start : start + 16]))
+    return out
+
+
+def real_embeddings(ref_dir: Path) -> dict[str, np.ndarray]:
+    """The ``utt_embed.scp`` d-vectors of the reference data directory (``cstk embed-speakers``)."""
+    scp = ref_dir / EMBED_FILE
+    if not scp.is_file():
+        raise InputFileError(scp, "missing: run cstk embed-speakers on the reference data directory first")
+    return {utt: load_features(spec)[0] for utt, (_, spec) in read_kaldi_entries(scp).items()}
+
+
+def evaluate_synthesis(
+    synth_dir: str | Path, ref_dir: str | Path, asr_bundle, decode_cfg: DictConfig, cfg: DictConfig, nj: int = 1
+) -> dict[str, Any]:
+    """Features, CS-ASR decoding, SAER scores and speaker similarity of one synthesis folder (files in it)."""
+    from cstoolkit.asr.inference import decode_dir
+    from cstoolkit.asr.score import score_decoding
+    from cstoolkit.data.features import compute_split
+
+    synth_dir, ref_dir = Path(synth_dir), Path(ref_dir)
+    if not (synth_dir / SYNTH_INFO).is_file():
+        raise InputFileError(synth_dir / SYNTH_INFO, "missing: not a finished synthesis folder (cstk resynthesize, "
+                                                     "cstk vocode, cstk synthesize)")  # fmt: skip
+    compute_split(synth_dir, OmegaConf.to_container(cfg.features, resolve=True), nj, with_stats=False)
+    decode_dir(asr_bundle, synth_dir, synth_dir, str(decode_cfg.method), decode_cfg)
+    result = score_decoding(synth_dir, synth_dir, cfg.metric, f"CS-ASR on {synth_dir.name}")
+    spk = cfg.flow.speaker
+    encoder = SpeakerEncoder(str(spk.device), float(spk.rate), float(spk.min_coverage))
+    # the folder names the speaker of each output (new sentences have no real utterance in ref_dir)
+    speakers = {**read_speaker(ref_dir), **read_speaker(synth_dir)}
+    sim = similarity(embed_folder(synth_dir, encoder), real_embeddings(ref_dir), speakers)
+    sim["reference"] = str(ref_dir.resolve())
+    atomic_write_text(synth_dir / SIMILARITY_FILE, json.dumps(sim, indent=1, ensure_ascii=False) + "\n")
+    log.info("%s: MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f, closer to own for %.1f%%",
+             synth_dir.name, result.form_error, result.saer, sim.get("own_mean", float("nan")),
+             sim.get("other_mean") or float("nan"), 100 * sim.get("closer_to_own", 0.0))  # fmt: skip
+    return summary_row(synth_dir)
+
+
+def evaluate_ground_truth(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    asr_bundle,
+    decode_cfg: DictConfig,
+    cfg: DictConfig,
+    decoded_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """The real audio of ``data_dir`` judged like a synthesis folder, into ``out_dir``: ``hyp.txt`` (the CS-ASR's
+    decode of its ``feats.scp``, or ``decoded_dir``'s ``hyp.txt`` reused: a finished decode of the same data by
+    the same model, e.g. ``exp/asr/decode_test``), ``saer.json`` and reports, ``similarity.json`` (each real
+    utterance against the other real utterances of its speaker, itself left out; speakers with one utterance are
+    left out), the data directory's tables (``wav.scp``, ``text``, ``utt2lang`` ...) and ``synthesis.json``
+    (``kind`` "ground truth", written last). Returns its :func:`comparison_row`."""
+    import shutil
+
+    from cstoolkit.asr.score import score_decoding
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    for name in ("text", "wav.scp"):
+        if not (data_dir / name).is_file():
+            raise InputFileError(data_dir / name, "missing: not a prepared data directory")
+    real = real_embeddings(data_dir)
+    texts = read_kaldi_entries(data_dir / "text", allow_empty_value=True)
+    hyp_src = None
+    if decoded_dir is not None:
+        hyp_src = Path(decoded_dir) / "hyp.txt"
+        if not hyp_src.is_file():
+            raise InputFileError(hyp_src, "missing: not a finished decode (cstk decode-asr --out-dir)")
+        missing = sorted(set(texts) - set(read_kaldi_entries(hyp_src, allow_empty_value=True)))
+        if missing:
+            raise InputFileError(hyp_src, f"has no hypothesis for {len(missing)} utterance(s) of {data_dir / 'text'}"
+                                          f" (e.g. {missing[0]}): a decode of other data")  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / SYNTH_INFO).unlink(missing_ok=True)  # the folder stops looking finished until it is
+    if hyp_src is not None:
+        for name in ("hyp.txt", "decode.json"):
+            if (hyp_src.parent / name).is_file():
+                shutil.copyfile(hyp_src.parent / name, out_dir / name)
+        log.info("%s: the CS-ASR's decode of %s reused from %s", out_dir, data_dir, hyp_src.parent)
+    else:
+        from cstoolkit.asr.inference import decode_dir
+
+        decode_dir(asr_bundle, data_dir, out_dir, str(decode_cfg.method), decode_cfg)
+    result = score_decoding(data_dir, out_dir, cfg.metric, f"CS-ASR on the real audio of {data_dir.name}")
+    sim = similarity(real, real, read_speaker(data_dir))
+    sim["reference"] = str(data_dir.resolve())
+    atomic_write_text(out_dir / SIMILARITY_FILE, json.dumps(sim, indent=1, ensure_ascii=False) + "\n")
+    for name in GROUND_TRUTH_TABLES:
+        if (data_dir / name).is_file():
+            shutil.copyfile(data_dir / name, out_dir / name)
+    info = {"kind": GROUND_TRUTH_KIND, "source": str(data_dir.resolve()), "utterances": len(texts),
+            "decoded": str(hyp_src.parent.resolve()) if hyp_src else "here", "rtf": None}  # fmt: skip
+    atomic_write_text(out_dir / SYNTH_INFO, json.dumps(info, indent=1, ensure_ascii=False) + "\n")
+    log.info("%s (real audio): MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f", data_dir.name,
+             result.form_error, result.saer, sim.get("own_mean", float("nan")),
+             sim.get("other_mean") or float("nan"))  # fmt: skip
+    return comparison_row(out_dir)
+
+
+def summary_row(synth_dir: Path) -> dict[str, Any]:
+    """One row of the comparison table from a judged synthesis folder's files."""
+    saer = json.loads((synth_dir / "saer.json").read_text(encoding="utf-8"))
+    sim = json.loads((synth_dir / SIMILARITY_FILE).read_text(encoding="utf-8"))
+    info = json.loads((synth_dir / SYNTH_INFO).read_text(encoding="utf-8"))
+    return {
+        "system": synth_dir.name,
+        "kind": info.get("kind"),
+        "utterances": saer["utterances"],
+        "mer": saer["form_error"],
+        "saer": saer["saer"],
+        "e_sem": saer["semantic_error"],
+        "similarity_own": sim.get("own_mean"),
+        "similarity_other": sim.get("other_mean"),
+        "closer_to_own": sim.get("closer_to_own"),
+        "rtf": info.get("rtf"),
+        "per_tag_mer": {tag: g["form_error"] for tag, g in sorted(saer.get("per_tag", {}).items())},
+    }
+
+
+def comparison_row(folder: str | Path) -> dict[str, Any]:
+    """:func:`summary_row` of a judged folder with its path (``folder``) and its numbers per language pair
+    (``per_tag``: ``utt2lang`` value -> utterances, mer, saer, e_sem, similarity_own, closer_to_own)."""
+    from cstoolkit.data.kaldi_dir import read_kaldi_file
+
+    folder = Path(folder)
+    for name in ("saer.json", SIMILARITY_FILE, SYNTH_INFO):
+        if not (folder / name).is_file():
+            raise InputFileError(folder / name, "missing: not a judged folder (run cstk evaluate-tts on it)")
+    row = summary_row(folder)
+    saer = json.loads((folder / "saer.json").read_text(encoding="utf-8"))
+    sim = json.loads((folder / SIMILARITY_FILE).read_text(encoding="utf-8")).get("per_utterance", {})
+    utt2lang = read_kaldi_file(folder / "utt2lang") if (folder / "utt2lang").is_file() else {}
+    per_tag: dict[str, dict[str, Any]] = {}
+    for tag, group in sorted(saer.get("per_tag", {}).items()):
+        own = [r for u, r in sim.items() if utt2lang.get(u) == tag]
+        per_tag[tag] = {
+            "utterances": group.get("utterances"),
+            "mer": group.get("form_error"),
+            "saer": group.get("saer"),
+            "e_sem": group.get("semantic_error"),
+            "similarity_own": round(float(np.mean([r["own"] for r in own])), 5) if own else None,
+            "closer_to_own": round(float(np.mean([r["closer_to_own"] for r in own])), 5) if own else None,
+        }
+    return {**row, "folder": str(folder.resolve()), "per_tag": per_tag}
+
+
+#: columns of the per-language-pair table (``<table>_by_pair.tsv``): one row per folder and pair, "all" first
+PAIR_COLUMNS = ["system", "kind", "lang_pair", "utterances", "mer", "saer", "e_sem", "similarity_own",
+                "closer_to_own", "rtf"]  # fmt: skip
+
+
+def pair_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The comparison table in long form: per folder, its overall row (``lang_pair`` "all") and one per pair."""
+    out = []
+    for r in rows:
+        out.append({**{c: r.get(c) for c in PAIR_COLUMNS}, "lang_pair": "all"})
+        for tag, group in r.get("per_tag", {}).items():
+            out.append({"system": r["system"], "kind": r["kind"], "lang_pair": tag, **group, "rtf": r.get("rtf")})
+    return out
+
+
+def write_summary(rows: list[dict[str, Any]], out_json: str | Path) -> None:
+    """The comparison table as JSON, TSV (same name, ``.tsv``) and, per language pair, ``<name>_by_pair.tsv``."""
+    out_json = Path(out_json)
+    atomic_write_text(out_json, json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
+    tags = sorted({t for r in rows for t in r["per_tag_mer"]})
+    cols = ["system", "kind", "utterances", "mer", "saer", "e_sem", "similarity_own", "similarity_other",
+            "closer_to_own", "rtf"]  # fmt: skip
+    lines = ["\t".join(cols + [f"mer_{t}" for t in tags])]
+    for r in rows:
+        cells = [_cell(r[c]) for c in cols] + [_cell(r["per_tag_mer"].get(t)) for t in tags]
+        lines.append("\t".join(cells))
+    atomic_write_lines(out_json.with_suffix(".tsv"), lines)
+    by_pair = ["\t".join(PAIR_COLUMNS)] + ["\t".join(_cell(r.get(c)) for c in PAIR_COLUMNS) for r in pair_rows(rows)]
+    atomic_write_lines(out_json.with_name(f"{out_json.stem}_by_pair.tsv"), by_pair)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

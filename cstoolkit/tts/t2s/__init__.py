@@ -1,0 +1,1 @@
+"""cstoolkit.tts.t2s"""
