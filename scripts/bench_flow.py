@@ -25,6 +25,7 @@ Real speech is espeak-ng (16 kHz as in the demo corpus, resampled to 22.05 kHz) 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import platform
@@ -122,10 +123,10 @@ def round_trip(args: argparse.Namespace) -> int:
     from cstoolkit import saer
     from cstoolkit.asr.inference import load_asr, transcribe
     from cstoolkit.data.audio import write_audio
-    from cstoolkit.data.kaldi_dir import read_kaldi_file
+    from cstoolkit.data.kaldi_dir import read_kaldi_file, read_utt2spk
     from cstoolkit.data.matrices import load_features
+    from cstoolkit.tts.flow.data import flow_table
     from cstoolkit.tts.flow.synthesis import FlowSynthesizer, Prompt, choose_prompts
-    from cstoolkit.tts.flow.train import flow_table, read_speaker
 
     torch.set_num_threads(args.threads)
     synth = FlowSynthesizer.load(args.model, args.device)
@@ -133,7 +134,7 @@ def round_trip(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     table = flow_table(data_dir)
     texts = read_kaldi_file(data_dir / "text")
-    prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
+    prompts = choose_prompts(table.utt_ids, read_utt2spk(data_dir))
     rows = {u: i for i, u in enumerate(table.utt_ids)}
     utts = [u for u in table.utt_ids if prompts[u]][: args.utts]
     n_mels, dim = int(synth.cfg.flow.model.n_mels), int(synth.cfg.flow.model.speaker_dim)
@@ -152,10 +153,11 @@ def round_trip(args: argparse.Namespace) -> int:
         return saer([texts[u] for u in waves], [h or "" for h in hyps], lam=1.0).form_error
 
     def resynth(steps: int) -> tuple[float, dict[str, np.ndarray]]:
-        synth.inference.steps = steps
+        solver = dataclasses.replace(synth.solver, steps=steps)
         start, out = time.perf_counter(), {}
         for k, utt in enumerate(utts):
-            mel = synth.generate_mels([table.columns["speech_tokens"][rows[utt]]], [prompt_of(prompts[utt])], k)[0]
+            ids = table.columns["speech_tokens"][rows[utt]]
+            mel = synth.generate_mels([ids], [prompt_of(prompts[utt])], k, solver)[0]
             out[utt] = synth.vocode(mel)
         return time.perf_counter() - start, out
 
@@ -179,8 +181,8 @@ def round_trip(args: argparse.Namespace) -> int:
             row["ratio"] = round(row["rtf_resynthesis"] / row["rtf_copy_synthesis"], 3)
             results.append(row)
             print(json.dumps(row), flush=True)
-    print(f"\n{len(utts)} utterances of {data_dir}, {args.threads} threads, guidance {synth.inference.guidance}, "
-          f"{synth.inference.schedule} schedule")  # fmt: skip
+    print(f"\n{len(utts)} utterances of {data_dir}, {args.threads} threads, guidance {synth.solver.guidance}, "
+          f"{synth.solver.schedule} schedule")  # fmt: skip
     print("\n| steps | RTF resynthesis (flow + vocoder) | RTF copy synthesis | ratio | MER resynthesis | MER copy "
           "synthesis |\n|---|---|---|---|---|---|")  # fmt: skip
     for r in results:

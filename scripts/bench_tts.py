@@ -36,11 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="write the results as JSON here too")
     args = p.parse_args(argv)
 
-    from cstoolkit.data.kaldi_dir import read_kaldi_file
+    from cstoolkit.data.kaldi_dir import read_kaldi_file, read_utt2spk
     from cstoolkit.data.matrices import load_features
     from cstoolkit.tts.api import TextToSpeech
+    from cstoolkit.tts.flow.data import flow_table
     from cstoolkit.tts.flow.synthesis import Prompt, choose_prompts
-    from cstoolkit.tts.flow.train import flow_table, read_speaker
 
     torch.set_num_threads(args.threads)
     tts = TextToSpeech.load(args.model, device=args.device)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = {u: i for i, u in enumerate(table.utt_ids)}
     texts = read_kaldi_file(data_dir / "text")
     langs = read_kaldi_file(data_dir / "utt2lang") if (data_dir / "utt2lang").is_file() else {}
-    prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
+    prompts = choose_prompts(table.utt_ids, read_utt2spk(data_dir))
     utts = [u for u in table.utt_ids if prompts[u] and u in texts][: args.utts]
     n_mels, dim = int(tts.flow.cfg.flow.model.n_mels), int(tts.flow.cfg.flow.model.speaker_dim)
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                            **{f"rtf_{k}": v / audio for k, v in parts.items()}}  # fmt: skip
     result = {"utterances": len(utts), "threads": args.threads, "device": args.device,
               "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
-              "steps": int(tts.flow.inference.steps), "guidance": float(tts.flow.inference.guidance),
+              "steps": tts.flow.solver.steps, "guidance": tts.flow.solver.guidance,
               **{k: {m: round(float(x), 4) for m, x in v.items()} for k, v in best.items()}}  # fmt: skip
     print(json.dumps(result, indent=1))
     t, r = best["tts"], best["resynthesis"]

@@ -13,15 +13,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.config import Rule, check_config, choice, number, whole
 from cstoolkit.core.atomic import make_out_dir
-from cstoolkit.core.modeldir import WEIGHTS_FILE
+from cstoolkit.core.modeldir import TOKENS_PATH, WEIGHTS_FILE, ModelKind, read_model_dir
 from cstoolkit.core.runtime import resolve_device
-from cstoolkit.errors import ConfigError, InputFileError
+from cstoolkit.errors import ConfigError
 from cstoolkit.metrics.scoring import REPORT_FILES
 from cstoolkit.train.checks import check_model_config, check_trainer_config
 
-CONFIG_FILE, UNITS_SUBDIR = "config.yaml", "units"
-TOKENS_PATH = f"{UNITS_SUBDIR}/tokens.txt"
-MODEL_FILE = WEIGHTS_FILE
 DECODE_OUTPUTS = ("hyp.txt", "decode.json", "utt2detected_lang")
 
 #: ``asr.decode`` values (decoding and transcribe)
@@ -98,25 +95,18 @@ def _ctranslate2_cuda_count() -> int:
     return ctranslate2.get_cuda_device_count()
 
 
-def read_model_config(model_dir: str | Path, weights: str = MODEL_FILE) -> DictConfig:
+#: a trained CS-ASR model directory (``cstk train-asr``)
+ASR_MODEL = ModelKind(
+    "model",
+    "cstk train-asr",
+    files=(TOKENS_PATH,),
+    keys=("asr", "asr.input_size", "asr.decode", "features.fbank.sample_rate"),
+)
+
+
+def read_model_config(model_dir: str | Path, weights: str = WEIGHTS_FILE) -> DictConfig:
     """The composed config saved in a trained model directory; InputFileError if the directory is incomplete."""
-    model_dir = Path(model_dir)
-    if not model_dir.is_dir():
-        raise InputFileError(model_dir, "not a trained model directory (run cstk train-asr)")
-    for name in (CONFIG_FILE, weights, TOKENS_PATH):
-        if not (model_dir / name).is_file():
-            raise InputFileError(model_dir / name, "missing: not a trained model directory (run cstk train-asr)")
-    try:
-        cfg = OmegaConf.load(model_dir / CONFIG_FILE)
-    except Exception as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputFileError(model_dir / CONFIG_FILE, f"not a readable YAML config: {first}") from None
-    if not isinstance(cfg, DictConfig) or not isinstance(cfg.get("asr"), DictConfig):
-        raise InputFileError(model_dir / CONFIG_FILE, "has no 'asr' section: not written by cstk train-asr")
-    for key in ("asr.input_size", "asr.decode", "features.fbank.sample_rate"):
-        if OmegaConf.select(cfg, key) is None:
-            raise InputFileError(model_dir / CONFIG_FILE, f"has no {key}: not written by cstk train-asr")
-    return cfg
+    return read_model_dir(model_dir, ASR_MODEL, weights).cfg
 
 
 def decode_config(model_cfg: DictConfig, composed: DictConfig, overrides: list[str]) -> DictConfig:

@@ -9,7 +9,8 @@ from cstoolkit.asr.model import build_asr_model
 from cstoolkit.data.loader import Batch
 from cstoolkit.metrics.align import EditCounts, align
 from cstoolkit.text import normalize, split_units
-from cstoolkit.train.module import CstkLightningModule, StepOutput
+from cstoolkit.train.module import CstkLightningModule
+from cstoolkit.train.output import StepOutput
 
 
 class AsrLightningModule(CstkLightningModule):

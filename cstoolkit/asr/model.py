@@ -20,7 +20,7 @@ with contextlib.redirect_stdout(sys.stderr):  # ESPnet print()s "Failed to impor
     import espnet.nets.pytorch_backend.transformer.attention  # noqa: F401
 
 
-def _instantiate(node: DictConfig | None, **kwargs: Any) -> Any:
+def instantiate_node(node: DictConfig | None, **kwargs: Any) -> Any:
     """``hydra.utils.instantiate`` with a one-line ConfigError for bad class names or arguments."""
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
@@ -74,19 +74,19 @@ def build_asr_model(asr_cfg: DictConfig, token_list: list[str], stats_file: str 
     from espnet2.asr.espnet_model import ESPnetASRModel
 
     vocab_size = len(token_list)
-    specaug = _instantiate(asr_cfg.get("specaug"))
+    specaug = instantiate_node(asr_cfg.get("specaug"))
     normalize = None
     if asr_cfg.get("normalize") is not None:
         if stats_file is None:
             stats_file = _placeholder_stats(int(asr_cfg.input_size))
         check_stats_file(stats_file, int(asr_cfg.input_size))
-        normalize = _instantiate(asr_cfg.normalize, stats_file=str(stats_file))
-    preencoder = _instantiate(asr_cfg.get("preencoder"))
+        normalize = instantiate_node(asr_cfg.normalize, stats_file=str(stats_file))
+    preencoder = instantiate_node(asr_cfg.get("preencoder"))
     input_size = preencoder.output_size() if preencoder is not None else int(asr_cfg.input_size)
-    encoder = _instantiate(asr_cfg.encoder, input_size=input_size)
+    encoder = instantiate_node(asr_cfg.encoder, input_size=input_size)
     decoder = None
     if asr_cfg.get("decoder") is not None:
-        decoder = _instantiate(asr_cfg.decoder, vocab_size=vocab_size, encoder_output_size=encoder.output_size())
+        decoder = instantiate_node(asr_cfg.decoder, vocab_size=vocab_size, encoder_output_size=encoder.output_size())
     ctc = CTC(odim=vocab_size, encoder_output_size=encoder.output_size(), **OmegaConf.to_container(asr_cfg.ctc))
     model_kwargs = OmegaConf.to_container(asr_cfg.model, resolve=True)
     if decoder is None and model_kwargs.get("ctc_weight", 1.0) != 1.0:
@@ -119,7 +119,7 @@ def mask_conv_padding(encoder, in_training: bool = False) -> int:
     0.05 one utterance at a time). With the padding zeroed, a batched utterance sees exactly what it sees alone.
     """
     hooked = 0
-    if type(getattr(encoder, "embed", None)).__name__ in _SUBSAMPLING_SLICES:
+    if type(getattr(encoder, "embed", None)).__name__ in SUBSAMPLING_SLICES:
         encoder.embed.register_forward_hook(_exact_subsampled_mask)
     for layer in getattr(encoder, "encoders", []):
         depthwise = getattr(getattr(layer, "conv_module", None), "depthwise_conv", None)
@@ -147,7 +147,7 @@ def mask_conv_padding(encoder, in_training: bool = False) -> int:
 
 
 #: how ESPnet's conv subsampling classes slice the time mask: (stop offset, step) per convolution
-_SUBSAMPLING_SLICES: dict[str, tuple[tuple[int, int], ...]] = {
+SUBSAMPLING_SLICES: dict[str, tuple[tuple[int, int], ...]] = {
     "Conv2dSubsampling": ((-2, 2), (-2, 2)),
     "Conv2dSubsampling2": ((-2, 2), (-2, 1)),
     "Conv2dSubsampling6": ((-2, 2), (-4, 3)),
@@ -165,7 +165,7 @@ def _exact_subsampled_mask(module, args, output):
         return None
     x, mask = output
     lengths = args[1].reshape(args[1].shape[0], -1).sum(-1)  # (B,) valid input frames
-    for stop, step in _SUBSAMPLING_SLICES[type(module).__name__]:
+    for stop, step in SUBSAMPLING_SLICES[type(module).__name__]:
         lengths = torch.div(lengths + stop - 1, step, rounding_mode="floor") + 1  # len(range(0, L + stop, step))
         lengths = lengths.clamp(min=0)
     width = mask.shape[-1]

@@ -76,8 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.tts.flow.synthesis import FlowSynthesizer, PromptError, resynthesize_dir, write_synthesis_dir
 
     set_torch_threads(args.threads)
-    synth = FlowSynthesizer.load(args.model, args.device)
-    synth.set_solver(args.steps, args.guidance)
+    synth = FlowSynthesizer.load(args.model, args.device, steps=args.steps, guidance=args.guidance)
     if args.data_dir:
         resynthesize_dir(synth, args.data_dir, args.out_dir, args.seed)
         return 0

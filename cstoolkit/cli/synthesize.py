@@ -94,10 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.tts.flow.synthesis import PromptError
 
     set_torch_threads(args.threads)
-    tts = TextToSpeech.load(args.model, args.flow, args.device)
-    tts.flow.set_solver(args.steps, args.guidance)
-    if args.duration_scale is not None:
-        tts.t2s.cfg.t2s.inference.duration_scale = args.duration_scale
+    tts = TextToSpeech.load(args.model, args.flow, args.device, args.steps, args.guidance, args.duration_scale)
     if mode == "data":
         info = synthesize_dir(tts, args.data_dir, args.out_dir, args.seed, args.prompts_from)
         print(f"{info['utterances']} files in {Path(args.out_dir) / 'wav'} (RTF {info['rtf']})")

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cstoolkit.tts.t2s.train import check_t2s_config
+    from cstoolkit.tts.t2s.checks import check_t2s_config
 
     cfg = load_config(args.overrides)
     check_t2s_config(cfg)  # before torch is imported: a bad value is refused at once

@@ -143,6 +143,12 @@ def read_kaldi_file(path: str | Path, allow_empty_value: bool = False) -> dict[s
     return {key: value for key, (_, value) in read_kaldi_entries(path, allow_empty_value).items()}
 
 
+def read_utt2spk(data_dir: str | Path) -> dict[str, str]:
+    """``utt2spk`` of a data directory ({} when it has none)."""
+    path = Path(data_dir) / "utt2spk"
+    return read_kaldi_file(path) if path.is_file() else {}
+
+
 def read_kaldi_map(path: str | Path, allow_empty_value: bool = True) -> dict[str, str]:
     """A Kaldi ``key value...`` file whose values may be empty (``hyp.txt``, ``speech_tokens``)."""
     return read_kaldi_file(path, allow_empty_value=allow_empty_value)

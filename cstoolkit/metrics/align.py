@@ -30,7 +30,7 @@ class EditCounts:
 
     @property
     def error_rate(self) -> float:
-        """(S + D + I) / N; with N = 0 it is 0 when there is no error, else 1 (SAER_SPEC.md)."""
+        """(S + D + I) / N; with N = 0 it is 0 when there is no error, else 1 (docs/SAER.md)."""
         if self.ref_units == 0:
             return 0.0 if self.errors == 0 else 1.0
         return self.errors / self.ref_units
@@ -105,7 +105,7 @@ class Alignment:
         return result
 
     def per_script(self) -> dict[str, EditCounts]:
-        """S/D/I/N per Unicode script (SAER_SPEC.md): an insertion counts toward the hypothesis unit's script."""
+        """S/D/I/N per Unicode script (docs/SAER.md): an insertion counts toward the hypothesis unit's script."""
         return self.breakdown([script_of_unit(u) for u in self.ref], [script_of_unit(u) for u in self.hyp])
 
     def hyp_labels_from_ref(self, ref_labels: Sequence[str], default: str) -> list[str]:

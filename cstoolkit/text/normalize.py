@@ -1,4 +1,4 @@
-"""Text normalisation shared by the metric, the ASR units and the TTS front end (SAER_SPEC.md)."""
+"""Text normalisation shared by the metric, the ASR units and the TTS front end (docs/SAER.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ _SPACES = regex.compile(r"\s+")
 
 @dataclass(frozen=True)
 class NormalizeOptions:
-    """Which normalisation steps run. Every step is on by default, as in SAER_SPEC.md."""
+    """Which normalisation steps run. Every step is on by default, as docs/SAER.md defines."""
 
     nfkc: bool = True
     casefold: bool = True

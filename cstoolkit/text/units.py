@@ -1,4 +1,4 @@
-"""Splitting normalised text into scoring/modelling units (SAER_SPEC.md, "Split into units")."""
+"""Splitting normalised text into scoring/modelling units (docs/SAER.md, "Split into units")."""
 
 from __future__ import annotations
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from cstoolkit.asr.checks import check_decode_config
 from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
-from cstoolkit.core.modeldir import CONFIG_FILE, TOKENS_PATH, WEIGHTS_FILE
+from cstoolkit.core.modeldir import TOKENS_PATH, ModelKind, read_model_dir
 from cstoolkit.errors import InputFileError
 from cstoolkit.train.checks import check_model_config, check_trainer_config
 
@@ -52,21 +52,16 @@ def read_tokenizer_info(tokenizer_dir: str | Path) -> tuple[int, float]:
         raise InputFileError(path, why) from None
 
 
+#: a trained speech tokenizer directory (``cstk train-tokenizer``)
+TOKENIZER_MODEL = ModelKind(
+    "tokenizer",
+    "cstk train-tokenizer",
+    files=(TOKENS_PATH,),
+    keys=("asr.encoder", "asr.decode", "tokenizer.quantizer", "tokenizer.quantize_after", "features.fbank"),
+    info=INFO_FILE,
+)
+
+
 def read_tokenizer_config(model_dir: str | Path) -> DictConfig:
     """The composed config of a trained tokenizer directory; InputFileError if the directory is incomplete."""
-    model_dir = Path(model_dir)
-    hint = "not a trained tokenizer directory (run cstk train-tokenizer)"
-    if not model_dir.is_dir():
-        raise InputFileError(model_dir, hint)
-    for name in (CONFIG_FILE, WEIGHTS_FILE, TOKENS_PATH, INFO_FILE):
-        if not (model_dir / name).is_file():
-            raise InputFileError(model_dir / name, f"missing: {hint}")
-    try:
-        cfg = OmegaConf.load(model_dir / CONFIG_FILE)
-    except Exception as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputFileError(model_dir / CONFIG_FILE, f"not a readable YAML config: {first}") from None
-    for key in ("asr.encoder", "asr.decode", "tokenizer.quantizer", "tokenizer.quantize_after", "features.fbank"):
-        if not isinstance(cfg, DictConfig) or OmegaConf.select(cfg, key) is None:
-            raise InputFileError(model_dir / CONFIG_FILE, f"has no {key}: {hint}")
-    return cfg
+    return read_model_dir(model_dir, TOKENIZER_MODEL).cfg

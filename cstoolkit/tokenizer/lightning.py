@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 from cstoolkit.asr.lightning import AsrLightningModule
 from cstoolkit.data.loader import Batch
 from cstoolkit.tokenizer.model import attach_quantizer, codebook_size
-from cstoolkit.train.module import StepOutput
+from cstoolkit.train.output import StepOutput
 
 
 class TokenizerLightningModule(AsrLightningModule):

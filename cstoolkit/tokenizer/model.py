@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.asr.model import _SUBSAMPLING_SLICES, _instantiate, build_asr_model
+from cstoolkit.asr.model import SUBSAMPLING_SLICES, build_asr_model, instantiate_node
 from cstoolkit.errors import ConfigError
 
 #: keys of the tokenizer group that replace the ASR's (how it trains); the ASR architecture keeps the others
@@ -40,7 +40,7 @@ def build_quantizer(model_cfg: DictConfig, dim: int, distributed: bool = False) 
     kwargs: dict = {"dim": dim}
     if kind == "vq":
         kwargs["sync_codebook"] = distributed
-    return _instantiate(model_cfg[kind], **kwargs)
+    return instantiate_node(model_cfg[kind], **kwargs)
 
 
 #: the class each ``tokenizer.quantizer`` choice must build
@@ -129,10 +129,10 @@ def codebook_size(model) -> int:
 def subsampling_factor(model) -> int:
     """Input frames per encoder frame of ESPnet's conv subsampling (``conv2d6``: 6)."""
     name = type(model.encoder.embed).__name__
-    if name not in _SUBSAMPLING_SLICES:
+    if name not in SUBSAMPLING_SLICES:
         raise ConfigError(f"the tokenizer needs a conv2d subsampling input layer, not {name}")
     factor = 1
-    for _, step in _SUBSAMPLING_SLICES[name]:
+    for _, step in SUBSAMPLING_SLICES[name]:
         factor *= step
     return factor
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 from operator import attrgetter
 
 import lightning as L
@@ -22,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.data.loader import Batch
 from cstoolkit.errors import ConfigError, CstkError
+from cstoolkit.train.output import StepOutput
 from cstoolkit.train.schedule import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -29,20 +29,6 @@ log = logging.getLogger(__name__)
 
 class NonFiniteLossError(CstkError):
     """Training produced too many consecutive NaN/inf losses or gradients."""
-
-
-@dataclass
-class StepOutput:
-    """What a model computes for one batch: named losses (summed into the trained loss) and stats to log."""
-
-    losses: dict[str, torch.Tensor]
-    stats: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def loss(self) -> torch.Tensor:
-        """The sum of the named losses (a single loss as it is)."""
-        values = list(self.losses.values())
-        return values[0] if len(values) == 1 else torch.stack(values).sum()
 
 
 def optimizer_names(optim_cfg: DictConfig) -> list[str | None]:

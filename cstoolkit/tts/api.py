@@ -25,7 +25,6 @@ for a Kaldi text file and one prompt.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -39,7 +38,6 @@ from omegaconf import OmegaConf
 
 from cstoolkit.data.kaldi_dir import read_kaldi_entries, read_kaldi_file
 from cstoolkit.errors import CstkError, InputFileError
-from cstoolkit.text.tokens import WORD_START
 from cstoolkit.tts.flow.synthesis import (
     PROMPTS_FILE,
     FlowSynthesizer,
@@ -48,8 +46,9 @@ from cstoolkit.tts.flow.synthesis import (
     prompts_from_other_dir,
     write_synthesis_dir,
 )
-from cstoolkit.tts.t2s.infer import FrontEnd, TextToSpeechTokens
-from cstoolkit.tts.t2s.train import FLOW_DIR_KEY, T2S_INFO, check_flow_dir
+from cstoolkit.tts.frontend import FrontEnd, matrix_language, speakable, with_script_langs
+from cstoolkit.tts.t2s.checks import FLOW_DIR_KEY, T2S_INFO, check_flow_dir, read_t2s_dir
+from cstoolkit.tts.t2s.infer import TextToSpeechTokens
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +74,6 @@ class Speech:
     unknown_langs: list[str] = field(default_factory=list)
 
 
-def speakable(front: FrontEnd, unk_id: int) -> list[str]:
-    """The units of ``front`` the model can speak: known, and more than a bare word-start mark."""
-    return [u for u, i in zip(front.units, front.unit_ids) if i != unk_id and u.replace(WORD_START, "")]
-
-
 def import_espnet_quietly() -> None:
     """Import ESPnet's attention module (the T2S front end and the prompt's tokenizer need the CS-ASR code) with its
     print() about flash-attn kept off stderr and logged at debug level: a refused ``cstk synthesize`` prints one
@@ -97,16 +91,6 @@ def import_espnet_quietly() -> None:
         log.debug("importing ESPnet: %s", buffer.getvalue().strip())
 
 
-def with_script_langs(segments: list[dict], matrix: str) -> list[dict[str, str]]:
-    """Tagged segments with the untagged ones (``lang`` None) split by script with ``matrix``."""
-    from cstoolkit.data.lang_tags import segment_by_script
-
-    out: list[dict[str, str]] = []
-    for seg in segments:
-        out += segment_by_script(seg["text"], matrix) if seg["lang"] is None else [dict(seg)]
-    return out
-
-
 class TextToSpeech:
     """A T2S model and the flow model that speaks its tokens (with the vocoder).
 
@@ -115,14 +99,34 @@ class TextToSpeech:
         came from.
     """
 
-    def __init__(self, t2s: TextToSpeechTokens, flow: FlowSynthesizer, tts_dir: Path, flow_dir: Path) -> None:
+    def __init__(
+        self,
+        t2s: TextToSpeechTokens,
+        flow: FlowSynthesizer,
+        tts_dir: Path,
+        flow_dir: Path,
+        duration_scale: float | None = None,
+    ) -> None:
         self.t2s, self.flow, self.tts_dir, self.flow_dir = t2s, flow, Path(tts_dir).resolve(), Path(flow_dir)
+        #: multiplies the T2S model's lengths (> 1: slower speech); None: the model's ``t2s.inference.duration_scale``
+        self.duration_scale = duration_scale
         #: wall seconds spent in each part since loading (text -> tokens, tokens -> mel, mel -> waveform)
         self.seconds = {"t2s": 0.0, "flow": 0.0, "vocoder": 0.0}
 
     @classmethod
-    def load(cls, tts_dir: str | Path, flow_dir: str | Path | None = None, device: str = "cpu") -> TextToSpeech:
-        """Load ``tts_dir`` (``cstk train-t2s --exp-dir``) and the flow model it names (``flow_dir`` overrides)."""
+    def load(
+        cls,
+        tts_dir: str | Path,
+        flow_dir: str | Path | None = None,
+        device: str = "cpu",
+        steps: int | None = None,
+        guidance: float | None = None,
+        duration_scale: float | None = None,
+    ) -> TextToSpeech:
+        """Load ``tts_dir`` (``cstk train-t2s --exp-dir``) and the flow model it names (``flow_dir`` overrides).
+
+        ``steps``, ``guidance`` (the flow's solver) and ``duration_scale`` (the T2S model's lengths) replace the
+        models' own inference settings when given."""
         tts_dir = Path(tts_dir)
         import_espnet_quietly()
         t2s = TextToSpeechTokens.load(tts_dir, device)
@@ -132,7 +136,8 @@ class TextToSpeech:
                 raise InputFileError(tts_dir / T2S_INFO, "names no flow model directory (train-t2s without "
                                                          "--flow-dir): give one (--flow)")  # fmt: skip
         flow_dir = check_flow_dir(flow_dir, t2s.info, tts_dir / T2S_INFO)
-        return cls(t2s, FlowSynthesizer.load(flow_dir, str(t2s.device)), tts_dir, flow_dir)
+        flow = FlowSynthesizer.load(flow_dir, str(t2s.device), steps=steps, guidance=guidance)
+        return cls(t2s, flow, tts_dir, flow_dir, duration_scale)
 
     @property
     def sample_rate(self) -> int:
@@ -147,7 +152,6 @@ class TextToSpeech:
         """``(plain_text, segments)`` of a user's text with inline language tags; NothingToSpeakError for an empty
         text or a malformed tag (``name`` says where the text came from)."""
         from cstoolkit.text.lang_markup import split_language_tags
-        from cstoolkit.tts.t2s.align import matrix_language
 
         if not text.strip():
             raise NothingToSpeakError(f"{name}: empty text, nothing to say")
@@ -184,7 +188,9 @@ class TextToSpeech:
         names = list(names) if names is not None else [f"text {i + 1}" for i in range(len(texts))]
         speakers = np.stack([p.embedding for p in prompts]) if self.t2s.model.speaker_dim else None
         start = time.perf_counter()
-        results = self.t2s.synthesize(list(texts), langs, speakers, segments, seed=seed)
+        results = self.t2s.synthesize(
+            list(texts), langs, speakers, segments, duration_scale=self.duration_scale, seed=seed
+        )
         self.seconds["t2s"] += time.perf_counter() - start
         for name, res in zip(names, results, strict=True):
             if res.unknown_units:
@@ -325,9 +331,9 @@ def synthesize_dir(
     Left out and reported in ``synthesis.json`` (``skipped``): utterances whose speaker has no other utterance,
     those the data directory has no tokens/mel/embedding for, and texts with nothing speakable.
     """
-    from cstoolkit.data.kaldi_dir import SEGMENTS_FILE, read_segments
+    from cstoolkit.data.kaldi_dir import SEGMENTS_FILE, read_segments, read_utt2spk
     from cstoolkit.data.matrices import load_features
-    from cstoolkit.tts.flow.train import flow_table, read_speaker
+    from cstoolkit.tts.flow.data import flow_table
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if not (data_dir / "text").is_file():
@@ -341,9 +347,9 @@ def synthesize_dir(
     for utt, ids in zip(table.utt_ids, table.columns["speech_tokens"]):
         tts.flow.check_tokens(ids, f"{source / 'speech_tokens'}: {utt}")
     if prompt_dir is None:
-        prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
+        prompts = choose_prompts(table.utt_ids, read_utt2spk(data_dir))
     else:
-        prompts = prompts_from_other_dir(list(texts), read_speaker(data_dir), table.utt_ids, read_speaker(source))
+        prompts = prompts_from_other_dir(list(texts), read_utt2spk(data_dir), table.utt_ids, read_utt2spk(source))
     skipped: dict[str, str] = {u: f"no voice prompt: {why}" for u, why in table.skipped.items() if u in texts}
     items = []
     for utt, text in sorted(texts.items()):
@@ -387,13 +393,8 @@ def synthesize_dir(
 
 
 def read_info(tts_dir: str | Path) -> dict:
-    """``t2s.json`` of a T2S model directory (for the CLI's checks before torch loads)."""
-    path = Path(tts_dir) / T2S_INFO
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InputFileError(path, f"not readable ({type(err).__name__}): not a trained T2S model directory "
-                                   f"(cstk train-t2s)") from None  # fmt: skip
+    """``t2s.json`` of a checked T2S model directory (for the CLI's checks before torch loads)."""
+    return read_t2s_dir(tts_dir).info
 
 
 __all__ = ["NothingToSpeakError", "Speech", "TextToSpeech", "synthesize_dir"]

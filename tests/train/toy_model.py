@@ -22,7 +22,8 @@ from cstoolkit.config import conf_dir
 from cstoolkit.data.loader import Batch, UttDataset, loader_from_config, padded_collate
 from cstoolkit.data.table import Field, read_table
 from cstoolkit.train.checks import check_model_config
-from cstoolkit.train.module import CstkLightningModule, StepOutput, build_module
+from cstoolkit.train.module import CstkLightningModule, build_module
+from cstoolkit.train.output import StepOutput
 from cstoolkit.train.trainer import FitResult, fit
 
 DIM = 8

@@ -25,11 +25,10 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.core.atomic import atomic_write_lines, atomic_write_text
-from cstoolkit.data.kaldi_dir import read_kaldi_entries
+from cstoolkit.data.kaldi_dir import read_kaldi_entries, read_utt2spk
 from cstoolkit.data.matrices import load_features
 from cstoolkit.errors import InputFileError
 from cstoolkit.tts.flow.synthesis import SYNTH_INFO
-from cstoolkit.tts.flow.train import read_speaker
 from cstoolkit.tts.pretrained.speaker import EMBED_FILE, SpeakerEncoder
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ def evaluate_synthesis(
     spk = cfg.flow.speaker
     encoder = SpeakerEncoder(str(spk.device), float(spk.rate), float(spk.min_coverage))
     # the folder names the speaker of each output (new sentences have no real utterance in ref_dir)
-    speakers = {**read_speaker(ref_dir), **read_speaker(synth_dir)}
+    speakers = {**read_utt2spk(ref_dir), **read_utt2spk(synth_dir)}
     sim = similarity(embed_folder(synth_dir, encoder), real_embeddings(ref_dir), speakers)
     sim["reference"] = str(ref_dir.resolve())
     atomic_write_text(synth_dir / SIMILARITY_FILE, json.dumps(sim, indent=1, ensure_ascii=False) + "\n")
@@ -199,7 +198,7 @@ def evaluate_ground_truth(
 
         decode_dir(asr_bundle, data_dir, out_dir, str(decode_cfg.method), decode_cfg)
     result = score_decoding(data_dir, out_dir, cfg.metric, f"CS-ASR on the real audio of {data_dir.name}")
-    sim = similarity(real, real, read_speaker(data_dir))
+    sim = similarity(real, real, read_utt2spk(data_dir))
     sim["reference"] = str(data_dir.resolve())
     atomic_write_text(out_dir / SIMILARITY_FILE, json.dumps(sim, indent=1, ensure_ascii=False) + "\n")
     for name in GROUND_TRUTH_TABLES:

@@ -6,7 +6,8 @@ import torch
 from omegaconf import DictConfig
 
 from cstoolkit.data.loader import Batch
-from cstoolkit.train.module import CstkLightningModule, StepOutput
+from cstoolkit.train.module import CstkLightningModule
+from cstoolkit.train.output import StepOutput
 from cstoolkit.tts.flow.augment import mel_centers, warp_log_mel
 from cstoolkit.tts.flow.model import build_flow_model
 
@@ -37,10 +38,9 @@ class FlowLightningModule(CstkLightningModule):
         mel, speaker = batch["mel"], batch["utt_embed"][:, 0]
         if self.training:
             mel, speaker = self._augment(mel, speaker)
-        out = self.model(
+        return self.model(
             batch["speech_tokens"], batch["speech_tokens_lengths"], mel.transpose(1, 2), batch["mel_lengths"], speaker
         )
-        return StepOutput({"flow": out["flow_mse"]}, {"prompt_frames": float(out["prompt_frames"])})
 
     def _augment(self, mel: torch.Tensor, speaker: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Speaker augmentation (``speaker_augment``): a share of the samples get a frequency-warped mel (a new

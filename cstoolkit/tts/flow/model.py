@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from cstoolkit.errors import ConfigError
+from cstoolkit.train.output import StepOutput
 from cstoolkit.tts.flow.cfm import CFM
 from cstoolkit.tts.flow.estimator import Estimator
 from cstoolkit.tts.flow.token_encoder import TokenEncoder, interpolation_positions
@@ -97,16 +98,16 @@ class FlowModel(nn.Module):
 
     def forward(
         self, speech_tokens: Tensor, speech_token_lens: Tensor, mel: Tensor, mel_lens: Tensor, speaker: Tensor
-    ) -> dict[str, Tensor]:
-        """Named losses for a training batch.
+    ) -> StepOutput:
+        """Named losses and stats of a training batch.
 
         Args:
             speech_tokens: ``(B, N)`` token ids (padding: any value); speech_token_lens: ``(B,)``.
             mel: ``(B, n_mels, T)`` log-mel, ``T >= max(mel_lens)``; mel_lens: ``(B,)``.
             speaker: ``(B, speaker_dim)`` speaker embeddings.
         Returns:
-            ``{"loss": ..., "flow_mse": ..., "prompt_frames": ...}`` (scalars; ``prompt_frames`` is the share of
-            valid frames given as prompt, a diagnostic without gradient).
+            loss ``flow`` (the masked MSE of the estimated velocity) and stat ``prompt_frames`` (the share of valid
+            frames given as prompt).
         """
         if mel.shape[1] != self.n_mels:
             raise ValueError(f"mel: expected (B, {self.n_mels}, T), got {tuple(mel.shape)}")
@@ -120,8 +121,8 @@ class FlowModel(nn.Module):
         prompt = sequence_mask(prompt_lens, mask.shape[-1]) * mask
         loss_mask = mask if self.loss_on_prompt else mask - prompt
         losses = self.cfm.loss(x1, mask, mu, self._speaker(speaker, batch, x1), x1 * prompt, self.estimator, loss_mask)
-        share = (prompt.sum() / mask.sum()).detach()
-        return {"loss": losses["flow_mse"], **losses, "prompt_frames": share}
+        share = float(prompt.sum() / mask.sum())
+        return StepOutput({"flow": losses["flow_mse"]}, {"prompt_frames": share})
 
     @torch.no_grad()
     def generate(

@@ -28,12 +28,13 @@ from omegaconf import DictConfig, OmegaConf
 from cstoolkit.core.atomic import atomic_dir, atomic_write_lines, atomic_write_text
 from cstoolkit.core.modeldir import WEIGHTS_FILE, load_weights
 from cstoolkit.data.audio import resample, write_audio
+from cstoolkit.data.kaldi_dir import read_utt2spk
 from cstoolkit.data.matrices import load_features
 from cstoolkit.errors import CstkError, InputFileError
 from cstoolkit.progress import progress_bar
 from cstoolkit.tts.flow.checks import read_flow_config
+from cstoolkit.tts.flow.data import flow_table
 from cstoolkit.tts.flow.model import FlowModel, build_flow_model
-from cstoolkit.tts.flow.train import flow_table, read_speaker
 
 log = logging.getLogger(__name__)
 
@@ -56,38 +57,59 @@ class Prompt:
     embedding: np.ndarray
 
 
+@dataclass(frozen=True)
+class FlowSolver:
+    """How the flow's ODE is solved at inference: Euler ``steps``, classifier-free ``guidance`` weight, time
+    ``schedule`` (linear or cosine) and the ``temperature`` of the starting noise."""
+
+    steps: int
+    guidance: float
+    schedule: str
+    temperature: float
+
+    @classmethod
+    def from_config(cls, inference_cfg: DictConfig, steps: int | None = None, guidance: float | None = None):
+        """A model's own ``flow.inference`` settings, with ``steps`` and ``guidance`` given here (not None) on top."""
+        return cls(
+            int(steps or inference_cfg.steps),
+            float(inference_cfg.guidance if guidance is None else guidance),
+            str(inference_cfg.schedule),
+            float(inference_cfg.temperature),
+        )
+
+
 class FlowSynthesizer:
     """A trained flow model with its vocoder; the speaker encoder and the tokenizer load on first need.
 
     Args:
         model: the flow model (eval mode); cfg: the model directory's composed config; info: its ``flow.json``.
         device: torch device of the flow model and the vocoder.
+        solver: how :meth:`generate_mels` solves the ODE (default: the model's ``flow.inference`` settings).
     """
 
-    def __init__(self, model: FlowModel, cfg: DictConfig, info: dict, device: str = "cpu") -> None:
+    def __init__(
+        self, model: FlowModel, cfg: DictConfig, info: dict, device: str = "cpu", solver: FlowSolver | None = None
+    ) -> None:
         from cstoolkit.tts.pretrained.vocoder import Vocoder
 
         self.model, self.cfg, self.info, self.device = model.to(device).eval(), cfg, info, device
         self.inference = cfg.flow.inference
+        self.solver = solver or FlowSolver.from_config(self.inference)
         self.mel_cfg = OmegaConf.to_container(cfg.features.mel, resolve=True)
         self.vocoder = Vocoder(str(cfg.flow.vocoder.model), device, self.mel_cfg)
         self._speaker = None
         self._tokenizer = None
 
     @classmethod
-    def load(cls, model_dir: str | Path, device: str = "cpu") -> FlowSynthesizer:
-        """Load ``model_dir`` (``cstk train-flow --exp-dir``)."""
+    def load(
+        cls, model_dir: str | Path, device: str = "cpu", steps: int | None = None, guidance: float | None = None
+    ) -> FlowSynthesizer:
+        """Load ``model_dir`` (``cstk train-flow --exp-dir``); ``steps`` and ``guidance`` (None: the model's own)
+        set the solver."""
         cfg, info = read_flow_config(model_dir)
         model = build_flow_model(cfg.flow)
         load_weights(model, Path(model_dir) / WEIGHTS_FILE)
-        return cls(model, cfg, info, device)
-
-    def set_solver(self, steps: int | None = None, guidance: float | None = None) -> None:
-        """Override the model's Euler step count and guidance weight (None keeps the model's)."""
-        if steps:
-            self.inference.steps = int(steps)
-        if guidance is not None:
-            self.inference.guidance = float(guidance)
+        return cls(model, cfg, info, device, FlowSolver.from_config(cfg.flow.inference, steps, guidance))
 
     @property
     def sample_rate(self) -> int:
@@ -145,8 +167,11 @@ class FlowSynthesizer:
         return Prompt(tokens, mel, self.speaker_encoder.embed(wave, sample_rate))
 
     @torch.no_grad()
-    def generate_mels(self, tokens: list[list[int]], prompts: list[Prompt], seed: int = 0) -> list[np.ndarray]:
-        """Log-mels ``(T_i, n_mels)`` of each token sequence in the voice of its prompt (one flow batch)."""
+    def generate_mels(
+        self, tokens: list[list[int]], prompts: list[Prompt], seed: int = 0, solver: FlowSolver | None = None
+    ) -> list[np.ndarray]:
+        """Log-mels ``(T_i, n_mels)`` of each token sequence in the voice of its prompt (one flow batch), solved
+        with ``solver`` (default: :attr:`solver`)."""
         dev = self.device
         lens = torch.tensor([len(t) for t in tokens], device=dev)
         ids = torch.nn.utils.rnn.pad_sequence([torch.tensor(t) for t in tokens], batch_first=True).to(dev)
@@ -156,12 +181,21 @@ class FlowSynthesizer:
         p_mel = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(p.mel) for p in prompts], batch_first=True)
         speaker = torch.from_numpy(np.stack([p.embedding for p in prompts])).to(dev)
         generator = torch.Generator(device=dev).manual_seed(seed)
-        inf = self.inference
+        sol = solver or self.solver
         mel = self.model.generate(
-            ids, lens, p_ids, p_mel.transpose(1, 2).to(dev), speaker, steps=int(inf.steps),
-            guidance=float(inf.guidance), schedule=str(inf.schedule), prompt_token_lens=p_lens,
-            prompt_mel_lens=m_lens, temperature=float(inf.temperature), generator=generator,
-        )  # fmt: skip
+            ids,
+            lens,
+            p_ids,
+            p_mel.transpose(1, 2).to(dev),
+            speaker,
+            steps=sol.steps,
+            guidance=sol.guidance,
+            schedule=sol.schedule,
+            prompt_token_lens=p_lens,
+            prompt_mel_lens=m_lens,
+            temperature=sol.temperature,
+            generator=generator,
+        )
         frames = self.model.frames_for(lens)
         return [mel[i, :, : int(frames[i])].T.cpu().numpy() for i in range(len(tokens))]
 
@@ -231,7 +265,7 @@ def write_synthesis_dir(
         keep = set(durations)
         atomic_write_lines(tmp / "wav.scp", [f"{u} {final / 'wav' / f'{u}.wav'}" for u in sorted(keep)])
         atomic_write_lines(tmp / "utt2dur", [f"{u} {durations[u]:.3f}" for u in sorted(keep)])
-        copy_tables(data_dir, tmp, keep, read_speaker(data_dir), final, durations)
+        copy_tables(data_dir, tmp, keep, read_utt2spk(data_dir), final, durations)
         audio = sum(durations.values())
         info = {**info, "utterances": len(keep), "audio_seconds": round(audio, 3), "wall_seconds": round(wall, 3),
                 "rtf": round(wall / audio, 4) if audio else None, "threads": torch.get_num_threads()}  # fmt: skip
@@ -259,7 +293,7 @@ def resynthesize_dir(synth: FlowSynthesizer, data_dir: str | Path, out_dir: str 
     rows = {utt: i for i, utt in enumerate(table.utt_ids)}
     for utt, ids in zip(table.utt_ids, table.columns["speech_tokens"]):
         synth.check_tokens(ids, f"{data_dir / 'speech_tokens'}: {utt}")
-    prompts = choose_prompts(table.utt_ids, read_speaker(data_dir))
+    prompts = choose_prompts(table.utt_ids, read_utt2spk(data_dir))
     skipped = {u: "no other utterance of its speaker to take the voice prompt from" for u, p in prompts.items()
                if p is None}  # fmt: skip
     todo = sorted((u for u in table.utt_ids if prompts[u]), key=lambda u: table.lengths[rows[u]])

@@ -17,44 +17,22 @@ from omegaconf import DictConfig
 
 from cstoolkit.core.atomic import atomic_write_json
 from cstoolkit.core.modeldir import write_run_config
+from cstoolkit.data.kaldi_dir import read_utt2spk
 from cstoolkit.data.loader import padded_collate, table_loaders
 from cstoolkit.data.matrices import load_features
-from cstoolkit.data.table import Field, UttTable, read_table
+from cstoolkit.data.table import UttTable
 from cstoolkit.errors import InputFileError
 from cstoolkit.tokenizer.checks import TOKENS_FILE, read_tokenizer_info
 from cstoolkit.train.checks import check_model_config, check_trainer_config
 from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 from cstoolkit.tts.flow.checks import FLOW_INFO
+from cstoolkit.tts.flow.data import flow_table
 from cstoolkit.tts.flow.model import fill_from_data
-from cstoolkit.tts.pretrained.speaker import EMBED_FILE
 
 log = logging.getLogger(__name__)
 
 SKIPPED_FILE = "skipped_utts.json"
-#: what the flow model reads from a data directory
-FIELDS = {
-    "speech_tokens": Field(TOKENS_FILE, "ints"),
-    "mel": Field("mel.scp", "scp"),
-    "utt_embed": Field(EMBED_FILE, "scp"),
-}
-
-
-def flow_table(data_dir: str | Path, max_frames: int | None = None) -> UttTable:
-    """The utterances of ``data_dir`` with speech tokens, mel and a speaker embedding (lengths: mel frames)."""
-    data_dir = Path(data_dir)
-    for f in FIELDS.values():
-        if not (data_dir / f.file).is_file():
-            stage = {TOKENS_FILE: "cstk tokenize", EMBED_FILE: "cstk embed-speakers"}.get(f.file, "cstk features")
-            raise InputFileError(data_dir / f.file, f"missing: run {stage} first")
-    table = read_table(data_dir, FIELDS, ["mel_shape"], max_frames, "flow.batch.max_frames_per_utt")
-    table.keep(lambda i: None if table.columns["speech_tokens"][i] else "no speech tokens")
-    table.log_skipped()
-    if not len(table):
-        raise InputFileError(data_dir, f"no utterance to train the flow model on: {table.why_empty()}")
-    return table
-
-
 def mel_statistics(table: UttTable, n_mels: int, utts: int) -> tuple[float, float]:
     """Mean and standard deviation of all log-mel values of (up to ``utts``, evenly spaced) utterances."""
     picks = np.unique(np.linspace(0, len(table) - 1, min(utts, len(table))).round().astype(int))
@@ -97,7 +75,7 @@ def flow_training_data(train_dir: Path, dev_dir: Path | None, tokenizer_dir: Pat
             _check_token_ids(table, vocab)
     mean, std = mel_statistics(train, n_mels, int(flow.mel_stats_utts))
     model_cfg = fill_from_data(flow, vocab_size=vocab, token_rate=rate, mel_mean=mean, mel_std=std)
-    utt2spk = read_speaker(train_dir)
+    utt2spk = read_utt2spk(train_dir)
     speakers = sorted({utt2spk.get(u, "?") for u in train.utt_ids})
     info = {
         "tokenizer": str(tokenizer_dir.resolve()),
@@ -110,14 +88,6 @@ def flow_training_data(train_dir: Path, dev_dir: Path | None, tokenizer_dir: Pat
         "train_speakers": speakers,
     }
     return FlowData(train, dev, model_cfg, info)
-
-
-def read_speaker(data_dir: Path) -> dict[str, str]:
-    """``utt2spk`` of a data directory ({} when it has none)."""
-    from cstoolkit.data.kaldi_dir import read_kaldi_file
-
-    path = data_dir / "utt2spk"
-    return read_kaldi_file(path) if path.is_file() else {}
 
 
 def _check_token_ids(table: UttTable, vocab: int) -> None:
@@ -150,7 +120,7 @@ def train_flow(
     train_loader, dev_loader = table_loaders(data.train, data.dev, dims, data.model_cfg.batch, seed, padded_collate())
 
     def write_model_dir() -> None:
-        write_run_config(exp_dir, cfg, tts=data.model_cfg)
+        write_run_config(exp_dir, cfg, flow=data.model_cfg)
         atomic_write_json(exp_dir / FLOW_INFO, data.info)
         atomic_write_json(exp_dir / SKIPPED_FILE, {**data.train.skipped, **(data.dev.skipped if data.dev else {})})
 

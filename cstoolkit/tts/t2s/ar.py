@@ -21,8 +21,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from cstoolkit.errors import ConfigError
+from cstoolkit.train.output import StepOutput
 from cstoolkit.tts.layers import check_lengths, sinusoidal
-from cstoolkit.tts.t2s.nar import T2SModel, T2SOutput
+from cstoolkit.tts.t2s.base import T2SModel, T2SOutput
 
 
 class ArT2S(T2SModel):
@@ -140,7 +141,7 @@ class ArT2S(T2SModel):
         picked = logits[valid]
         token_ce = F.cross_entropy(picked, target[valid])
         token_acc = (picked.detach().argmax(-1) == target[valid]).float().mean()
-        return {"loss": token_ce, "token_ce": token_ce, "token_acc": token_acc}
+        return StepOutput({"token_ce": token_ce}, {"token_acc": float(token_acc)})
 
     # -- inference -----------------------------------------------------------------------------------------------
     def sample(

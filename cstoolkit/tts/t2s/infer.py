@@ -1,6 +1,6 @@
 """Text -> speech tokens with a trained NAR T2S model directory (``cstk train-t2s``).
 
-The front end is the alignment stage's (:func:`cstoolkit.tts.t2s.align.units_and_langs`): the text goes through
+The front end is the alignment stage's (:class:`cstoolkit.tts.frontend.TextFrontEnd`): the text goes through
 cstoolkit.text normalisation and the model's text units, and each unit gets a language (from given segments, else
 by script with the matrix language). What the model cannot speak is returned with the result, never dropped
 silently: units outside its vocabulary (spoken as ``<unk>``) and language codes it was not trained on (id 0).
@@ -13,37 +13,21 @@ silently: units outside its vocabulary (spoken as ``<unk>``) and language codes 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from cstoolkit.core.modeldir import CONFIG_FILE, UNITS_SUBDIR, WEIGHTS_FILE, load_weights
-from cstoolkit.errors import ConfigError, InputFileError
+from cstoolkit.core.modeldir import UNITS_SUBDIR, load_model
+from cstoolkit.core.runtime import pick_device
+from cstoolkit.errors import ConfigError
 from cstoolkit.text.tokens import TextTokenizer
-from cstoolkit.tts.t2s.align import matrix_language, units_and_langs
-from cstoolkit.tts.t2s.nar import T2SModel, build_t2s_model
-from cstoolkit.tts.t2s.train import T2S_INFO
-
-
-@dataclass
-class FrontEnd:
-    """One text as the model reads it: ``units`` (strings) and ``unit_ids``, ``langs`` (codes) and ``lang_ids``,
-    where the codes came from (``segments`` or ``script``), and what it cannot speak: ``unknown_units`` (spoken as
-    ``<unk>``) and ``unknown_langs`` (codes it was not trained on, read as id 0)."""
-
-    text: str
-    units: list[str]
-    unit_ids: list[int]
-    langs: list[str]
-    lang_ids: list[int]
-    lang_source: str
-    unknown_units: list[str] = field(default_factory=list)
-    unknown_langs: list[str] = field(default_factory=list)
+from cstoolkit.tts.frontend import FrontEnd, TextFrontEnd
+from cstoolkit.tts.t2s.base import T2SModel, build_t2s_model
+from cstoolkit.tts.t2s.checks import read_t2s_dir
 
 
 @dataclass
@@ -72,35 +56,19 @@ class TextToSpeechTokens:
     ) -> None:
         self.model, self.units, self.cfg, self.info, self.device = model, units, cfg, info, device
         self.languages: list[str] = list(info["languages"])
-        self.lang_index = {code: i for i, code in enumerate(self.languages)}
+        self.text_frontend = TextFrontEnd(units, self.languages)
 
     @classmethod
     def load(cls, model_dir: str | Path, device: str = "cpu") -> TextToSpeechTokens:
         """Load ``<model_dir>/{config.yaml, units/, t2s.json, model.pth}`` written by ``train-t2s``."""
-        from cstoolkit.core.runtime import pick_device
-
-        model_dir = Path(model_dir)
-        for name in (CONFIG_FILE, T2S_INFO, WEIGHTS_FILE, f"{UNITS_SUBDIR}/tokens.txt"):
-            if not (model_dir / name).is_file():
-                raise InputFileError(model_dir / name, "missing: not a trained T2S model directory (cstk train-t2s)")
-        cfg = OmegaConf.load(model_dir / CONFIG_FILE)
-        info = json.loads((model_dir / T2S_INFO).read_text(encoding="utf-8"))
-        model = build_t2s_model(cfg.t2s)
-        load_weights(model, model_dir / WEIGHTS_FILE)
+        t2s = read_t2s_dir(model_dir)
         dev = pick_device(device)
-        model.to(dev).eval()
-        return cls(model, TextTokenizer(model_dir / UNITS_SUBDIR), cfg, info, dev)
+        model = load_model(t2s, lambda cfg: build_t2s_model(cfg.t2s), dev)
+        return cls(model, TextTokenizer(t2s.path / UNITS_SUBDIR), t2s.cfg, t2s.info, dev)
 
     def frontend(self, text: str, lang: str | None = None, segments: list[dict[str, str]] | None = None) -> FrontEnd:
-        """Units and languages of ``text``. ``lang``: the utterance language (``utt2lang``, e.g. ``zh-en``; None:
-        guessed from the scripts); ``segments``: language-tagged segments (``utt2seg.jsonl``), used when they give
-        the same units as the text."""
-        tokens, codes, source = units_and_langs(self.units, text, matrix_language(lang, text), segments)
-        unit_ids = [self.units.index.get(t, self.units.unk_id) for t in tokens]
-        lang_ids = [self.lang_index.get(c, 0) for c in codes]
-        unknown_units = [t for t, i in zip(tokens, unit_ids) if i == self.units.unk_id]
-        unknown_langs = sorted({c for c in codes if c not in self.lang_index})
-        return FrontEnd(text, tokens, unit_ids, codes, lang_ids, source, unknown_units, unknown_langs)
+        """Units and languages of ``text`` as this model reads them (see :class:`~cstoolkit.tts.frontend.TextFrontEnd`)."""
+        return self.text_frontend(text, lang, segments)
 
     def synthesize(
         self,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from omegaconf import DictConfig
 
 from cstoolkit.data.loader import Batch
-from cstoolkit.train.module import CstkLightningModule, StepOutput
-from cstoolkit.tts.t2s.nar import build_t2s_model
+from cstoolkit.train.module import CstkLightningModule
+from cstoolkit.train.output import StepOutput
+from cstoolkit.tts.t2s.base import build_t2s_model
 
 
 class T2SLightningModule(CstkLightningModule):
@@ -26,7 +27,7 @@ class T2SLightningModule(CstkLightningModule):
         """The model's named losses (``token_ce``, and ``duration`` for the NAR model; summed into the loss); stat
         ``token_acc``."""
         speaker = batch["utt_embed"][:, 0] if self.model.speaker_dim else None
-        out = self.model(
+        return self.model(
             batch["text_units"],
             batch["text_units_lengths"],
             batch["unit_langs"],
@@ -35,5 +36,4 @@ class T2SLightningModule(CstkLightningModule):
             batch["speech_tokens_lengths"],
             speaker,
         )
-        losses = {name: value for name, value in out.items() if name not in ("loss", "token_acc")}
-        return StepOutput(losses, {"token_acc": float(out["token_acc"])})
+

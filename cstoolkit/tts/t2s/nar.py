@@ -13,16 +13,14 @@ Shapes: ``(B, N)`` per unit, ``(B, T)`` per frame (speech token), ``D`` = ``d_mo
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from cstoolkit.errors import ConfigError
+from cstoolkit.train.output import StepOutput
 from cstoolkit.tts.layers import ChannelNorm, ConvBlock, Transformer1d, check_lengths, sequence_mask, sinusoidal
+from cstoolkit.tts.t2s.base import T2SModel, T2SOutput
 
 
 class DurationPredictor(nn.Module):
@@ -43,101 +41,6 @@ class DurationPredictor(nn.Module):
         for block in self.blocks:
             x = self.dropout(block(x, mask))
         return (self.out(x) * mask)[:, 0]
-
-
-@dataclass
-class T2SOutput:
-    """What ``generate`` of a :class:`T2SModel` returns: ``tokens`` ``(B, T)`` (-1 past each length),
-    ``token_lens`` ``(B,)``, the ``durations`` ``(B, N)`` used (0 on padded units)."""
-
-    tokens: Tensor
-    token_lens: Tensor
-    durations: Tensor
-
-
-class T2SModel(nn.Module):
-    """What every text -> speech-token model shares (:class:`NarT2S`, :class:`cstoolkit.tts.t2s.ar.ArT2S`): the text
-    encoder (unit + language embeddings, sinusoidal positions, a speaker embedding added to every unit, a
-    transformer) and the interface the shared trainer and synthesis use: ``forward(units, unit_lens, langs,
-    durations, speech_tokens, token_lens, speaker)`` -> named losses (``loss`` their sum), ``generate(units,
-    unit_lens, langs, speaker, duration_scale, temperature, top_k, durations, generator)`` -> :class:`T2SOutput`,
-    ``parameter_counts()``, and the attributes ``codebook_size`` and ``speaker_dim``.
-    """
-
-    def init_text_encoder(
-        self,
-        unit_vocab_size: int,
-        lang_vocab_size: int,
-        codebook_size: int,
-        speaker_dim: int,
-        speaker_drop_prob: float,
-        d_model: int,
-        heads: int,
-        ff_mult: int,
-        encoder_layers: int,
-        dropout: float,
-        max_period: float,
-    ) -> None:
-        """Check the shared sizes and build the text encoder's modules."""
-        sizes = {"unit_vocab_size": unit_vocab_size, "lang_vocab_size": lang_vocab_size,
-                 "codebook_size": codebook_size, "d_model": d_model}  # fmt: skip
-        for name, value in sizes.items():
-            if not (isinstance(value, int) and value >= 1):
-                raise ConfigError(f"bad configuration value t2s.model.{name}={value!r}: expected a whole number >= 1")
-        if not 0.0 <= speaker_drop_prob <= 1.0:
-            raise ConfigError(f"bad configuration value t2s.model.speaker_drop_prob={speaker_drop_prob}: expected a "
-                              "number in [0, 1]")  # fmt: skip
-        if d_model % heads or d_model % 2:
-            raise ConfigError(f"bad configuration value t2s.model.d_model={d_model}: expected an even multiple of "
-                              f"heads={heads}")  # fmt: skip
-        self.unit_vocab_size, self.lang_vocab_size, self.codebook_size = unit_vocab_size, lang_vocab_size, codebook_size
-        self.speaker_dim, self.speaker_drop_prob = int(speaker_dim or 0), speaker_drop_prob
-        self.d_model, self.max_period = d_model, max_period
-        self.unit_embed = nn.Embedding(unit_vocab_size, d_model)
-        self.lang_embed = nn.Embedding(lang_vocab_size, d_model)
-        self.speaker_proj = nn.Linear(self.speaker_dim, d_model) if self.speaker_dim else None
-        self.encoder = Transformer1d(d_model, encoder_layers, heads, ff_mult, dropout)
-        self.encoder_norm = ChannelNorm(d_model)
-
-    def parameter_counts(self) -> dict[str, int]:
-        """Parameters per part (:meth:`parts`) and in total."""
-        counts = {k: sum(p.numel() for m in ms for p in m.parameters()) for k, ms in self.parts().items()}
-        return {**counts, "total": sum(counts.values())}
-
-    def parts(self) -> dict[str, list[nn.Module]]:
-        """The model's modules by part, for :meth:`parameter_counts`."""
-        return {
-            "embeddings": [self.unit_embed, self.lang_embed, *([self.speaker_proj] if self.speaker_proj else [])],
-            "encoder": [self.encoder, self.encoder_norm],
-        }
-
-    # -- the text encoder ----------------------------------------------------------------------------------------
-    def encode(self, units: Tensor, unit_lens: Tensor, langs: Tensor, speaker: Tensor | None) -> tuple[Tensor, Tensor]:
-        """``units``, ``langs`` ``(B, N)`` ids, ``unit_lens`` ``(B,)``, ``speaker`` ``(B, speaker_dim)`` or None ->
-        encodings ``(B, D, N)`` and the unit mask ``(B, 1, N)``."""
-        batch, width = units.shape
-        mask = sequence_mask(unit_lens, width)
-        pad = mask[:, 0] < 0.5
-        ids = units.clamp(0, self.unit_vocab_size - 1).masked_fill(pad, 0)
-        lang_ids = langs.clamp(0, self.lang_vocab_size - 1).masked_fill(pad, 0)
-        x = (self.unit_embed(ids) + self.lang_embed(lang_ids)) * math.sqrt(self.d_model)
-        x = x + sinusoidal(torch.arange(width, device=units.device), self.d_model, self.max_period)
-        if self.speaker_proj is not None:
-            x = x + self.speaker_proj(self._speaker(speaker, batch, x))[:, None]
-        h = self.encoder(x.transpose(1, 2) * mask, mask)
-        return self.encoder_norm(h) * mask, mask
-
-    def _speaker(self, speaker: Tensor | None, batch: int, ref: Tensor) -> Tensor:
-        """L2-normalised ``(B, speaker_dim)`` (zeros for None, and for ``speaker_drop_prob`` of training samples)."""
-        if speaker is None:
-            return ref.new_zeros(batch, self.speaker_dim)
-        if speaker.shape != (batch, self.speaker_dim):
-            raise ValueError(f"speaker: expected shape ({batch}, {self.speaker_dim}), got {tuple(speaker.shape)}")
-        spk = F.normalize(speaker.to(ref.dtype), dim=-1)
-        if self.training and self.speaker_drop_prob > 0:
-            keep = (torch.rand(batch, device=spk.device) >= self.speaker_drop_prob).to(spk.dtype)
-            spk = spk * keep[:, None]
-        return spk
 
 
 class NarT2S(T2SModel):
@@ -236,8 +139,8 @@ class NarT2S(T2SModel):
         speech_tokens: Tensor,
         token_lens: Tensor,
         speaker: Tensor | None = None,
-    ) -> dict[str, Tensor]:
-        """Named losses for a training batch.
+    ) -> StepOutput:
+        """Named losses and stats of a training batch.
 
         Args:
             units, langs: ``(B, N)`` unit and language ids (padding: any value); unit_lens: ``(B,)``.
@@ -246,7 +149,7 @@ class NarT2S(T2SModel):
             speech_tokens: ``(B, T)`` codes (padding: any value), ``T >= max(token_lens)``; token_lens: ``(B,)``.
             speaker: ``(B, speaker_dim)`` or None.
         Returns:
-            ``{"loss", "token_ce", "duration", "token_acc"}`` scalars: loss = token_ce + duration; token_ce is the
+            losses ``token_ce`` and ``duration`` (trained on their sum) and stat ``token_acc``: token_ce is the
             mean cross-entropy over the valid frames, duration the mean squared error of log durations over the
             valid units, token_acc the share of valid frames whose arg-max code is right (no gradient).
         """
@@ -266,7 +169,7 @@ class NarT2S(T2SModel):
         unit_valid = unit_mask[:, 0] > 0.5
         log_true = torch.log(durations.clamp(min=1).float())
         duration = F.mse_loss(log_pred[unit_valid], log_true[unit_valid])
-        return {"loss": token_ce + duration, "token_ce": token_ce, "duration": duration, "token_acc": token_acc}
+        return StepOutput({"token_ce": token_ce, "duration": duration}, {"token_acc": float(token_acc)})
 
     # -- inference -----------------------------------------------------------------------------------------------
     def predict_durations(self, log_durations: Tensor, unit_mask: Tensor, duration_scale: float = 1.0) -> Tensor:
@@ -321,22 +224,3 @@ class NarT2S(T2SModel):
             tokens = logits.argmax(-1)
         valid = frame_mask[:, 0] > 0.5
         return T2SOutput(tokens.masked_fill(~valid, -1), durations.sum(1), durations)
-
-
-#: ``model`` keys that ``null`` leaves to the data (set by :func:`fill_from_data` when training starts)
-FROM_DATA = ("unit_vocab_size", "lang_vocab_size", "codebook_size")
-
-
-def fill_from_data(t2s_cfg: Any, **values: int) -> Any:
-    """A copy of the ``t2s`` group whose null ``model`` keys of :data:`FROM_DATA` take ``values``; set keys stay."""
-    from cstoolkit.train.build import fill_from_data as fill
-
-    return fill(t2s_cfg, FROM_DATA, **{k: int(v) for k, v in values.items()})
-
-
-def build_t2s_model(t2s_cfg: Any) -> T2SModel:
-    """The :class:`T2SModel` (:class:`NarT2S`, :class:`cstoolkit.tts.t2s.ar.ArT2S`) of a ``conf/t2s`` group (its
-    ``model:`` node, built with Hydra's ``instantiate``)."""
-    from cstoolkit.train.build import build_model
-
-    return build_model(t2s_cfg, "t2s", T2SModel, FROM_DATA, "cstk train-t2s")

@@ -32,10 +32,10 @@ def model(cfg, **overrides) -> FlowModel:
 
 def test_forward_returns_finite_named_losses_and_trains_every_part(tiny_cfg):
     m = model(tiny_cfg).train()
-    losses = m(**batch())
-    assert set(losses) == {"loss", "flow_mse", "prompt_frames"}
-    assert all(v.dim() == 0 and torch.isfinite(v) for v in losses.values())
-    losses["loss"].backward()
+    out = m(**batch())
+    assert set(out.losses) == {"flow"} and set(out.stats) == {"prompt_frames"}
+    assert all(v.dim() == 0 and torch.isfinite(v) for v in out.losses.values())
+    out.loss.backward()
     for name in ("encoder", "estimator", "speaker_proj"):
         grads = [p.grad for p in getattr(m, name).parameters() if p.requires_grad]
         assert all(g is not None and torch.isfinite(g).all() for g in grads), name
@@ -55,7 +55,7 @@ def test_training_prompt_is_a_prefix_of_at_most_the_configured_share(tiny_cfg):
     data = batch()
     x1 = (data["mel"] - m.mel_mean) / m.mel_std
     torch.manual_seed(3)
-    shares = [float(m(**data)["prompt_frames"]) for _ in range(8)]
+    shares = [float(m(**data).stats["prompt_frames"]) for _ in range(8)]
     assert max(shares) <= 0.3 + 1e-6 and max(shares) > 0
     for cond, _mask in seen:
         for b, n in enumerate(data["mel_lens"].tolist()):
@@ -64,7 +64,7 @@ def test_training_prompt_is_a_prefix_of_at_most_the_configured_share(tiny_cfg):
             assert k <= int(0.3 * n) and (k == 0 or int(used.max()) == k - 1)  # a prefix
             torch.testing.assert_close(cond[b, :, :k], x1[b, :, :k])
     m.prompt_prob = 0.0
-    assert float(m(**data)["prompt_frames"]) == 0.0
+    assert float(m(**data).stats["prompt_frames"]) == 0.0
 
 
 def test_padding_of_a_batch_changes_no_loss(tiny_cfg):
@@ -74,9 +74,9 @@ def test_padding_of_a_batch_changes_no_loss(tiny_cfg):
     wider["mel"] = torch.cat([data["mel"], torch.full((3, C, 9), 4.0)], dim=-1)
     wider["speech_tokens"] = torch.cat([data["speech_tokens"], torch.full((3, 4), 49)], dim=-1)
     torch.manual_seed(1)
-    a = m(**data)["loss"]
+    a = m(**data).loss
     torch.manual_seed(1)
-    b = m(**wider)["loss"]
+    b = m(**wider).loss
     torch.testing.assert_close(a, b)
 
 

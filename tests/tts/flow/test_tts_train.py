@@ -42,8 +42,8 @@ def _all_mel_values(data: Path) -> np.ndarray:
 
 def test_a_tiny_flow_model_trains_is_killed_resumes_and_leaves_a_model_directory(tmp_path) -> None:
     from cstoolkit.data.loader import UttDataset, loader_from_config, padded_collate
+    from cstoolkit.tts.flow.data import flow_table
     from cstoolkit.tts.flow.model import build_flow_model
-    from cstoolkit.tts.flow.train import flow_table
 
     data = write_flow_dir(tmp_path / "data")
     tok = write_fake_tokenizer(tmp_path / "tok")

@@ -12,6 +12,7 @@ import torch
 from cstoolkit.data.kaldi_dir import read_kaldi_file
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TextTokenizer
+from cstoolkit.tts.frontend import units_and_langs
 from cstoolkit.tts.t2s.align import (
     ALIGN_INFO,
     _viterbi,
@@ -19,7 +20,6 @@ from cstoolkit.tts.t2s.align import (
     ctc_forced_align,
     durations_from_path,
     min_frames,
-    units_and_langs,
 )
 
 

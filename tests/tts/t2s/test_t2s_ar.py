@@ -47,7 +47,7 @@ def test_forward_losses_and_gradients():
     out = model(*batch(), speaker=torch.rand(2, 8))
     assert set(out) == {"loss", "token_ce", "token_acc"}
     assert all(v.dim() == 0 and torch.isfinite(v) for v in out.values())
-    out["loss"].backward()
+    out.loss.backward()
     for name in ("unit_embed.weight", "speaker_proj.weight", "token_embed.weight", "task", "head.weight"):
         assert model.get_parameter(name).grad.abs().sum() > 0, name
 
@@ -100,7 +100,7 @@ def test_learns_and_reproduces_sequences():
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     first = None
     for _ in range(300):
-        loss = model(units, unit_lens, langs, None, tokens, token_lens)["loss"]
+        loss = model(units, unit_lens, langs, None, tokens, token_lens).loss
         first = float(loss.detach()) if first is None else first
         opt.zero_grad()
         loss.backward()

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from cstoolkit.errors import ConfigError
-from cstoolkit.tts.t2s.nar import NarT2S, build_t2s_model, fill_from_data
+from cstoolkit.tts.t2s.base import build_t2s_model, fill_from_data
+from cstoolkit.tts.t2s.nar import NarT2S
 
 SIZES = {"unit_vocab_size": 20, "lang_vocab_size": 4, "codebook_size": 16, "speaker_dim": 8, "d_model": 16,
          "heads": 2, "ff_mult": 2, "encoder_layers": 1, "decoder_layers": 1, "dropout": 0.0,
@@ -48,9 +49,9 @@ def test_forward_losses_and_masks():
     out = model(*batch(), speaker=torch.rand(2, 8))
     assert set(out) == {"loss", "token_ce", "duration", "token_acc"}
     assert all(v.dim() == 0 and torch.isfinite(v) for v in out.values())
-    assert torch.allclose(out["loss"], out["token_ce"] + out["duration"])
-    assert 0.0 <= float(out["token_acc"]) <= 1.0
-    out["loss"].backward()
+    assert torch.allclose(out.loss, out.losses["token_ce"] + out.losses["duration"])
+    assert 0.0 <= float(out.stats["token_acc"]) <= 1.0
+    out.loss.backward()
     assert model.head.weight.grad is not None and model.duration.out.weight.grad is not None
     # padding does not matter: the second utterance alone gives the same frame logits
     model.eval()
@@ -66,7 +67,7 @@ def test_duration_predictor_sees_detached_encoder():
     model = tiny()
     units, unit_lens, langs, durations, tokens, token_lens = batch()
     out = model(units, unit_lens, langs, durations, tokens, token_lens, torch.rand(2, 8))
-    out["duration"].backward()
+    out.losses["duration"].backward()
     assert model.unit_embed.weight.grad is None or model.unit_embed.weight.grad.abs().sum() == 0
     assert model.duration.out.weight.grad.abs().sum() > 0
 
@@ -108,7 +109,7 @@ def test_generate_lengths_follow_predicted_durations_and_scale():
 def test_speaker_optional():
     model = tiny(speaker_dim=0)
     assert model.speaker_proj is None
-    assert torch.isfinite(model(*batch())["loss"])
+    assert torch.isfinite(model(*batch()).loss)
     with pytest.raises(ValueError, match="speaker"):
         tiny()(*batch(), speaker=torch.rand(2, 5))
 
