@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     from cstoolkit.tts.flow.model import fill_from_data
 
     name = Path(args.tts_config).stem
-    cfg = load_config([f"flow={name}", *(f"flow.{o}" for o in args.overrides)]).tts
+    cfg = load_config([f"flow={name}", *(f"flow.{o}" for o in args.overrides)]).flow
     # an untrained model: the values a trained one measures from its data do not change the work per step
     cfg = fill_from_data(cfg, vocab_size=512, token_rate=16.6667, mel_mean=-5.2, mel_std=3.0)
     mel_cfg = OmegaConf.to_container(OmegaConf.load(args.features_config).mel)

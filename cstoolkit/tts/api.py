@@ -310,8 +310,11 @@ class TextToSpeech:
                 extra[T2S_TOKENS_FILE] = sorted(tokens_lines)
                 extra[UNKNOWN_FILE] = sorted(unknown_lines)
 
-        info["t2s_inference"] = OmegaConf.to_container(self.t2s.cfg.t2s.inference, resolve=True)
-        info["inference"] = OmegaConf.to_container(self.flow.inference, resolve=True)
+        t2s_inference = OmegaConf.to_container(self.t2s.cfg.t2s.inference, resolve=True)
+        if self.duration_scale is not None:
+            t2s_inference["duration_scale"] = self.duration_scale
+        info["t2s_inference"] = t2s_inference
+        info["inference"] = self.flow.inference_record()
         result = write_synthesis_dir(src, out_dir, waves(), self.sample_rate, info, extra)
         if unknown_lines or unknown_langs:
             log.warning("%s: %d utterance(s) with units spoken as <unk> (%s); unknown languages: %s", out_dir,

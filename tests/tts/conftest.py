@@ -29,7 +29,7 @@ def flow_cpu_cfg():
     from cstoolkit.config import load_config
     from cstoolkit.tts.flow.model import fill_from_data
 
-    return fill_from_data(load_config([]).tts, vocab_size=50, token_rate=25.0, mel_mean=-5.0, mel_std=2.0)
+    return fill_from_data(load_config([]).flow, vocab_size=50, token_rate=25.0, mel_mean=-5.0, mel_std=2.0)
 
 
 @pytest.fixture

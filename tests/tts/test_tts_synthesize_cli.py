@@ -99,7 +99,7 @@ def test_bad_prompts_and_options_are_one_line(tts_exp, files, tmp_path, capsys) 
     assert "--data-dir goes with --out-dir only" in refused([*model, "--data-dir", "d", "--out-dir", out,
                                                              "--lang", "zh-en"], capsys, out)  # fmt: skip
     message = refused(["--model", tmp_path / "no_model", "--prompt", files["voice"], "--out", out, "我"], capsys, out)
-    assert message.startswith(f"{tmp_path / 'no_model' / 't2s.json'}: ") and "cstk train-t2s" in message
+    assert message.startswith(f"{tmp_path / 'no_model'}: not a trained T2S model directory") and "cstk train-t2s" in message
 
 
 def test_one_sentence_into_one_file(tts_exp, files, tmp_path, capsys, caplog) -> None:

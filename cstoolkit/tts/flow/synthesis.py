@@ -14,6 +14,7 @@ resynthesis of the test set, and its copy-synthesis upper bound) as a data direc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -110,6 +111,10 @@ class FlowSynthesizer:
         model = build_flow_model(cfg.flow)
         load_weights(model, Path(model_dir) / WEIGHTS_FILE)
         return cls(model, cfg, info, device, FlowSolver.from_config(cfg.flow.inference, steps, guidance))
+
+    def inference_record(self) -> dict:
+        """The inference settings a synthesis folder records: the model's ``flow.inference`` with the solver used."""
+        return {**OmegaConf.to_container(self.inference, resolve=True), **dataclasses.asdict(self.solver)}
 
     @property
     def sample_rate(self) -> int:
@@ -312,7 +317,7 @@ def resynthesize_dir(synth: FlowSynthesizer, data_dir: str | Path, out_dir: str 
                 for utt, mel in zip(batch, mels, strict=True):
                     yield utt, synth.vocode(mel)
 
-    inf = OmegaConf.to_container(synth.inference, resolve=True)
+    inf = synth.inference_record()
     info = {"kind": "resynthesis", "source": str(data_dir.resolve()), "seed": seed, "inference": inf,
             "skipped": {**table.skipped, **skipped}}  # fmt: skip
     chosen = {PROMPTS_FILE: [f"{u} {prompts[u]}" for u in sorted(todo)]}

@@ -20,7 +20,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cstoolkit.errors import ConfigError
 from cstoolkit.train.output import StepOutput
 from cstoolkit.tts.layers import check_lengths, sinusoidal
 from cstoolkit.tts.t2s.base import T2SModel, T2SOutput
@@ -61,14 +60,6 @@ class ArT2S(T2SModel):
         super().__init__()
         self.init_text_encoder(unit_vocab_size, lang_vocab_size, codebook_size, speaker_dim, speaker_drop_prob,
                                d_model, heads, ff_mult, encoder_layers, dropout, max_period)  # fmt: skip
-        if not 0.0 < top_p <= 1.0:
-            raise ConfigError(f"bad configuration value t2s.model.top_p={top_p}: expected a number in (0, 1]")
-        if not 0.0 <= min_len_ratio < max_len_ratio:
-            raise ConfigError(f"bad configuration values t2s.model.min_len_ratio={min_len_ratio}, max_len_ratio="
-                              f"{max_len_ratio}: expected 0 <= min < max")  # fmt: skip
-        if not (isinstance(lm_layers, int) and lm_layers >= 1 and isinstance(ras_window, int) and ras_window >= 1):
-            raise ConfigError(f"bad configuration values t2s.model.lm_layers={lm_layers!r}, ras_window="
-                              f"{ras_window!r}: expected whole numbers >= 1")  # fmt: skip
         self.top_p, self.ras_window, self.ras_threshold = top_p, ras_window, ras_threshold
         self.min_len_ratio, self.max_len_ratio = min_len_ratio, max_len_ratio
         self.eos = codebook_size  # the last output class

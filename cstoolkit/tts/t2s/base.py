@@ -92,9 +92,6 @@ class T2SModel(nn.Module, ABC):
         for name, value in sizes.items():
             if not (isinstance(value, int) and value >= 1):
                 raise ConfigError(f"bad configuration value t2s.model.{name}={value!r}: expected a whole number >= 1")
-        if not 0.0 <= speaker_drop_prob <= 1.0:
-            raise ConfigError(f"bad configuration value t2s.model.speaker_drop_prob={speaker_drop_prob}: expected a "
-                              "number in [0, 1]")  # fmt: skip
         if d_model % heads or d_model % 2:
             raise ConfigError(f"bad configuration value t2s.model.d_model={d_model}: expected an even multiple of "
                               f"heads={heads}")  # fmt: skip

@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.config import Rule, check_config, number, whole
 from cstoolkit.core.modeldir import TOKENS_PATH, ModelDir, ModelKind, read_model_dir
-from cstoolkit.errors import InputFileError
+from cstoolkit.errors import ConfigError, InputFileError
 from cstoolkit.train.checks import check_model_config, check_trainer_config
 from cstoolkit.tts.flow.checks import read_flow_config
 
@@ -80,6 +80,11 @@ def check_t2s_config(cfg: DictConfig, training: bool = True) -> None:
     check_config(cfg.t2s, RULES, "t2s")
     present = {k: r for k, r in MODEL_RULES.items() if OmegaConf.select(cfg.t2s, k, default=_ABSENT) is not _ABSENT}
     check_config(cfg.t2s, present, "t2s")
+    low, high = (OmegaConf.select(cfg.t2s, f"model.{k}_len_ratio") for k in ("min", "max"))
+    if low is not None and high is not None and not low < high:
+        raise ConfigError(
+            f"bad configuration values t2s.model.min_len_ratio={low}, max_len_ratio={high}: expected min < max"
+        )
     if training:
         check_trainer_config(cfg.trainer)
 

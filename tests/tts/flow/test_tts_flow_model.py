@@ -146,14 +146,14 @@ def test_shipped_configs_build_and_the_cpu_demo_is_small():
     from cstoolkit.config import load_config
 
     data = {"vocab_size": 1024, "token_rate": 25.0, "mel_mean": -5.0, "mel_std": 2.0}
-    cpu_cfg = load_config([]).tts
+    cpu_cfg = load_config([]).flow
     with pytest.raises(ConfigError, match=r"flow.model.encoder.vocab_size is null"):
         build_flow_model(cpu_cfg)  # the data's values are not in the shipped config
     cpu = build_flow_model(fill_from_data(cpu_cfg, **data))
     counts = cpu.parameter_counts()
     assert 1e6 <= counts["estimator"] <= 5e6, counts
     assert cpu.n_mels == 80 and cpu.speaker_dim == 256 and cpu.encoder.embed.num_embeddings == 1024
-    gpu_cfg = load_config(["flow=flow_gpu"]).tts
+    gpu_cfg = load_config(["flow=flow_gpu"]).flow
     assert gpu_cfg.model.token_rate == 25.0  # set in flow_gpu.yaml: not overwritten by the data's value
     gpu = build_flow_model(fill_from_data(gpu_cfg, **{**data, "token_rate": 12.5}))
     assert gpu.token_rate == 25.0

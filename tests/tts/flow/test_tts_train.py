@@ -69,7 +69,7 @@ def test_a_tiny_flow_model_trains_is_killed_resumes_and_leaves_a_model_directory
     assert all(np.isfinite(row["val/loss"]) for row in history if "val/loss" in row)
 
     saved = OmegaConf.load(exp / "config.yaml")
-    model_cfg = saved.tts.model
+    model_cfg = saved.flow.model
     assert model_cfg.encoder.vocab_size == VOCAB and model_cfg.token_rate == pytest.approx(TOKEN_RATE)
     values = _all_mel_values(data)
     assert np.isfinite([model_cfg.mel_mean, model_cfg.mel_std]).all()
@@ -83,7 +83,7 @@ def test_a_tiny_flow_model_trains_is_killed_resumes_and_leaves_a_model_directory
     assert info["mel_mean"] == pytest.approx(model_cfg.mel_mean) and info["mel_std"] == pytest.approx(model_cfg.mel_std)
     assert info["train_utterances"] == 12 and info["train_speakers"] == ["spkA", "spkB", "spkC"]
 
-    model = build_flow_model(saved.tts)  # model.pth is exactly the FlowModel of config.yaml
+    model = build_flow_model(saved.flow)  # model.pth is exactly the FlowModel of config.yaml
     model.load_state_dict(torch.load(exp / "model.pth", weights_only=True))
     assert info["parameters"]["total"] == model.parameter_counts()["total"]
     assert float(model.mel_mean) == pytest.approx(model_cfg.mel_mean, rel=1e-6)

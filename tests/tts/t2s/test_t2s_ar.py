@@ -45,8 +45,8 @@ def test_sequence_layout_targets_and_padding():
 def test_forward_losses_and_gradients():
     model = tiny()
     out = model(*batch(), speaker=torch.rand(2, 8))
-    assert set(out) == {"loss", "token_ce", "token_acc"}
-    assert all(v.dim() == 0 and torch.isfinite(v) for v in out.values())
+    assert set(out.losses) == {"token_ce"} and set(out.stats) == {"token_acc"}
+    assert all(v.dim() == 0 and torch.isfinite(v) for v in out.losses.values())
     out.loss.backward()
     for name in ("unit_embed.weight", "speaker_proj.weight", "token_embed.weight", "task", "head.weight"):
         assert model.get_parameter(name).grad.abs().sum() > 0, name
@@ -112,13 +112,25 @@ def test_learns_and_reproduces_sequences():
 
 
 @pytest.mark.parametrize(
-    "override, message",
-    [({"top_p": 0.0}, "top_p"), ({"min_len_ratio": 5.0, "max_len_ratio": 2.0}, "min_len_ratio"),
-     ({"lm_layers": 0}, "lm_layers"), ({"d_model": 15}, "d_model")],
-)  # fmt: skip
-def test_bad_values_are_config_errors(override, message):
+    "overrides, message",
+    [
+        (["t2s.model.top_p=0.0"], "top_p"),
+        (["t2s.model.min_len_ratio=5.0", "t2s.model.max_len_ratio=2.0"], "min_len_ratio"),
+        (["t2s.model.lm_layers=0"], "lm_layers"),
+        (["t2s.model.ras_window=0"], "ras_window"),
+    ],
+)
+def test_bad_values_are_config_errors(overrides, message):
+    from cstoolkit.config import load_config
+    from cstoolkit.tts.t2s.checks import check_t2s_config
+
     with pytest.raises(ConfigError, match=message):
-        tiny(**override)
+        check_t2s_config(load_config(["t2s=ar_cpu", *overrides]), training=False)
+
+
+def test_a_model_width_that_heads_cannot_share_is_a_config_error():
+    with pytest.raises(ConfigError, match="d_model"):
+        tiny(d_model=15)
 
 
 def test_train_reload_and_synthesize_through_the_shared_trainer(aligned, ar_cfg, tmp_path):

@@ -47,8 +47,8 @@ def test_regulate_repeats_units_by_duration():
 def test_forward_losses_and_masks():
     model = tiny()
     out = model(*batch(), speaker=torch.rand(2, 8))
-    assert set(out) == {"loss", "token_ce", "duration", "token_acc"}
-    assert all(v.dim() == 0 and torch.isfinite(v) for v in out.values())
+    assert set(out.losses) == {"token_ce", "duration"} and set(out.stats) == {"token_acc"}
+    assert all(v.dim() == 0 and torch.isfinite(v) for v in out.losses.values())
     assert torch.allclose(out.loss, out.losses["token_ce"] + out.losses["duration"])
     assert 0.0 <= float(out.stats["token_acc"]) <= 1.0
     out.loss.backward()
