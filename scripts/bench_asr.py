@@ -91,8 +91,13 @@ def bench_training(cfg, data_dir: Path, units_dir: Path, steps: int, device: tor
         torch.cuda.synchronize()
     wall = time.perf_counter() - start
     params = sum(p.numel() for p in module.parameters())
-    return {"steps": steps, "audio_seconds": round(audio, 2), "wall_seconds": round(wall, 3),
-            "audio_s_per_s": round(audio / wall, 2), "params_M": round(params / 1e6, 2)}  # fmt: skip
+    return {
+        "steps": steps,
+        "audio_seconds": round(audio, 2),
+        "wall_seconds": round(wall, 3),
+        "audio_s_per_s": round(audio / wall, 2),
+        "params_M": round(params / 1e6, 2),
+    }
 
 
 def bench_decoding(cfg, model_dir: Path | None, fallback, decode_dir: Path, n_utts: int, device: torch.device):
@@ -115,8 +120,12 @@ def bench_decoding(cfg, model_dir: Path | None, fallback, decode_dir: Path, n_ut
         out = {}
         for method in ("greedy", "beam"):
             stats = run_decode(bundle, sub, Path(tmp) / method, method, cfg.asr.decode)
-            out[method] = {"utterances": stats.utterances, "audio_seconds": round(stats.audio_seconds, 2),
-                           "wall_seconds": round(stats.wall_seconds, 3), "rtf": round(stats.rtf, 5)}  # fmt: skip
+            out[method] = {
+                "utterances": stats.utterances,
+                "audio_seconds": round(stats.audio_seconds, 2),
+                "wall_seconds": round(stats.wall_seconds, 3),
+                "rtf": round(stats.rtf, 5),
+            }
     out["beam_over_greedy"] = round(out["beam"]["rtf"] / out["greedy"]["rtf"], 2)
     out["model"] = str(model_dir) if model_dir else "untrained (pessimistic beam RTF)"
     assert isinstance(bundle, AsrBundle)
@@ -166,8 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(result, indent=2))
     print(f"\n| device | model | train audio s/s | RTF greedy | RTF beam ({cfg.asr.decode.beam_size}) | beam/greedy |")
     print("|---|---|---|---|---|---|")
-    print(f"| {result['machine']['gpu'] or 'CPU x' + str(args.threads)} | {cfg.asr.name} | {train['audio_s_per_s']} "
-          f"| {decode['greedy']['rtf']} | {decode['beam']['rtf']} | {decode['beam_over_greedy']} |")  # fmt: skip
+    print(
+        f"| {result['machine']['gpu'] or 'CPU x' + str(args.threads)} | {cfg.asr.name} | {train['audio_s_per_s']} "
+        f"| {decode['greedy']['rtf']} | {decode['beam']['rtf']} | {decode['beam_over_greedy']} |"
+    )
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -72,8 +72,12 @@ def main() -> None:
     p.add_argument("--data-dir", help="a prepared split with wav.scp (default: a generated toy set)")
     p.add_argument("--utts", type=int, default=60, help="utterances used (toy set size, or the first N)")
     p.add_argument("--repeats", type=int, default=2, help="best of N timed passes")
-    p.add_argument("--train-audio-per-s", type=float, default=None,
-                   help="training throughput (audio s / wall s): print (b) as a share of a step")  # fmt: skip
+    p.add_argument(
+        "--train-audio-per-s",
+        type=float,
+        default=None,
+        help="training throughput (audio s / wall s): print (b) as a share of a step",
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -90,8 +94,10 @@ def main() -> None:
             source = "generated toy set"
         audio = {u: load_audio(path, SR)[0] for u, path in wav_scp.items()}
         seconds = sum(a.size for a in audio.values()) / SR
-        print(f"data: {len(audio)} utterances, {seconds:.1f} s of audio ({source}); 1 process, 1 torch thread, "
-              f"best of {args.repeats}")  # fmt: skip
+        print(
+            f"data: {len(audio)} utterances, {seconds:.1f} s of audio ({source}); 1 process, 1 torch thread, "
+            f"best of {args.repeats}"
+        )
 
         # (a) precomputed features: what training reads today
         import kaldiio
@@ -154,18 +160,24 @@ def main() -> None:
         print(f"| {name} | {rate(t):,.0f} | {a / rate(t):.0f}x slower |")
     hour = 3600.0 / seconds
     print()
-    print(f"(c) 3-way speed-perturbed copies made once: {t_copies:.1f} s for {copy_seconds:.0f} s of new audio "
-          f"({copy_seconds / t_copies:,.0f} audio s / wall s, once)")  # fmt: skip
-    print(f"    disk per hour of original audio: audio {base_audio * hour / 1e6:,.0f} MB + fbank "
-          f"{base_feats * hour / 1e6:,.0f} MB today; the copies add {extra * hour / 1e6:,.0f} MB "
-          f"({(base_audio + base_feats + extra) / (base_audio + base_feats):.1f}x the disk)")  # fmt: skip
+    print(
+        f"(c) 3-way speed-perturbed copies made once: {t_copies:.1f} s for {copy_seconds:.0f} s of new audio "
+        f"({copy_seconds / t_copies:,.0f} audio s / wall s, once)"
+    )
+    print(
+        f"    disk per hour of original audio: audio {base_audio * hour / 1e6:,.0f} MB + fbank "
+        f"{base_feats * hour / 1e6:,.0f} MB today; the copies add {extra * hour / 1e6:,.0f} MB "
+        f"({(base_audio + base_feats + extra) / (base_audio + base_feats):.1f}x the disk)"
+    )
     print("    (the copies hold one fixed speed each; noise and reverb copies would multiply the disk again)")
     if args.train_audio_per_s:
         for name, t in rows[1:]:
             share = args.train_audio_per_s / rate(t)
-            print(f"at {args.train_audio_per_s:g} training audio s / wall s, {name.split(' ')[0]} loading costs "
-                  f"{share:.0%} of a training step's time in one loader process (vs "
-                  f"{args.train_audio_per_s / a:.1%} for (a))")  # fmt: skip
+            print(
+                f"at {args.train_audio_per_s:g} training audio s / wall s, {name.split(' ')[0]} loading costs "
+                f"{share:.0%} of a training step's time in one loader process (vs "
+                f"{args.train_audio_per_s / a:.1%} for (a))"
+            )
 
 
 if __name__ == "__main__":

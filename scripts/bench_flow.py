@@ -174,20 +174,29 @@ def round_trip(args: argparse.Namespace) -> int:
             flow_s, waves = resynth(steps)
             audio = sum(w.size for w in waves.values()) / synth.sample_rate
             copy_audio = sum(w.size for w in copy_waves.values()) / synth.sample_rate
-            row = {"steps": steps, "rtf_resynthesis": round(flow_s / audio, 4),
-                   "rtf_copy_synthesis": round(copy_s / copy_audio, 4),
-                   "mer_resynthesis": round(mer(waves, Path(tmp)), 4),
-                   "mer_copy_synthesis": round(mer(copy_waves, Path(tmp)), 4)}  # fmt: skip
+            row = {
+                "steps": steps,
+                "rtf_resynthesis": round(flow_s / audio, 4),
+                "rtf_copy_synthesis": round(copy_s / copy_audio, 4),
+                "mer_resynthesis": round(mer(waves, Path(tmp)), 4),
+                "mer_copy_synthesis": round(mer(copy_waves, Path(tmp)), 4),
+            }
             row["ratio"] = round(row["rtf_resynthesis"] / row["rtf_copy_synthesis"], 3)
             results.append(row)
             print(json.dumps(row), flush=True)
-    print(f"\n{len(utts)} utterances of {data_dir}, {args.threads} threads, guidance {synth.solver.guidance}, "
-          f"{synth.solver.schedule} schedule")  # fmt: skip
-    print("\n| steps | RTF resynthesis (flow + vocoder) | RTF copy synthesis | ratio | MER resynthesis | MER copy "
-          "synthesis |\n|---|---|---|---|---|---|")  # fmt: skip
+    print(
+        f"\n{len(utts)} utterances of {data_dir}, {args.threads} threads, guidance {synth.solver.guidance}, "
+        f"{synth.solver.schedule} schedule"
+    )
+    print(
+        "\n| steps | RTF resynthesis (flow + vocoder) | RTF copy synthesis | ratio | MER resynthesis | MER copy "
+        "synthesis |\n|---|---|---|---|---|---|"
+    )
     for r in results:
-        print(f"| {r['steps']} | {r['rtf_resynthesis']} | {r['rtf_copy_synthesis']} | {r['ratio']}x | "
-              f"{r['mer_resynthesis']} | {r['mer_copy_synthesis']} |")  # fmt: skip
+        print(
+            f"| {r['steps']} | {r['rtf_resynthesis']} | {r['rtf_copy_synthesis']} | {r['ratio']}x | "
+            f"{r['mer_resynthesis']} | {r['mer_copy_synthesis']} |"
+        )
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     return 0

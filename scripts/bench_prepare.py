@@ -87,8 +87,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_release.") as tmp:
         data_root = None
         if args.corpus == "mini":
-            overrides += [f"data.mini.train_sentences={args.sentences}", "data.mini.dev_sentences=5",
-                          "data.mini.test_sentences=5"]  # fmt: skip
+            overrides += [
+                f"data.mini.train_sentences={args.sentences}",
+                "data.mini.dev_sentences=5",
+                "data.mini.test_sentences=5",
+            ]
         else:
             data_root = make_release(Path(tmp) / "release", args.files)
         # untimed warm-up on a tiny input: first imports and caches must not count against nj 1

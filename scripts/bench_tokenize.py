@@ -81,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(feats)} utterances, {audio_s:.0f} s of audio, {result['device']}, {result['threads']} threads")
     print(f"  batched ({tok.batch_frames} frames a batch): {result['batched_audio_s_per_s']:,.0f} audio s / wall s")
     print(f"  one at a time: {result['one_at_a_time_audio_s_per_s']:,.0f} audio s / wall s")
-    print(f"  batched / one at a time: {result['speedup']}x; identical tokens: {result['identical_tokens']} "
-          f"({result['re_encoded_alone_per_pass']} utterances re-encoded alone for a near-tie)")  # fmt: skip
+    print(
+        f"  batched / one at a time: {result['speedup']}x; identical tokens: {result['identical_tokens']} "
+        f"({result['re_encoded_alone_per_pass']} utterances re-encoded alone for a near-tie)"
+    )
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=2)

@@ -83,18 +83,28 @@ def main(argv: list[str] | None = None) -> int:
             best["resynthesis"] = {"rtf": wall / audio, "audio_seconds": audio}
         wall, audio, parts = text_to_speech()
         if "tts" not in best or wall / audio < best["tts"]["rtf"]:
-            best["tts"] = {"rtf": wall / audio, "audio_seconds": audio,
-                           **{f"rtf_{k}": v / audio for k, v in parts.items()}}  # fmt: skip
-    result = {"utterances": len(utts), "threads": args.threads, "device": args.device,
-              "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
-              "steps": tts.flow.solver.steps, "guidance": tts.flow.solver.guidance,
-              **{k: {m: round(float(x), 4) for m, x in v.items()} for k, v in best.items()}}  # fmt: skip
+            best["tts"] = {
+                "rtf": wall / audio,
+                "audio_seconds": audio,
+                **{f"rtf_{k}": v / audio for k, v in parts.items()},
+            }
+    result = {
+        "utterances": len(utts),
+        "threads": args.threads,
+        "device": args.device,
+        "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
+        "steps": tts.flow.solver.steps,
+        "guidance": tts.flow.solver.guidance,
+        **{k: {m: round(float(x), 4) for m, x in v.items()} for k, v in best.items()},
+    }
     print(json.dumps(result, indent=1))
     t, r = best["tts"], best["resynthesis"]
-    print(f"\n| | RTF | text -> tokens | flow | vocoder | audio s |\n|---|---|---|---|---|---|\n"
-          f"| resynthesis from real tokens (baseline) | {r['rtf']:.3f} | - | | | {r['audio_seconds']:.1f} |\n"
-          f"| TTS from text | {t['rtf']:.3f} ({t['rtf'] / r['rtf']:.2f}x) | {t.get('rtf_t2s', 0):.4f} | "
-          f"{t.get('rtf_flow', 0):.3f} | {t.get('rtf_vocoder', 0):.3f} | {t['audio_seconds']:.1f} |")  # fmt: skip
+    print(
+        f"\n| | RTF | text -> tokens | flow | vocoder | audio s |\n|---|---|---|---|---|---|\n"
+        f"| resynthesis from real tokens (baseline) | {r['rtf']:.3f} | - | | | {r['audio_seconds']:.1f} |\n"
+        f"| TTS from text | {t['rtf']:.3f} ({t['rtf'] / r['rtf']:.2f}x) | {t.get('rtf_t2s', 0):.4f} | "
+        f"{t.get('rtf_flow', 0):.3f} | {t.get('rtf_vocoder', 0):.3f} | {t['audio_seconds']:.1f} |"
+    )
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     return 0 if np.isfinite(t["rtf"]) else 1

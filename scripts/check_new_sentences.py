@@ -60,8 +60,18 @@ def main(argv: list[str] | None = None) -> int:
         rows["TTS"] = transcribe([wavs[u] for u in utts], asr, args.method)
     for name, hyps in rows.items():
         r = saer(refs, [h or "" for h in hyps], lam=1.0)
-        print(json.dumps({"audio": name, "utterances": len(refs), "mer": round(r.form_error, 4),
-                          "S": r.substitutions, "D": r.deletions, "I": r.insertions}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "audio": name,
+                    "utterances": len(refs),
+                    "mer": round(r.form_error, 4),
+                    "S": r.substitutions,
+                    "D": r.deletions,
+                    "I": r.insertions,
+                }
+            )
+        )
     return 0
 
 

@@ -47,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         out = Path(args.screenshot).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([browser, *FLAGS, f"--window-size={args.size}", f"--screenshot={out}", page.as_uri()],
-                       capture_output=True, timeout=120, check=True)  # fmt: skip
+        subprocess.run(
+            [browser, *FLAGS, f"--window-size={args.size}", f"--screenshot={out}", page.as_uri()],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
         print(f"screenshot: {out}")
     return 0 if ok == total and total > 0 else 1
 

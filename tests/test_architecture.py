@@ -27,11 +27,22 @@ TOP_LEVEL_CORE = {"errors", "config", "progress", "lazy"}
 #: the training stages (what a model's ``cstk train-*`` runs) and the modules that synthesise, decode or judge
 TRAINING = {"cstoolkit.asr.train", "cstoolkit.tokenizer.train", "cstoolkit.tts.flow.train", "cstoolkit.tts.t2s.train"}
 INFERENCE = (
-    "cstoolkit.asr.inference", "cstoolkit.asr.decode", "cstoolkit.asr.whisper", "cstoolkit.asr.robustness",
-    "cstoolkit.tokenizer.extract", "cstoolkit.tokenizer.decode", "cstoolkit.tokenizer.report",
-    "cstoolkit.tts.api", "cstoolkit.tts.frontend", "cstoolkit.tts.flow.synthesis", "cstoolkit.tts.t2s.infer",
-    "cstoolkit.tts.t2s.align", "cstoolkit.tts.eval.evaluate", "cstoolkit.tts.eval.samples",
-)  # fmt: skip
+    "cstoolkit.asr.inference",
+    "cstoolkit.asr.decode",
+    "cstoolkit.asr.whisper",
+    "cstoolkit.asr.robustness",
+    "cstoolkit.tokenizer.extract",
+    "cstoolkit.tokenizer.decode",
+    "cstoolkit.tokenizer.report",
+    "cstoolkit.tts.api",
+    "cstoolkit.tts.speak_dir",
+    "cstoolkit.tts.frontend",
+    "cstoolkit.tts.flow.synthesis",
+    "cstoolkit.tts.t2s.infer",
+    "cstoolkit.tts.t2s.align",
+    "cstoolkit.tts.eval.evaluate",
+    "cstoolkit.tts.eval.samples",
+)
 MAX_LINES = 400
 
 

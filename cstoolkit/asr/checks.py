@@ -41,8 +41,18 @@ TRAIN_RULES: dict[str, Rule] = {
 }
 
 #: CTranslate2 compute types (``ctranslate2.get_supported_compute_types`` lists those a device runs)
-COMPUTE_TYPES = ("default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16",
-                 "bfloat16", "float32")  # fmt: skip
+COMPUTE_TYPES = (
+    "default",
+    "auto",
+    "int8",
+    "int8_float32",
+    "int8_float16",
+    "int8_bfloat16",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
+)
 
 WHISPER_RULES: dict[str, Rule] = {
     "device": choice("auto", "cpu", "cuda"),
@@ -75,8 +85,10 @@ def check_whisper_config(cfg: DictConfig) -> str:
     temps = cfg.get("temperature", 0.0)
     temps = list(temps) if OmegaConf.is_list(temps) else [temps]
     if not temps or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0 for t in temps):
-        raise ConfigError(f"bad configuration value whisper.temperature={cfg.get('temperature')!r}: expected a "
-                          "number >= 0 or a list of them (tried in turn)")  # fmt: skip
+        raise ConfigError(
+            f"bad configuration value whisper.temperature={cfg.get('temperature')!r}: expected a "
+            "number >= 0 or a list of them (tried in turn)"
+        )
     language = cfg.get("language")
     if language is not None and language != "utt2lang":
         from faster_whisper.tokenizer import _LANGUAGE_CODES

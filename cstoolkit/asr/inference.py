@@ -108,8 +108,9 @@ def decode_dir(
             raise InputFileError(scp, f"{err} (asr.input_size)") from None
     decoded = [utt for utt in hyps if utt not in corrupt]
     if not decoded:
-        raise InputFileError(scp, f"no utterance could be decoded: all {len(corrupt)} unreadable, e.g. "
-                                  f"{min(corrupt.items())}")  # fmt: skip
+        raise InputFileError(
+            scp, f"no utterance could be decoded: all {len(corrupt)} unreadable, e.g. {min(corrupt.items())}"
+        )
     stats = DecodeStats(method, len(decoded), float(sum(durations[u] for u in decoded)), time.perf_counter() - start)
     write_kaldi_map(out_dir / "hyp.txt", hyps.items())
     atomic_write_json(
@@ -126,8 +127,15 @@ def decode_dir(
             "skipped": {**table.skipped, **corrupt},
         },
     )
-    log.info("decoded %d utterances (%s; %d unreadable) in %.1f s: RTF %.4f -> %s", stats.utterances, method,
-             len(corrupt), stats.wall_seconds, stats.rtf, out_dir / "hyp.txt")  # fmt: skip
+    log.info(
+        "decoded %d utterances (%s; %d unreadable) in %.1f s: RTF %.4f -> %s",
+        stats.utterances,
+        method,
+        len(corrupt),
+        stats.wall_seconds,
+        stats.rtf,
+        out_dir / "hyp.txt",
+    )
     return stats
 
 

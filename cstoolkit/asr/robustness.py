@@ -18,6 +18,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.core.atomic import atomic_path, atomic_write_lines, atomic_write_text
+from cstoolkit.core.stamps import Stamp
 from cstoolkit.data.corrupt import CONDITIONS, STAMP_FILE
 from cstoolkit.errors import ConfigError, InputFileError
 
@@ -53,23 +54,35 @@ def condition_dirs(conditions_dir: str | Path, names: Sequence[str] | None = Non
 KEY_FILE = "robustness_key.json"
 
 
+def _key_stamp(out_dir: Path) -> Stamp:
+    """The stamp of a scored condition folder: ``robustness_key.json``, holding the key itself."""
+    return Stamp(out_dir / KEY_FILE, field=None)
+
+
 def _up_to_date(data_dir: Path, out_dir: Path, key: dict[str, Any]) -> bool:
     """A condition scored after its data were made, by the same decoder and settings (``key``)."""
-    saer_json, key_file = out_dir / "saer.json", out_dir / KEY_FILE
-    if not (saer_json.is_file() and key_file.is_file()):
+    saer_json = out_dir / "saer.json"
+    if _key_stamp(out_dir).matches(key, [saer_json]) is None:
         return False
-    if saer_json.stat().st_mtime < (data_dir / STAMP_FILE).stat().st_mtime:
-        return False
-    try:
-        return json.loads(key_file.read_text(encoding="utf-8")) == json.loads(json.dumps(key, sort_keys=True))
-    except ValueError:
-        return False
+    return saer_json.stat().st_mtime >= (data_dir / STAMP_FILE).stat().st_mtime
+
+
+#: the fields of saer.json in a row of the table
+_ROW_FIELDS = (
+    "saer",
+    "form_error",
+    "semantic_error",
+    "substitutions",
+    "deletions",
+    "insertions",
+    "ref_units",
+    "utterances",
+)
 
 
 def _row(name: str, saer_json: Path) -> dict[str, Any]:
     doc = json.loads(saer_json.read_text(encoding="utf-8"))
-    row = {key: doc[key] for key in ("saer", "form_error", "semantic_error", "substitutions", "deletions",
-                                     "insertions", "ref_units", "utterances")}  # fmt: skip
+    row = {key: doc[key] for key in _ROW_FIELDS}
     row["condition"] = name
     row["mer"] = doc["form_error"]
     row["per_tag_mer"] = {tag: group["form_error"] for tag, group in sorted(doc.get("per_tag", {}).items())}
@@ -102,9 +115,11 @@ def evaluate_conditions(
         if _up_to_date(data_dir, cond_out, key):
             log.info("%s %s: scored earlier with the same decoder and settings, kept", title, name)
         else:
+            stamp = _key_stamp(cond_out)
+            stamp.clear()
             decode(data_dir, cond_out)
             score_decoding(data_dir, cond_out, metric_cfg, f"{title} {name}")
-            atomic_write_text(cond_out / KEY_FILE, json.dumps(key, sort_keys=True, indent=1) + "\n")
+            stamp.write(key)
         rows.append(_row(name, cond_out / "saer.json"))
     write_table(rows, out_dir, title)
     return rows
@@ -117,8 +132,10 @@ def write_table(rows: list[dict[str, Any]], out_dir: Path, title: str) -> None:
     lines = ["condition\tmer\tsaer\tsemantic_error\tsubstitutions\tdeletions\tinsertions\tref_units"]
     for r in rows:
         sem = "" if r["semantic_error"] is None else f"{r['semantic_error']:.4f}"
-        lines.append(f"{r['condition']}\t{r['mer']:.4f}\t{r['saer']:.4f}\t{sem}\t{r['substitutions']}\t"
-                     f"{r['deletions']}\t{r['insertions']}\t{r['ref_units']}")  # fmt: skip
+        lines.append(
+            f"{r['condition']}\t{r['mer']:.4f}\t{r['saer']:.4f}\t{sem}\t{r['substitutions']}\t"
+            f"{r['deletions']}\t{r['insertions']}\t{r['ref_units']}"
+        )
     atomic_write_lines(out_dir / TABLE_TSV, lines)
     plot_conditions({title: rows}, out_dir / TABLE_PNG)
 

@@ -88,8 +88,12 @@ def make_toy_split(
     for name, lines in files.items():
         atomic_write_text(out_dir / name, "\n".join(lines) + "\n")
     stacked = np.concatenate([feats[u] for u in utts]).astype(np.float64)
-    np.savez(out_dir / "feats_stats.npz", count=np.array(stacked.shape[0]), sum=stacked.sum(0),
-             sum_square=(stacked**2).sum(0))  # fmt: skip
+    np.savez(
+        out_dir / "feats_stats.npz",
+        count=np.array(stacked.shape[0]),
+        sum=stacked.sum(0),
+        sum_square=(stacked**2).sum(0),
+    )
     return out_dir
 
 

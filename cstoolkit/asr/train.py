@@ -29,8 +29,15 @@ from cstoolkit.train.trainer import FitResult, fit
 log = logging.getLogger(__name__)
 
 SKIPPED_FILE = "skipped_utts.json"
-__all__ = ["CONFIG_FILE", "SKIPPED_FILE", "UNITS_SUBDIR", "TrainingData", "asr_training_data", "copy_units",
-           "train_asr"]  # fmt: skip
+__all__ = [
+    "CONFIG_FILE",
+    "SKIPPED_FILE",
+    "UNITS_SUBDIR",
+    "TrainingData",
+    "asr_training_data",
+    "copy_units",
+    "train_asr",
+]
 
 
 def copy_units(units_dir: Path, exp_dir: Path) -> Path:
@@ -65,8 +72,15 @@ def train_asr(
     train_set, dev_set, dev_texts, skipped = data.train, data.dev, data.dev_texts, data.skipped
 
     seed = int(cfg.seed)
-    module = build_module(asr, "asr", seed=seed, token_list=tokenizer.token_list, stats_file=stats_file,
-                          decode_ids=tokenizer.decode, dev_texts=dev_texts)  # fmt: skip
+    module = build_module(
+        asr,
+        "asr",
+        seed=seed,
+        token_list=tokenizer.token_list,
+        stats_file=stats_file,
+        decode_ids=tokenizer.decode,
+        dev_texts=dev_texts,
+    )
     n_params = sum(p.numel() for p in module.model.parameters())
     log.info("model %s: %.2f M parameters, %d tokens", asr.name, n_params / 1e6, len(tokenizer))
     train_loader = loader_from_config(train_set, asr.batch, shuffle=True, seed=seed, collate=collate_asr)
@@ -78,8 +92,9 @@ def train_asr(
         atomic_write_text(exp_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
         atomic_write_json(exp_dir / SKIPPED_FILE, skipped)
 
-    return fit(module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=seed,
-               before_training=write_model_dir)  # fmt: skip
+    return fit(
+        module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=seed, before_training=write_model_dir
+    )
 
 
 @dataclass
@@ -102,8 +117,11 @@ def asr_training_data(
 ) -> TrainingData:
     """Training and dev sets of ``model_cfg`` (``batch`` limits, ``input_size``), the train set with its
     ``augment.copies`` augmented copies; InputFileError when no training utterance is usable."""
-    limits = (int(model_cfg.batch.max_frames_per_utt), int(model_cfg.batch.max_tokens_per_utt),
-              int(model_cfg.input_size))  # fmt: skip
+    limits = (
+        int(model_cfg.batch.max_frames_per_utt),
+        int(model_cfg.batch.max_tokens_per_utt),
+        int(model_cfg.input_size),
+    )
     train_set, _ = asr_train_set(train_dir, encode, *limits)
     dev_set, dev_texts = asr_train_set(dev_dir, encode, *limits)
     if len(train_set) == 0:
@@ -113,14 +131,22 @@ def asr_training_data(
     skipped = {"train": train_set.table.skipped, "dev": dev_set.table.skipped}
     log.info(
         "training on %d utterances (%.2f h), validating on %d; %d + %d skipped (see %s)",
-        len(train_set), sum(train_set.lengths) * frame_seconds / 3600, len(dev_set),
-        len(skipped["train"]), len(skipped["dev"]), SKIPPED_FILE,
-    )  # fmt: skip
+        len(train_set),
+        sum(train_set.lengths) * frame_seconds / 3600,
+        len(dev_set),
+        len(skipped["train"]),
+        len(skipped["dev"]),
+        SKIPPED_FILE,
+    )
     copies = augmented_copies(train_dir, augment_cfg)
     if copies:
         added = add_variants(train_set.table, "speech", copies, FRAME_COUNTS)
-        log.info("augmentation: %d augmented copies of %s (%d versions), one version per utterance and epoch",
-                 len(copies), train_dir, added)  # fmt: skip
+        log.info(
+            "augmentation: %d augmented copies of %s (%d versions), one version per utterance and epoch",
+            len(copies),
+            train_dir,
+            added,
+        )
     return TrainingData(train_set, dev_set, dev_texts, skipped)
 
 
@@ -133,8 +159,11 @@ def augmented_copies(train_dir: Path, augment_cfg: DictConfig) -> list[Path]:
     dirs = [augmented_copy_dir(train_dir.parent, train_dir.name, k) for k in range(1, wanted + 1)]
     for path in dirs:
         if not (path / STAMP_FILE).is_file() or not (path / FEATS.file).is_file():
-            raise InputFileError(path, f"augmented copy missing (augment.copies={wanted}): run the features stage "
-                                       "(cstk features) first, or train without with augment=none")  # fmt: skip
+            raise InputFileError(
+                path,
+                f"augmented copy missing (augment.copies={wanted}): run the features stage "
+                "(cstk features) first, or train without with augment=none",
+            )
     return dirs
 
 

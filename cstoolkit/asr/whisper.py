@@ -89,8 +89,13 @@ def load_whisper(cfg: DictConfig):
     compute_type = cfg.compute_type if device == "cpu" else cfg.gpu_compute_type
     model_dir = whisper_model_dir(cfg)
     try:
-        return WhisperModel(str(model_dir), device=device, compute_type=compute_type,
-                            cpu_threads=capped_threads(int(cfg.cpu_threads)) or 0, local_files_only=True)  # fmt: skip
+        return WhisperModel(
+            str(model_dir),
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=capped_threads(int(cfg.cpu_threads)) or 0,
+            local_files_only=True,
+        )
     except (RuntimeError, ValueError, OSError) as err:
         why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelNotAvailableError(f"{model_dir}: cannot load the Whisper model on {device}: {why}") from None
@@ -117,8 +122,11 @@ def utterance_languages(data_dir: Path, utt_ids: list[str], cfg: DictConfig, kno
         parts = [p for p in tags[utt].split("-") if p != "en"] or ["en"]
         code = mapping.get(parts[0], parts[0])
         if code not in known:
-            raise InputFileError(path, f"{utt}: {tags[utt]!r} gives {code!r}, which Whisper does not know; "
-                                       "map it in whisper.language_map", line=line_of[utt])  # fmt: skip
+            raise InputFileError(
+                path,
+                f"{utt}: {tags[utt]!r} gives {code!r}, which Whisper does not know; map it in whisper.language_map",
+                line=line_of[utt],
+            )
         langs[utt] = code
     return langs
 
@@ -188,8 +196,10 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
         langs[utt] = info.language
     wall = time.perf_counter() - start
     if len(failed) == len(hyps):
-        raise InputFileError(data_dir / "wav.scp", f"no utterance could be decoded: all {len(failed)} unreadable, "
-                                                   f"e.g. {min(failed.items())}")  # fmt: skip
+        raise InputFileError(
+            data_dir / "wav.scp",
+            f"no utterance could be decoded: all {len(failed)} unreadable, e.g. {min(failed.items())}",
+        )
     write_kaldi_map(out_dir / "hyp.txt", hyps.items())
     write_kaldi_map(out_dir / "utt2detected_lang", langs.items())
     summary = {
@@ -202,6 +212,12 @@ def decode_whisper(data_dir: str | Path, out_dir: str | Path, cfg: DictConfig, s
         "skipped": failed,
     }
     atomic_write_json(out_dir / "decode.json", summary)
-    log.info("whisper decoded %d utterances (%d unreadable) in %.1f s (RTF %s) -> %s", summary["utterances"],
-             len(failed), wall, summary["rtf"], out_dir)  # fmt: skip
+    log.info(
+        "whisper decoded %d utterances (%d unreadable) in %.1f s (RTF %s) -> %s",
+        summary["utterances"],
+        len(failed),
+        wall,
+        summary["rtf"],
+        out_dir,
+    )
     return summary

@@ -16,8 +16,12 @@ HELP = "align text units to speech-token frames with the tokenizer's CTC head (d
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokenizer-dir", required=True, help="trained tokenizer directory (e.g. exp/tokenizer)")
-    parser.add_argument("--data-dir", action="append", required=True,
-                        help="data directory with feats.scp, text and speech_tokens (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--data-dir",
+        action="append",
+        required=True,
+        help="data directory with feats.scp, text and speech_tokens (repeatable)",
+    )
     parser.add_argument("--nj", type=positive_int, default=1, help="processes (default 1)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads per process")

@@ -50,6 +50,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"cstk corrupt: error: {reason}", file=sys.stderr)
         failed = failed or bool(report.failed)
         state = "up to date, skipped" if report.skipped else "written"
-        log.info("%s: %d utterance(s) %s in %s%s", report.condition, report.utterances, state, report.out_dir,
-                 f", {len(report.failed)} failed" if report.failed else "")  # fmt: skip
+        log.info(
+            "%s: %d utterance(s) %s in %s%s",
+            report.condition,
+            report.utterances,
+            state,
+            report.out_dir,
+            f", {len(report.failed)} failed" if report.failed else "",
+        )
     return 2 if failed else 0

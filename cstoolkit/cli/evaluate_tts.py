@@ -18,15 +18,22 @@ HELP = "judge synthesis folders: CS-ASR transcripts scored with SAER, and speake
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synth-dir", action="append", default=[], help="a synthesis folder to judge (repeatable)")
-    parser.add_argument("--judged-dir", action="append", default=[],
-                        help="a folder judged earlier: only read into the table (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--judged-dir",
+        action="append",
+        default=[],
+        help="a folder judged earlier: only read into the table (repeatable)",
+    )
     parser.add_argument("--data-dir", required=True, help="the real data directory they were made from (utt_embed.scp)")
     parser.add_argument("--asr-dir", required=True, help="the CS-ASR that reads them back (e.g. exp/asr)")
     parser.add_argument("--ground-truth", help="judge the real audio of this data directory too (e.g. data/test)")
-    parser.add_argument("--ground-truth-out", help="folder for the ground truth's results (default: "
-                                                   "ground_truth beside --table)")  # fmt: skip
-    parser.add_argument("--ground-truth-decode", help="a finished decode of the ground truth by the same CS-ASR to "
-                                                      "reuse (e.g. exp/asr/decode_test)")  # fmt: skip
+    parser.add_argument(
+        "--ground-truth-out", help="folder for the ground truth's results (default: ground_truth beside --table)"
+    )
+    parser.add_argument(
+        "--ground-truth-decode",
+        help="a finished decode of the ground truth by the same CS-ASR to reuse (e.g. exp/asr/decode_test)",
+    )
     parser.add_argument("--table", help="write the comparison of the folders here (JSON, and .tsv beside it)")
     parser.add_argument("--nj", type=positive_int, default=1, help="processes for the features")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (the CS-ASR)")
@@ -64,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
 
     rows = []
     if truth_out is not None:
-        rows.append(evaluate_ground_truth(args.ground_truth, truth_out, bundle, decode_cfg, cfg,
-                                          args.ground_truth_decode))  # fmt: skip
+        rows.append(
+            evaluate_ground_truth(args.ground_truth, truth_out, bundle, decode_cfg, cfg, args.ground_truth_decode)
+        )
     rows += judged
     for d in args.synth_dir:
         evaluate_synthesis(d, args.data_dir, bundle, decode_cfg, cfg, args.nj)

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         for reason in report.failed.values():
             log.warning("augmented copy: %s (left out of that copy)", reason)
         state = "up to date" if report.skipped else "written"
-        log.info("augmented copy %s of %s: %d utterances %s", report.condition, augment["split"], report.utterances,
-                 state)  # fmt: skip
+        log.info(
+            "augmented copy %s of %s: %d utterances %s", report.condition, augment["split"], report.utterances, state
+        )
     return 0

@@ -50,8 +50,9 @@ def read_token_lines(path: Path, vocab: int) -> dict[str, list[int]]:
             raise InputFileError(path, f"{utt}: {bad!r} is not a token id", line) from None
         unknown = [t for t in ids if not 0 <= t < vocab]
         if unknown:
-            raise InputFileError(path, f"{utt}: unknown speech token id {unknown[0]} (the model's codebook is "
-                                       f"[0, {vocab}))", line)  # fmt: skip
+            raise InputFileError(
+                path, f"{utt}: unknown speech token id {unknown[0]} (the model's codebook is [0, {vocab}))", line
+            )
         out[utt] = ids
     if not out:
         raise InputFileError(path, "no token lines")

@@ -61,8 +61,12 @@ def run(args: argparse.Namespace) -> int:
 
         weights = Path(args.model_dir).resolve()
         stamps = {str(p.relative_to(weights)): p.stat().st_mtime_ns for p in sorted(weights.glob("*.pth"))}
-        key = {"model": str(weights), "weights": stamps, "method": method,
-               "decode": OmegaConf.to_container(decode_cfg, resolve=True)}  # fmt: skip
+        key = {
+            "model": str(weights),
+            "weights": stamps,
+            "method": method,
+            "decode": OmegaConf.to_container(decode_cfg, resolve=True),
+        }
 
     evaluate_conditions(conditions, args.out_dir, decode, cfg.metric, title, key)
     return 0

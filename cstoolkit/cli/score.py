@@ -18,17 +18,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, help="folder for the reports")
     parser.add_argument("--utt2lang", help="utterance tags for per-tag breakdowns")
     parser.add_argument("--utt2seg", help="word-level language segments of the reference (JSON lines)")
-    parser.add_argument("--missing", choices=("error", "empty"), default="empty",
-                        help="hypothesis missing for a reference id (default: score as empty)")  # fmt: skip
+    parser.add_argument(
+        "--missing",
+        choices=("error", "empty"),
+        default="empty",
+        help="hypothesis missing for a reference id (default: score as empty)",
+    )
     parser.add_argument("--title", default="SAER report")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. metric.lam=1 metric.model=e5-small-nano")
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.overrides)
-    result = score_files(args.ref, args.hyp, config_from_mapping(cfg.metric), "kaldi", args.missing,
-                         args.utt2lang, args.utt2seg, cfg.metric.get("cache"),
-                         jobs=int(cfg.metric.get("jobs", 1)))  # fmt: skip
+    result = score_files(
+        args.ref,
+        args.hyp,
+        config_from_mapping(cfg.metric),
+        "kaldi",
+        args.missing,
+        args.utt2lang,
+        args.utt2seg,
+        cfg.metric.get("cache"),
+        jobs=int(cfg.metric.get("jobs", 1)),
+    )
     write_reports(result, args.out_dir, args.title)
     log.info("%s", result.summary().replace("\n", " | "))
     log.info("reports in %s", args.out_dir)

@@ -38,9 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="audio file to write for SENTENCE (.wav or .flac)")
     parser.add_argument("--text", help="Kaldi text file 'uttid text' to speak (with --prompt and --out-dir)")
     parser.add_argument("--data-dir", help="speak every sentence of this data directory (prompts: same speaker)")
-    parser.add_argument("--prompts-from", help="with --data-dir: take each voice prompt from this data directory "
-                        "(an utterance of the same speaker), e.g. new sentences (cstk novel-sentences) in the voices "
-                        "of data/test")  # fmt: skip
+    parser.add_argument(
+        "--prompts-from",
+        help="with --data-dir: take each voice prompt from this data directory "
+        "(an utterance of the same speaker), e.g. new sentences (cstk novel-sentences) in the voices "
+        "of data/test",
+    )
     parser.add_argument("--out-dir", help="synthesis folder to write: wav/<uttid>.wav, wav.scp, synthesis.json")
     parser.add_argument("--lang", help="language pair of the text, e.g. zh-en (default: guessed from the scripts)")
     parser.add_argument("--steps", type=positive_int, help="Euler steps (default: flow.inference.steps of the flow)")
@@ -55,11 +58,16 @@ def check_args(args: argparse.Namespace) -> str:
     """The mode (``sentence``, ``text`` or ``data``) after checking the options that go with it (CstkError)."""
     from cstoolkit.errors import CstkError
 
-    modes = [m for m, given in (("sentence", args.sentence is not None), ("text", args.text),
-                                ("data", args.data_dir)) if given]  # fmt: skip
+    modes = [
+        m
+        for m, given in (("sentence", args.sentence is not None), ("text", args.text), ("data", args.data_dir))
+        if given
+    ]
     if len(modes) != 1:
-        raise CstkError("give one of: a SENTENCE (with --prompt and --out), --text FILE (with --prompt and "
-                        "--out-dir), or --data-dir (with --out-dir)")  # fmt: skip
+        raise CstkError(
+            "give one of: a SENTENCE (with --prompt and --out), --text FILE (with --prompt and "
+            "--out-dir), or --data-dir (with --out-dir)"
+        )
     mode = modes[0]
     if mode == "sentence":
         if not (args.prompt and args.out) or args.out_dir:
@@ -90,8 +98,9 @@ def run(args: argparse.Namespace) -> int:
     if args.prompt:
         prompt_audio = read_prompt_audio(args.prompt)
 
-    from cstoolkit.tts.api import TextToSpeech, synthesize_dir
+    from cstoolkit.tts.api import TextToSpeech
     from cstoolkit.tts.flow.synthesis import PromptError
+    from cstoolkit.tts.speak_dir import synthesize_dir
 
     set_torch_threads(args.threads)
     tts = TextToSpeech.load(args.model, args.flow, args.device, args.steps, args.guidance, args.duration_scale)

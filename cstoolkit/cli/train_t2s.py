@@ -15,14 +15,20 @@ log = logging.getLogger("cstoolkit.train_t2s")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--train-dir", required=True,
-                        help="data directory with speech_tokens, text_units, unit_durations, unit_langs "
-                             "(cstk align-units) and utt_embed.scp")  # fmt: skip
+    parser.add_argument(
+        "--train-dir",
+        required=True,
+        help="data directory with speech_tokens, text_units, unit_durations, unit_langs "
+        "(cstk align-units) and utt_embed.scp",
+    )
     parser.add_argument("--dev-dir", help="validation data directory (the same files)")
     parser.add_argument("--tokenizer-dir", required=True, help="the speech tokenizer the tokens and units come from")
     parser.add_argument("--exp-dir", required=True, help="model directory to write (resumed if it has checkpoints)")
-    parser.add_argument("--flow-dir", help="the flow model (cstk train-flow) that speaks the tokens: recorded in "
-                                           "t2s.json for cstk synthesize (same tokenizer required)")  # fmt: skip
+    parser.add_argument(
+        "--flow-dir",
+        help="the flow model (cstk train-flow) that speaks the tokens: recorded in "
+        "t2s.json for cstk synthesize (same tokenizer required)",
+    )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. t2s.train.max_epochs=5")
 
 

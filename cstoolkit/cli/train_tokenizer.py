@@ -28,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     check_tokenizer_config(cfg)  # before torch is imported: a bad value is refused at once
     from cstoolkit.tokenizer.train import train_tokenizer
 
-    result = train_tokenizer(args.train_dir, args.dev_dir, args.units_dir, args.exp_dir, cfg, args.asr_dir,
-                             args.stats_file)  # fmt: skip
+    result = train_tokenizer(
+        args.train_dir, args.dev_dir, args.units_dir, args.exp_dir, cfg, args.asr_dir, args.stats_file
+    )
     if result.averaged_from:
         log.info("tokenizer: %s (from %s)", result.averaged_model, ", ".join(result.averaged_from))
     return 0

@@ -1,13 +1,14 @@
-"""Named test conditions for robustness evaluation: a Kaldi data directory rewritten with corrupted audio.
+"""A Kaldi data directory rewritten with corrupted audio, under one named condition, for robustness evaluation.
 
-:data:`CONDITIONS` is the one registry of conditions (clean, white/pink noise at 30/20/10 dB, babble of other
-speakers at 15 dB, speed 0.9/1.1, reverberation, 8 kHz telephone band). :func:`corrupt_data_dir` writes, for one
-condition, ``out_dir/wav/<uttid>.wav`` and a new data directory in ``out_dir`` with the same utterances
-(transcripts, speakers, language tags, segments; ``wav.scp``, ``utt2dur`` and ``manifest.jsonl`` rewritten), then
-optionally the features that ``cstk decode-asr --data-dir`` reads (``feats.scp``, ``utt2num_frames``; the model
-brings its own CMVN), and last ``corrupt.json``, the stamp of a finished run. The data directory appears as a whole
+The conditions are in :mod:`cstoolkit.data.conditions` (:data:`CONDITIONS`, importable from here too).
+:func:`corrupt_data_dir` writes, for one condition, ``out_dir/wav/<uttid>.wav`` and a new data directory in
+``out_dir`` with the same utterances (transcripts, speakers, language tags, segments; ``wav.scp``, ``utt2dur`` and
+``manifest.jsonl`` rewritten), then optionally the features that ``cstk decode-asr --data-dir`` reads
+(``feats.scp``, ``utt2num_frames``; the model brings its own CMVN), and last ``corrupt.json``, the stamp of a
+finished run (:class:`cstoolkit.core.stamps.Stamp`). The data directory appears as a whole
 (cstoolkit.core.atomic.atomic_dir); a killed run leaves no ``corrupt.json``, and a re-run with the same inputs and
-settings finds the stamp and skips the work.
+settings finds the stamp and skips the work. :func:`make_augmented_copies` writes the training augmentation's
+copies of a split the same way.
 
 Every random draw comes from a generator seeded by ``(seed, condition, utterance id)``: the same command gives the
 same audio, whatever ``num_jobs`` is.
@@ -15,36 +16,41 @@ same audio, whatever ``num_jobs`` is.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cstoolkit.core.atomic import atomic_dir, atomic_write_lines, atomic_write_text
+from cstoolkit.core.atomic import atomic_dir, atomic_write_lines
+from cstoolkit.core.stamps import Stamp, fingerprint
 from cstoolkit.data.audio import load_audio, write_audio
-from cstoolkit.data.augment import (
-    Augmenter,
-    active_power,
-    add_noise,
-    coloured_noise,
-    fit_length,
-    reverberate,
-    room_impulse_response,
-    speed_perturb,
-    stable_seed,
-    telephone_band,
-)
-from cstoolkit.data.kaldi_dir import MANIFEST_FILE, SEGMENTS_FILE, read_kaldi_entries
+from cstoolkit.data.augment import stable_seed
+from cstoolkit.data.conditions import CONDITIONS, Condition, Context, augmentation_copy, condition
+from cstoolkit.data.dir_copy import copy_tables
+from cstoolkit.data.kaldi_dir import read_kaldi_entries
 from cstoolkit.data.parallel import parallel_map
-from cstoolkit.data.validate import FEATURE_FILES, FINGERPRINT_FILE, STATS_FILE
 from cstoolkit.errors import ConfigError, CstkError, InputFileError
+
+__all__ = [
+    "AUGMENT_DIR",
+    "CONDITIONS",
+    "MARKER_FILE",
+    "STAMP_FILE",
+    "Condition",
+    "Context",
+    "CorruptReport",
+    "augmentation_copy",
+    "augmented_copy_dir",
+    "augmented_copy_dirs",
+    "condition",
+    "copy_tables",
+    "corrupt_all",
+    "corrupt_data_dir",
+    "make_augmented_copies",
+    "read_source",
+]
 
 log = logging.getLogger(__name__)
 
@@ -56,100 +62,6 @@ MARKER_FILE = ".cstk_corrupt"
 MAX_PEAK = 0.99
 #: babble: how many other-speaker utterances are summed (inclusive range)
 BABBLE_TALKERS = (3, 5)
-#: files of the source directory written anew for the corrupted audio
-_REWRITTEN = {"wav.scp", "utt2dur", "spk2utt", MANIFEST_FILE}
-#: files of the source directory that do not describe the corrupted audio (features are recomputed when asked)
-_NOT_CARRIED = {*FEATURE_FILES, FINGERPRINT_FILE, STATS_FILE, STAMP_FILE, "reco2dur", "prepare_report.json"}
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a condition may use besides the waveform: the rate, the generator and, for babble, other talkers."""
-
-    sr: int
-    rng: np.random.Generator
-    babble: list[np.ndarray] = field(default_factory=list)
-
-
-def _clean(wav: np.ndarray, ctx: Context) -> np.ndarray:
-    return wav
-
-
-def _noise(wav: np.ndarray, ctx: Context, kind: str, snr_db: float) -> np.ndarray:
-    return add_noise(wav, coloured_noise(kind, wav.size, ctx.rng), snr_db)
-
-
-def _babble(wav: np.ndarray, ctx: Context, snr_db: float) -> np.ndarray:
-    """Sum of the other talkers, each at equal active level and from a random offset, added at ``snr_db``."""
-    mix = np.zeros(wav.size, np.float64)
-    for other in ctx.babble:
-        power = active_power(other)
-        if power > 0:
-            mix += fit_length(other, wav.size, ctx.rng) / np.sqrt(power)
-    if not mix.any():
-        raise ValueError("babble sources are silent")
-    return add_noise(wav, mix.astype(np.float32), snr_db)
-
-
-def _speed(wav: np.ndarray, ctx: Context, factor: float) -> np.ndarray:
-    return speed_perturb(wav, ctx.sr, factor)
-
-
-def _reverb(wav: np.ndarray, ctx: Context, rt60: float) -> np.ndarray:
-    return reverberate(wav, room_impulse_response(ctx.sr, rt60, ctx.rng))
-
-
-def _telephone(wav: np.ndarray, ctx: Context) -> np.ndarray:
-    return telephone_band(wav, ctx.sr)
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A named corruption: ``apply(wav, ctx)`` returns the corrupted waveform at the same rate."""
-
-    name: str
-    description: str
-    apply: Callable[[np.ndarray, Context], np.ndarray]
-    babble: bool = False  # needs utterances of other speakers of the same data directory
-    settings: dict[str, Any] | None = None  # what shapes ``apply`` beyond the name (part of the fingerprint)
-
-
-def _registry(*conditions: Condition) -> dict[str, Condition]:
-    return {c.name: c for c in conditions}
-
-
-#: every named condition, in the order of a robustness table
-CONDITIONS: dict[str, Condition] = _registry(
-    Condition("clean", "the audio as it is (re-encoded as 16-bit wav)", _clean),
-    *(
-        Condition(f"{kind}_{snr}db", f"{kind} noise at {snr} dB SNR", partial(_noise, kind=kind, snr_db=float(snr)))
-        for kind in ("white", "pink")
-        for snr in (30, 20, 10)
-    ),
-    Condition("babble_15db", "3-5 utterances of other speakers at 15 dB SNR", partial(_babble, snr_db=15.0), True),
-    Condition("speed_0.9", "speed perturbation 0.9 (slower, lower pitch)", partial(_speed, factor=0.9)),
-    Condition("speed_1.1", "speed perturbation 1.1 (faster, higher pitch)", partial(_speed, factor=1.1)),
-    Condition("reverb", "synthetic room impulse response, RT60 0.5 s", partial(_reverb, rt60=0.5)),
-    Condition("telephone_8k", "8 kHz telephone band, 300-3400 Hz, back at the input rate", _telephone),
-)
-
-
-def _augmented(wav: np.ndarray, ctx: Context, augmenter: Augmenter) -> np.ndarray:
-    return augmenter.apply(wav, augmenter.draw(ctx.rng), ctx.rng)
-
-
-def augmentation_copy(augmenter: Augmenter, copy: int) -> Condition:
-    """Training augmentation as a condition: copy ``copy`` (1, 2, ...) of a data directory, each utterance
-    augmented by ``augmenter`` with its own draw (speed, room, noise, gain), different for every copy."""
-    return Condition(f"augment{copy}", f"training augmentation, copy {copy}", partial(_augmented, augmenter=augmenter),
-                     settings=augmenter.settings())  # fmt: skip
-
-
-def condition(name: str) -> Condition:
-    """The condition called ``name``; ConfigError listing the valid names otherwise."""
-    if name not in CONDITIONS:
-        raise ConfigError(f"unknown condition {name!r}; choose one of: {', '.join(CONDITIONS)} (or all)")
-    return CONDITIONS[name]
 
 
 @dataclass
@@ -208,13 +120,19 @@ def _corrupt_one(job: _Job) -> tuple[str, float | None, str | None]:
 
 def _fingerprint(wav_scp: Path, cond: Condition, seed: int, features_cfg: dict[str, Any] | None) -> str:
     """Hash of the source wav.scp (and the audio files' sizes/mtimes), the condition, the seed and features."""
-    what = [cond.name, cond.settings, seed, features_cfg]
-    digest = hashlib.sha1(json.dumps(what, sort_keys=True, default=str).encode())
-    digest.update(wav_scp.read_bytes())
-    for _, (_, path) in sorted(read_kaldi_entries(wav_scp).items()):
-        st = os.stat(path) if os.path.exists(path) else None
-        digest.update(f"{path} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}\n".encode())
-    return digest.hexdigest()
+    audio = [path for _, (_, path) in sorted(read_kaldi_entries(wav_scp).items())]
+    return fingerprint([cond.name, cond.settings, seed, features_cfg], wav_scp.read_bytes(), files=audio)
+
+
+def _recorded_report(record: dict[str, Any] | None) -> CorruptReport | None:
+    """The report that a matching stamp holds, or None (no match, or a stamp without the report's fields)."""
+    if record is None:
+        return None
+    fields = {k: record[k] for k in CorruptReport.__dataclass_fields__ if k in record and k != "skipped"}
+    try:
+        return CorruptReport(**fields, skipped=True)
+    except TypeError:
+        return None
 
 
 def _check_out_dir(out_dir: Path, data_dir: Path) -> None:
@@ -232,29 +150,6 @@ def _babble_pool(wav: dict[str, tuple[int, str]], utt2spk: dict[str, str]) -> di
     """Per speaker, the utterances of other speakers whose audio file exists (the babble candidates)."""
     present = sorted(u for u, (_, path) in wav.items() if Path(path).is_file() and u in utt2spk)
     return {spk: [u for u in present if utt2spk[u] != spk] for spk in sorted(set(utt2spk.values()))}
-
-
-def _filtered_copy(src: Path, dst: Path, keep: set[str]) -> bool:
-    """Copy ``<key> ...`` lines (or JSON lines with an "id") whose key is in ``keep``; False for other files."""
-    try:
-        text = src.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError):
-        return False
-    lines = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if src.suffix == ".jsonl":
-            try:
-                key = json.loads(line).get("id")
-            except (ValueError, AttributeError):
-                return False
-        else:
-            key = line.split(maxsplit=1)[0]
-        if key in keep:
-            lines.append(line)
-    atomic_write_lines(dst, lines)
-    return True
 
 
 def read_source(data_dir: Path, cond: Condition) -> tuple[dict[str, tuple[int, str]], dict[str, str]]:
@@ -283,8 +178,9 @@ def read_source(data_dir: Path, cond: Condition) -> tuple[dict[str, tuple[int, s
             raise InputFileError(utt2spk_path, f"missing: condition {cond.name} needs speakers")
         speakers = {utt2spk[u] for u in wav if u in utt2spk}
         if len(speakers) < 2:
-            raise ConfigError(f"condition {cond.name} needs utterances of at least 2 speakers in {data_dir} "
-                              f"(found {len(speakers)})")  # fmt: skip
+            raise ConfigError(
+                f"condition {cond.name} needs utterances of at least 2 speakers in {data_dir} (found {len(speakers)})"
+            )
     return wav, utt2spk
 
 
@@ -314,17 +210,12 @@ def corrupt_data_dir(
 
         check_features_config(features_cfg)
     key = _fingerprint(wav_scp, cond, seed, features_cfg)
-    stamp = out_dir / STAMP_FILE
-    if stamp.is_file():
-        try:
-            done = json.loads(stamp.read_text(encoding="utf-8"))
-            if done.get("fingerprint") == key:
-                log.debug("%s: %s already written, skipped", out_dir, cond.name)
-                fields = {k: done[k] for k in CorruptReport.__dataclass_fields__ if k in done and k != "skipped"}
-                return CorruptReport(**fields, skipped=True)
-        except (OSError, ValueError, TypeError, KeyError):
-            pass
-        stamp.unlink()  # from now on the folder does not look finished
+    stamp = Stamp(out_dir / STAMP_FILE)
+    done = _recorded_report(stamp.matches(key))
+    if done is not None:
+        log.debug("%s: %s already written, skipped", out_dir, cond.name)
+        return done
+    stamp.clear()  # from now on the folder does not look finished
     babble = _babble_pool(wav, utt2spk) if cond.babble else {}
     final = out_dir.resolve()
     jobs = []
@@ -352,8 +243,9 @@ def corrupt_data_dir(
         report.failed = {uttid: reason for uttid, _, reason in results if reason is not None}
         if not durations:
             example = min(report.failed.items())[1] if report.failed else ""
-            raise InputFileError(wav_scp, f"no utterance could be corrupted ({len(report.failed)} failed), e.g. "
-                                          f"{example}")  # fmt: skip
+            raise InputFileError(
+                wav_scp, f"no utterance could be corrupted ({len(report.failed)} failed), e.g. {example}"
+            )
         keep = set(durations)
         report.utterances = len(keep)
         atomic_write_lines(tmp / "wav.scp", [f"{u} {final / 'wav' / f'{u}.wav'}" for u in sorted(keep)])
@@ -364,7 +256,7 @@ def corrupt_data_dir(
 
         compute_split(out_dir, features_cfg, num_jobs, with_stats=False)
         report.features = True
-    atomic_write_text(stamp, json.dumps({**report.to_dict(), "fingerprint": key}, indent=1, ensure_ascii=False) + "\n")
+    stamp.write(key, **report.to_dict())
     return report
 
 
@@ -373,45 +265,6 @@ def _run_job(job: _Job) -> tuple[str, float | None, str | None]:
         reason = "no utterance of another speaker with an existing audio file to make babble from"
         return job.uttid, None, str(InputFileError(job.wav_scp, f"{job.uttid}: {reason}", job.line))
     return _corrupt_one(job)
-
-
-def copy_tables(
-    src: Path, dst: Path, keep: set[str], utt2spk: dict[str, str], final: Path, durations: dict[str, float]
-) -> list[str]:
-    """Carry the per-utterance files of ``src`` over to ``dst`` for the utterances in ``keep``; rebuild spk2utt and
-    the manifest (new audio path and duration). Returns the names of files not carried over."""
-    not_copied = []
-    speakers = {utt2spk[u] for u in keep if u in utt2spk}
-    for entry in sorted(src.iterdir()):
-        name = entry.name
-        if name in _REWRITTEN or name.startswith("."):
-            continue
-        per_utterance = name.startswith(("text", "utt2")) or name == SEGMENTS_FILE
-        copied = False
-        if entry.is_file() and name not in _NOT_CARRIED and (per_utterance or name.startswith("spk2")):
-            copied = _filtered_copy(entry, dst / name, keep if per_utterance else speakers)
-        if not copied:
-            not_copied.append(name)
-    if utt2spk:
-        spk2utt: dict[str, list[str]] = {}
-        for uttid in sorted(keep):
-            if uttid in utt2spk:
-                spk2utt.setdefault(utt2spk[uttid], []).append(uttid)
-        atomic_write_lines(dst / "spk2utt", [f"{s} {' '.join(u)}" for s, u in sorted(spk2utt.items())])
-    manifest = src / MANIFEST_FILE
-    if manifest.is_file():
-        lines = []
-        for line in manifest.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and record.get("id") in keep:
-                uttid = record["id"]
-                record.update(audio=str(final / "wav" / f"{uttid}.wav"), duration=round(durations[uttid], 3))
-                lines.append(json.dumps(record, ensure_ascii=False))
-        atomic_write_lines(dst / MANIFEST_FILE, lines)
-    return not_copied
 
 
 def corrupt_all(

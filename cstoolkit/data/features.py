@@ -10,8 +10,6 @@ skipped). The train split also gets ``feats_stats.npz`` with ``count``, ``sum``,
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -24,10 +22,11 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
-from cstoolkit.core.atomic import atomic_path, atomic_write_lines, atomic_write_text, remove_stale_temporaries
+from cstoolkit.core import stamps
+from cstoolkit.core.atomic import atomic_path, atomic_write_lines, remove_stale_temporaries
+from cstoolkit.core.shards import worker_pool
 from cstoolkit.data.audio import load_audio, resample
 from cstoolkit.data.kaldi_dir import read_kaldi_entries
-from cstoolkit.data.parallel import worker_pool
 from cstoolkit.data.validate import FEATURE_FILES, FINGERPRINT_FILE, STATS_FILE
 from cstoolkit.errors import ConfigError, CstkError, InputFileError
 from cstoolkit.progress import progress_bar
@@ -64,11 +63,15 @@ def check_features_config(cfg: dict[str, Any]) -> None:
     """Raise ConfigError for a features setting outside its allowed values (one line naming the key)."""
     check_config(cfg, RULES, "features")
     if cfg["mel"]["win_length"] > cfg["mel"]["n_fft"]:
-        raise ConfigError(f"bad configuration value features.mel.win_length={cfg['mel']['win_length']}: "
-                          f"expected at most features.mel.n_fft ({cfg['mel']['n_fft']})")  # fmt: skip
+        raise ConfigError(
+            f"bad configuration value features.mel.win_length={cfg['mel']['win_length']}: "
+            f"expected at most features.mel.n_fft ({cfg['mel']['n_fft']})"
+        )
     if not cfg["mel"]["fmin"] < cfg["mel"]["fmax"] <= cfg["mel"]["sample_rate"] / 2:
-        raise ConfigError(f"bad configuration value features.mel.fmax={cfg['mel']['fmax']}: expected above "
-                          "features.mel.fmin and at most half of features.mel.sample_rate")  # fmt: skip
+        raise ConfigError(
+            f"bad configuration value features.mel.fmax={cfg['mel']['fmax']}: expected above "
+            "features.mel.fmin and at most half of features.mel.sample_rate"
+        )
     if not isinstance(cfg.get("splits"), list) or not all(isinstance(s, str) for s in cfg["splits"]):
         raise ConfigError(f"bad configuration value features.splits={cfg.get('splits')!r}: expected a list of names")
 
@@ -80,10 +83,15 @@ def fbank(samples: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
 
     wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32) * cfg["scale"]).unsqueeze(0)
     feats = kaldi.fbank(
-        wave, num_mel_bins=cfg["num_mel_bins"], frame_length=cfg["frame_length"], frame_shift=cfg["frame_shift"],
-        dither=cfg["dither"], window_type=cfg["window_type"], energy_floor=cfg["energy_floor"],
+        wave,
+        num_mel_bins=cfg["num_mel_bins"],
+        frame_length=cfg["frame_length"],
+        frame_shift=cfg["frame_shift"],
+        dither=cfg["dither"],
+        window_type=cfg["window_type"],
+        energy_floor=cfg["energy_floor"],
         sample_frequency=cfg["sample_rate"],
-    )  # fmt: skip
+    )
     return feats.numpy().astype(np.float32)
 
 
@@ -99,10 +107,17 @@ def hifigan_mel(samples: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
     wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)).view(1, 1, -1)
     wave = torch.nn.functional.pad(wave, (pad, pad), mode="reflect").squeeze(1)
     spec = torch.stft(
-        wave, cfg["n_fft"], hop_length=cfg["hop_length"], win_length=cfg["win_length"],
-        window=torch.hann_window(cfg["win_length"]), center=cfg["center"], pad_mode="reflect", normalized=False,
-        onesided=True, return_complex=True,
-    )  # fmt: skip
+        wave,
+        cfg["n_fft"],
+        hop_length=cfg["hop_length"],
+        win_length=cfg["win_length"],
+        window=torch.hann_window(cfg["win_length"]),
+        center=cfg["center"],
+        pad_mode="reflect",
+        normalized=False,
+        onesided=True,
+        return_complex=True,
+    )
     magnitude = torch.sqrt(spec.real.pow(2) + spec.imag.pow(2) + cfg["magnitude_eps"])
     mel = torch.log(torch.clamp(torch.matmul(basis, magnitude), min=cfg["clamp"]))
     return mel[0].T.contiguous().numpy().astype(np.float32)
@@ -200,25 +215,20 @@ def extract_chunk(
     }
 
 
+def audio_files(wav_scp: Path) -> dict[str, str]:
+    """``{uttid: audio path}`` of a wav.scp (what a fingerprint hashes the audio files of)."""
+    return {uttid: path for uttid, (_, path) in read_kaldi_entries(wav_scp).items()}
+
+
 def fingerprint(split_dir: Path, cfg: dict[str, Any]) -> str:
     """Hash of the split's wav.scp (and the audio files' sizes/mtimes) and the feature settings."""
-    digest = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode())
-    for uttid, (_, path) in sorted(read_kaldi_entries(split_dir / "wav.scp").items()):
-        st = os.stat(path) if os.path.exists(path) else None
-        digest.update(f"{uttid} {path} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}\n".encode())
-    return digest.hexdigest()
+    return stamps.fingerprint(cfg, files=audio_files(split_dir / "wav.scp"))
 
 
 def is_up_to_date(split_dir: Path, key: str, with_stats: bool) -> bool:
     """True when the split's fingerprint is ``key`` and every output, ark files included, is still there."""
-    fp_file = split_dir / FINGERPRINT_FILE
-    try:
-        if json.loads(fp_file.read_text(encoding="utf-8")).get("fingerprint") != key:
-            return False
-    except (OSError, ValueError, AttributeError):
-        return False
     needed = OUTPUT_FILES if with_stats else FEATURE_FILES
-    if not all((split_dir / name).is_file() for name in needed):
+    if stamps.Stamp(split_dir / FINGERPRINT_FILE).matches(key, [split_dir / name for name in needed]) is None:
         return False
     try:
         scps = [read_kaldi_entries(split_dir / name) for name in ("feats.scp", "mel.scp")]
@@ -245,8 +255,8 @@ def compute_split(
     if is_up_to_date(split_dir, key, with_stats):
         log.info("%s: features up to date, skipped", split_dir)
         return False
-    for name in (FINGERPRINT_FILE, *OUTPUT_FILES):  # the fingerprint first: the split stops looking finished
-        (split_dir / name).unlink(missing_ok=True)
+    stamp = stamps.Stamp(split_dir / FINGERPRINT_FILE)
+    stamp.clear(*(split_dir / name for name in OUTPUT_FILES))  # the split stops looking finished
     items = sorted((uttid, path, line) for uttid, (line, path) in read_kaldi_entries(wav_scp).items())
     if not items:
         raise InputFileError(wav_scp, "no utterances: nothing to compute features from")
@@ -289,7 +299,7 @@ def compute_split(
     atomic_write_lines(split_dir / "utt2num_frames", [line.split(",")[0] for line in merged["feats_shape"]])
     if with_stats:
         write_stats(split_dir / STATS_FILE, [r["stats"] for r in results])
-    atomic_write_text(split_dir / FINGERPRINT_FILE, json.dumps({"fingerprint": key, "utterances": len(items)}) + "\n")
+    stamp.write(key, utterances=len(items))
     return True
 
 

@@ -10,10 +10,24 @@ from __future__ import annotations
 from cstoolkit.text import script_of_char
 
 #: language code -> the script that marks it (Latin-script matrix languages are absent)
-LANG_SCRIPT = {"ar": "Arabic", "hi": "Devanagari", "ja": "Hiragana", "ko": "Hangul", "ru": "Cyrillic",
-               "zh": "Han", "yue": "Han"}  # fmt: skip
-SCRIPT_LANG = {"Arabic": "ar", "Devanagari": "hi", "Hiragana": "ja", "Katakana": "ja", "Hangul": "ko",
-               "Cyrillic": "ru", "Han": "zh"}  # fmt: skip
+LANG_SCRIPT = {
+    "ar": "Arabic",
+    "hi": "Devanagari",
+    "ja": "Hiragana",
+    "ko": "Hangul",
+    "ru": "Cyrillic",
+    "zh": "Han",
+    "yue": "Han",
+}
+SCRIPT_LANG = {
+    "Arabic": "ar",
+    "Devanagari": "hi",
+    "Hiragana": "ja",
+    "Katakana": "ja",
+    "Hangul": "ko",
+    "Cyrillic": "ru",
+    "Han": "zh",
+}
 #: characters that occur in written Cantonese and (practically) never in Mandarin
 CANTONESE_MARKERS = frozenset("嘅唔咗係佢嘢冇啲喺哋嚟乜嗰啱睇攞俾咁噉")
 UNDETERMINED = "und"

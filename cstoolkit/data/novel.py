@@ -56,8 +56,12 @@ def crossovers(a: list[dict[str, str]], b: list[dict[str, str]], embedded: str) 
 def swaps(a: list[dict[str, str]], b: list[dict[str, str]], embedded: str) -> list[list[dict[str, str]]]:
     """Every ``a`` with one of its ``embedded``-language segments replaced by a different one of ``b``: the
     sentence's frame (its matrix language) stays, the inserted words change."""
-    return [[*a[:i], seg, *a[i + 1 :]] for i in range(len(a)) for seg in b
-            if a[i]["lang"] == seg["lang"] == embedded and seg["text"] != a[i]["text"]]  # fmt: skip
+    return [
+        [*a[:i], seg, *a[i + 1 :]]
+        for i in range(len(a))
+        for seg in b
+        if a[i]["lang"] == seg["lang"] == embedded and seg["text"] != a[i]["text"]
+    ]
 
 
 #: how two sentences are combined
@@ -123,8 +127,12 @@ def write_novel_dir(sentences: list[NovelSentence], out_dir: str | Path) -> None
     for s in rows:
         spk2utt.setdefault(s.speaker, []).append(s.utt)
     atomic_write_text(out_dir / "spk2utt", "".join(f"{k} {' '.join(v)}\n" for k, v in sorted(spk2utt.items())))
-    segs = [json.dumps({"id": s.utt, "segments": [{"lang": lang, "text": text} for lang, text in s.segments]},
-                       ensure_ascii=False) for s in rows]  # fmt: skip
+    segs = [
+        json.dumps(
+            {"id": s.utt, "segments": [{"lang": lang, "text": text} for lang, text in s.segments]}, ensure_ascii=False
+        )
+        for s in rows
+    ]
     atomic_write_text(out_dir / SEGMENTS_FILE, "".join(line + "\n" for line in segs))
     atomic_write_text(out_dir / "sources", "".join(f"{s.utt} {s.sources[0]} {s.sources[1]}\n" for s in rows))
 
@@ -154,9 +162,14 @@ def novel_dir(
     if not speakers:
         raise InputFileError(speakers_from / "utt2spk", "no speaker")
     sentences = make_novel_sentences(
-        read_segments(data_dir / SEGMENTS_FILE), read_kaldi_file(data_dir / "utt2lang"), exclude, speakers,
-        per_pair, seed, kind,
-    )  # fmt: skip
+        read_segments(data_dir / SEGMENTS_FILE),
+        read_kaldi_file(data_dir / "utt2lang"),
+        exclude,
+        speakers,
+        per_pair,
+        seed,
+        kind,
+    )
     if not sentences:
         raise InputFileError(data_dir / SEGMENTS_FILE, f"no two sentences of a language pair combine ({kind})")
     write_novel_dir(sentences, out_dir)

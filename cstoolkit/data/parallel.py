@@ -1,49 +1,18 @@
-"""Worker processes: a pool whose workers die with their parent, and a parallel map with a progress bar."""
+"""A parallel map with a progress bar, on worker processes that die with their parent (:mod:`cstoolkit.core.shards`,
+where ``worker_pool`` lives; imported from here too)."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import signal
-import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing.context import BaseContext
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from cstoolkit.core.shards import worker_pool
 from cstoolkit.progress import progress_bar
+
+__all__ = ["parallel_map", "worker_pool"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """On Linux, have the kernel send this process SIGTERM when its parent dies, so a run killed with SIGKILL leaves
-    no orphaned workers blocked on a pipe."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _start_worker(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
-    _die_with_parent()
-    if initializer is not None:
-        initializer(*initargs)
-
-
-def worker_pool(
-    num_jobs: int,
-    mp_context: BaseContext | None = None,
-    initializer: Callable[..., Any] | None = None,
-    initargs: tuple[Any, ...] = (),
-) -> ProcessPoolExecutor:
-    """A ProcessPoolExecutor whose workers end when this process ends, however it ends."""
-    return ProcessPoolExecutor(num_jobs, mp_context=mp_context, initializer=_start_worker,
-                               initargs=(initializer, initargs))  # fmt: skip
 
 
 def parallel_map(fn: Callable[[T], R], items: Sequence[T], num_jobs: int, desc: str, chunksize: int = 0) -> list[R]:

@@ -53,11 +53,15 @@ def check_data_config(data_cfg: DictConfig) -> None:
     """Raise ConfigError (one line naming the key and the allowed values) for a bad ``data`` setting."""
     check_config(data_cfg, RULES, "data")
     if data_cfg.min_duration > data_cfg.max_duration:
-        raise ConfigError(f"bad configuration value data.min_duration={data_cfg.min_duration}: "
-                          f"expected at most data.max_duration ({data_cfg.max_duration})")  # fmt: skip
+        raise ConfigError(
+            f"bad configuration value data.min_duration={data_cfg.min_duration}: "
+            f"expected at most data.max_duration ({data_cfg.max_duration})"
+        )
     if data_cfg.switchlingua.dev_ratio + data_cfg.switchlingua.test_ratio >= 1:
-        raise ConfigError("bad configuration values data.switchlingua.dev_ratio + test_ratio: expected below 1 "
-                          "(something must be left for train)")  # fmt: skip
+        raise ConfigError(
+            "bad configuration values data.switchlingua.dev_ratio + test_ratio: expected below 1 "
+            "(something must be left for train)"
+        )
 
 
 def corpus_config(data_cfg: DictConfig, corpus: str) -> dict[str, Any]:
@@ -142,8 +146,14 @@ def _plots(splits: dict[str, list[Utterance]], folder: Path, corpus: str) -> lis
 
 def _log_summary(report: dict, output_dir: Path) -> None:
     for split, info in report["splits"].items():
-        log.info("%-5s %6d utts %4d speakers %7.3f h  %s", split, info["utterances"], info["speakers"], info["hours"],
-                 " ".join(f"{k}:{v}" for k, v in info["pairs"].items()))  # fmt: skip
+        log.info(
+            "%-5s %6d utts %4d speakers %7.3f h  %s",
+            split,
+            info["utterances"],
+            info["speakers"],
+            info["hours"],
+            " ".join(f"{k}:{v}" for k, v in info["pairs"].items()),
+        )
     if report.get("skipped"):
         reasons = ", ".join(f"{k}: {v}" for k, v in report.get("skipped_by_reason", {}).items())
         log.warning("skipped %d item(s) (%s); details in %s", report["skipped"], reasons, output_dir / REPORT_FILE)

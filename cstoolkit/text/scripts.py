@@ -8,15 +8,49 @@ import regex
 
 #: Scripts written without spaces between words: each character is a unit in ``mixed`` mode.
 UNSPACED_SCRIPTS: tuple[str, ...] = (
-    "Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan",
-)  # fmt: skip
+    "Han",
+    "Hiragana",
+    "Katakana",
+    "Thai",
+    "Lao",
+    "Khmer",
+    "Myanmar",
+    "Tibetan",
+)
 
 #: Scripts we name in breakdowns; any other letter is reported as "Other".
 KNOWN_SCRIPTS: tuple[str, ...] = (
-    "Latin", "Han", "Hiragana", "Katakana", "Hangul", "Arabic", "Devanagari", "Cyrillic", "Greek", "Hebrew",
-    "Thai", "Lao", "Khmer", "Myanmar", "Tibetan", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu",
-    "Kannada", "Malayalam", "Sinhala", "Georgian", "Armenian", "Ethiopic", "Bopomofo", "Thaana", "Syriac",
-)  # fmt: skip
+    "Latin",
+    "Han",
+    "Hiragana",
+    "Katakana",
+    "Hangul",
+    "Arabic",
+    "Devanagari",
+    "Cyrillic",
+    "Greek",
+    "Hebrew",
+    "Thai",
+    "Lao",
+    "Khmer",
+    "Myanmar",
+    "Tibetan",
+    "Bengali",
+    "Gurmukhi",
+    "Gujarati",
+    "Oriya",
+    "Tamil",
+    "Telugu",
+    "Kannada",
+    "Malayalam",
+    "Sinhala",
+    "Georgian",
+    "Armenian",
+    "Ethiopic",
+    "Bopomofo",
+    "Thaana",
+    "Syriac",
+)
 
 COMMON = "Common"
 _NEUTRAL = ("Common", "Inherited")

@@ -208,8 +208,9 @@ def _write_units(
             _train_spm(spm, corpus, tmp, config)
         except RuntimeError as err:  # e.g. "Vocabulary size is smaller than required_chars. 20 vs 38."
             why = " ".join(str(err).split()).split("] ")[-1] or type(err).__name__
-            raise ConfigError(f"units: SentencePiece cannot train with units.spm_vocab_size="
-                              f"{config.spm_vocab_size}: {why}") from None  # fmt: skip
+            raise ConfigError(
+                f"units: SentencePiece cannot train with units.spm_vocab_size={config.spm_vocab_size}: {why}"
+            ) from None
         sp = spm.SentencePieceProcessor(model_file=str(Path(tmp) / "spm.model"))
         pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if not sp.is_unknown(i)]
         shutil.copyfile(Path(tmp) / "spm.model", folder / SPM_FILE)

@@ -22,7 +22,8 @@ from omegaconf import DictConfig
 from cstoolkit.asr.data import FEATS, asr_table, collate_asr
 from cstoolkit.asr.inference import audio_features, fbank_of
 from cstoolkit.core.modeldir import UNITS_SUBDIR, WEIGHTS_FILE, load_weights
-from cstoolkit.core.runtime import pick_device, set_torch_threads
+from cstoolkit.core.runtime import pick_device
+from cstoolkit.core.shards import merge_shards, run_shards
 from cstoolkit.data.kaldi_dir import read_kaldi_map, write_kaldi_map
 from cstoolkit.data.loader import ItemsDataset, UttDataset, make_loader
 from cstoolkit.data.matrices import FeatureDimError
@@ -237,49 +238,36 @@ def tokenize_dirs(
         if not len(table):
             raise InputFileError(data_dir / FEATS.file, f"no utterance to tokenize: {table.why_empty()}")
     start = time.perf_counter()
-    dirs = [str(d) for d in data_dirs]
-    if nj <= 1:
-        parts = [_tokenize_shard(str(model_dir), dirs, 0, 1, device, threads)]
-    else:
-        import multiprocessing as mp
-
-        shards = [(str(model_dir), dirs, j, nj, _shard_device(device, j), threads or 1) for j in range(nj)]
-        with mp.get_context("spawn").Pool(nj) as pool:
-            parts = pool.starmap(_tokenize_shard, shards)
+    parts = run_shards(_tokenize_shard, (str(model_dir), [str(d) for d in data_dirs]), nj, device, threads)
     wall = time.perf_counter() - start
     out = []
-    for k, (data_dir, table, out_file) in enumerate(zip(data_dirs, tables, out_files)):
-        tokens: dict[str, list[int]] = {}
-        failed: dict[str, str] = dict(table.skipped)
-        fallbacks = 0
-        for part in parts:
-            tokens.update(part[k][0])
-            failed.update(part[k][1])
-            fallbacks += part[k][2]
+    merged = merge_shards(parts)
+    for data_dir, table, out_file, (tokens, failed, fallbacks) in zip(data_dirs, tables, out_files, merged):
+        failed = {**table.skipped, **failed}
         if not tokens:
             raise InputFileError(data_dir / FEATS.file, f"no utterance could be tokenized, e.g. {min(failed.items())}")
         write_kaldi_map(out_file, ((u, " ".join(map(str, t))) for u, t in tokens.items()))
         utt2dur = read_kaldi_map(data_dir / "utt2dur") if (data_dir / "utt2dur").is_file() else {}
         seconds = sum(float(utt2dur.get(u, 0.0)) for u in tokens)
         stats = ExtractStats(len(tokens), sum(map(len, tokens.values())), seconds, wall, fallbacks, failed)
-        log.info("tokenized %d utterances of %s (%d tokens, %.0f s of audio); %d re-encoded alone, %d failed -> %s",
-                 stats.utterances, data_dir, stats.tokens, seconds, fallbacks, len(failed), out_file)  # fmt: skip
+        log.info(
+            "tokenized %d utterances of %s (%d tokens, %.0f s of audio); %d re-encoded alone, %d failed -> %s",
+            stats.utterances,
+            data_dir,
+            stats.tokens,
+            seconds,
+            fallbacks,
+            len(failed),
+            out_file,
+        )
         out.append(stats)
     log.info("tokenized %d directories in %.1f s (%d processes)", len(data_dirs), wall, max(1, nj))
     return out
 
 
-def _shard_device(device: str, job: int) -> str:
-    """``cuda`` jobs go round the visible GPUs; others keep ``device``."""
-    if device in ("cuda", "auto") and torch.cuda.is_available() and torch.cuda.device_count() > 1:
-        return f"cuda:{job % torch.cuda.device_count()}"
-    return device
-
-
-def _tokenize_shard(model_dir: str, data_dirs: list[str], job: int, nj: int, device: str, threads: int | None):
+def _tokenize_shard(model_dir: str, data_dirs: list[str], job: int, nj: int, device: str):
     """Per data directory ``({utt: tokens}, {utt: reason}, re-encoded alone)`` of every ``nj``-th utterance from
-    ``job``."""
-    set_torch_threads(threads)
+    ``job`` (a job of :func:`cstoolkit.core.shards.run_shards`)."""
     tok = SpeechTokenizer.load(model_dir, device)
     return [_tokenize_part(tok, data_dir, job, nj) for data_dir in data_dirs]
 

@@ -20,8 +20,15 @@ class TokenizerLightningModule(AsrLightningModule):
         Other arguments: as :class:`~cstoolkit.asr.lightning.AsrLightningModule`.
     """
 
-    def __init__(self, model_cfg: DictConfig, token_list: list[str], stats_file, decode_ids=None, dev_texts=None,
-                 distributed: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model_cfg: DictConfig,
+        token_list: list[str],
+        stats_file,
+        decode_ids=None,
+        dev_texts=None,
+        distributed: bool = False,
+    ) -> None:
         super().__init__(model_cfg, token_list, stats_file, decode_ids, dev_texts)
         self.tap = attach_quantizer(self.model, model_cfg, distributed)
 

@@ -18,8 +18,21 @@ from cstoolkit.asr.model import SUBSAMPLING_SLICES, build_asr_model, instantiate
 from cstoolkit.errors import ConfigError
 
 #: keys of the tokenizer group that replace the ASR's (how it trains); the ASR architecture keeps the others
-TOKENIZER_KEYS = ("name", "module", "optim", "scheduler", "batch", "train", "init_from_asr", "quantize_after",
-                  "quantizer", "vq", "fsq", "extract", "mask_conv_padding")  # fmt: skip
+TOKENIZER_KEYS = (
+    "name",
+    "module",
+    "optim",
+    "scheduler",
+    "batch",
+    "train",
+    "init_from_asr",
+    "quantize_after",
+    "quantizer",
+    "vq",
+    "fsq",
+    "extract",
+    "mask_conv_padding",
+)
 PAD_TOKEN = -1
 
 
@@ -54,8 +67,10 @@ def quantizer_kind(model_cfg: DictConfig) -> str:
         raise ConfigError(f"bad configuration value tokenizer.quantizer={kind!r}: expected vq or fsq")
     target = str(OmegaConf.select(model_cfg, f"{kind}._target_") or "")
     if target.rsplit(".", 1)[-1] != QUANTIZER_CLASSES[kind]:
-        raise ConfigError(f"bad configuration value tokenizer.{kind}._target_={target!r}: expected "
-                          f"vector_quantize_pytorch.{QUANTIZER_CLASSES[kind]}")  # fmt: skip
+        raise ConfigError(
+            f"bad configuration value tokenizer.{kind}._target_={target!r}: expected "
+            f"vector_quantize_pytorch.{QUANTIZER_CLASSES[kind]}"
+        )
     return kind
 
 
@@ -107,8 +122,10 @@ def attach_quantizer(model, model_cfg: DictConfig, distributed: bool = False) ->
     blocks = model.encoder.encoders
     k = model_cfg.quantize_after
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= len(blocks):
-        raise ConfigError(f"bad configuration value tokenizer.quantize_after={k!r}: expected a whole number from 1 "
-                          f"to the encoder's {len(blocks)} blocks")  # fmt: skip
+        raise ConfigError(
+            f"bad configuration value tokenizer.quantize_after={k!r}: expected a whole number from 1 "
+            f"to the encoder's {len(blocks)} blocks"
+        )
     model.quantizer = build_quantizer(model_cfg, model.encoder.output_size(), distributed)
     tap = QuantizerTap(model.quantizer, quantizer_kind(model_cfg), k)
     blocks[k - 1].register_forward_hook(tap)

@@ -36,8 +36,12 @@ def code_usage(tokens: dict[str, list[int]], codebook_size: int) -> dict:
     counts = Counter(t for seq in tokens.values() for t in seq)
     total = sum(counts.values())
     entropy = -sum(c / total * math.log(c / total) for c in counts.values()) if total else 0.0
-    return {"tokens": total, "codes_used": len(counts) / codebook_size, "code_perplexity": math.exp(entropy),
-            "distinct_codes": len(counts)}  # fmt: skip
+    return {
+        "tokens": total,
+        "codes_used": len(counts) / codebook_size,
+        "code_perplexity": math.exp(entropy),
+        "distinct_codes": len(counts),
+    }
 
 
 def count_check(tokens: dict[str, list[int]], utt2dur: dict[str, float], rate: float) -> dict:
@@ -160,8 +164,10 @@ def tokenizer_report(
     continuous = _scores(Path(asr_decode_dir) if asr_decode_dir else None)
     comparison = None
     if quantized and continuous and continuous["mer"]:
-        comparison = {"mer_ratio": quantized["mer"] / continuous["mer"],
-                      "mer_difference": quantized["mer"] - continuous["mer"]}  # fmt: skip
+        comparison = {
+            "mer_ratio": quantized["mer"] / continuous["mer"],
+            "mer_difference": quantized["mer"] - continuous["mer"],
+        }
     invariance = speaker_invariance(Path(data_dirs["train"]), all_tokens["train"], seed) if "train" in data_dirs else {}
     report = {
         "tokenizer": info,
@@ -188,8 +194,10 @@ def summary_line(report: dict) -> str:
         parts.append(f"test MER {q['mer']:.3f} through the quantizer" + (f" vs {c['mer']:.3f} continuous" if c else ""))
     inv = report.get("speaker_invariance") or {}
     if inv.get("pairs"):
-        parts.append(f"same sentence/2 speakers {inv['same_sentence_two_speakers']:.3f} vs different sentences "
-                     f"{inv['different_sentences_same_speakers']:.3f}")  # fmt: skip
+        parts.append(
+            f"same sentence/2 speakers {inv['same_sentence_two_speakers']:.3f} vs different sentences "
+            f"{inv['different_sentences_same_speakers']:.3f}"
+        )
     return "; ".join(parts)
 
 
@@ -220,11 +228,19 @@ def plot_report(report: dict, tokens: dict, distances: dict | None, size: int, p
     if q:
         pairs = sorted(q["per_pair"])
         xs = range(len(pairs))
-        ax.bar([x - 0.2 for x in xs], [q["per_pair"][p]["mer"] or 0 for p in pairs], 0.4,
-               label=f"through the quantizer ({q['mer']:.3f})")  # fmt: skip
+        ax.bar(
+            [x - 0.2 for x in xs],
+            [q["per_pair"][p]["mer"] or 0 for p in pairs],
+            0.4,
+            label=f"through the quantizer ({q['mer']:.3f})",
+        )
         if c:
-            ax.bar([x + 0.2 for x in xs], [(c["per_pair"].get(p) or {}).get("mer") or 0 for p in pairs], 0.4,
-                   label=f"continuous CS-ASR ({c['mer']:.3f})")  # fmt: skip
+            ax.bar(
+                [x + 0.2 for x in xs],
+                [(c["per_pair"].get(p) or {}).get("mer") or 0 for p in pairs],
+                0.4,
+                label=f"continuous CS-ASR ({c['mer']:.3f})",
+            )
         ax.set_xticks(list(xs), pairs, rotation=45, fontsize=8)
         ax.legend(fontsize=8)
     ax.set_ylabel("test MER")

@@ -52,8 +52,11 @@ def load_asr_weights(model, asr_dir: Path) -> None:
     bad = sorted(k for k in state if k not in mine or mine[k].shape != state[k].shape)
     missing = sorted(k for k in mine if k not in state and not k.startswith("quantizer."))
     if bad or missing:
-        raise InputFileError(path, f"does not fit the tokenizer's ASR architecture ({len(bad) + len(missing)} "
-                                   f"tensors differ, e.g. {(bad + missing)[0]})")  # fmt: skip
+        raise InputFileError(
+            path,
+            f"does not fit the tokenizer's ASR architecture ({len(bad) + len(missing)} "
+            f"tensors differ, e.g. {(bad + missing)[0]})",
+        )
     model.load_state_dict(state, strict=False)
 
 
@@ -105,14 +108,29 @@ def train_tokenizer(
 
     seed = int(cfg.seed)
     distributed = "ddp" in str(cfg.trainer.strategy)
-    module = build_module(model_cfg, "tokenizer", seed=seed, token_list=tokens.token_list, stats_file=stats_file,
-                          decode_ids=tokens.decode, dev_texts=data.dev_texts, distributed=distributed)  # fmt: skip
+    module = build_module(
+        model_cfg,
+        "tokenizer",
+        seed=seed,
+        token_list=tokens.token_list,
+        stats_file=stats_file,
+        decode_ids=tokens.decode,
+        dev_texts=data.dev_texts,
+        distributed=distributed,
+    )
     if init_from is not None:
         load_asr_weights(module.model, init_from)
     info = tokenizer_info(module.model, model_cfg, float(cfg.features.fbank.frame_shift), init_from)
-    log.info("tokenizer %s: %s after block %d of %d, %d codes, %.1f tokens/s; from %s", model_cfg.name,
-             info["quantizer"], info["quantize_after"], info["encoder_blocks"], info["codebook_size"],
-             info["token_rate_hz"], init_from or "scratch")  # fmt: skip
+    log.info(
+        "tokenizer %s: %s after block %d of %d, %d codes, %.1f tokens/s; from %s",
+        model_cfg.name,
+        info["quantizer"],
+        info["quantize_after"],
+        info["encoder_blocks"],
+        info["codebook_size"],
+        info["token_rate_hz"],
+        init_from or "scratch",
+    )
     train_loader = loader_from_config(data.train, model_cfg.batch, shuffle=True, seed=seed, collate=collate_asr)
     dev_loader = loader_from_config(data.dev, model_cfg.batch, False, seed, collate_asr) if len(data.dev) else None
 
@@ -123,5 +141,13 @@ def train_tokenizer(
         atomic_write_json(exp_dir / INFO_FILE, info)
         atomic_write_json(exp_dir / SKIPPED_FILE, data.skipped)
 
-    return fit(module, train_loader, dev_loader, exp_dir, model_cfg.train, cfg.trainer, seed=seed,
-               before_training=write_model_dir)  # fmt: skip
+    return fit(
+        module,
+        train_loader,
+        dev_loader,
+        exp_dir,
+        model_cfg.train,
+        cfg.trainer,
+        seed=seed,
+        before_training=write_model_dir,
+    )

@@ -35,8 +35,10 @@ def build_model(group_cfg: Any, group: str, cls: type, keys: Sequence[str], comm
 
     unset = [key for key in keys if OmegaConf.select(group_cfg.model, key) is None]
     if unset:
-        raise ConfigError(f"{group}.model.{unset[0]} is null: it is measured from the data when the model is "
-                          f"trained ({command}); set it to build a model without training data")  # fmt: skip
+        raise ConfigError(
+            f"{group}.model.{unset[0]} is null: it is measured from the data when the model is "
+            f"trained ({command}); set it to build a model without training data"
+        )
     try:
         model = instantiate(group_cfg.model)
     except InstantiationException as err:  # "Error in call to target '...Estimator':" + the cause
@@ -45,6 +47,7 @@ def build_model(group_cfg: Any, group: str, cls: type, keys: Sequence[str], comm
             raise ConfigError(f"{err.__cause__} ({group}.model: {where})") from None
         raise ConfigError(f"bad {group}.model configuration: {where}: {err.__cause__}") from None
     if not isinstance(model, cls):
-        raise ConfigError(f"bad configuration value {group}.model._target_: expected a {cls.__name__}, got "
-                          f"{type(model)}")  # fmt: skip
+        raise ConfigError(
+            f"bad configuration value {group}.model._target_: expected a {cls.__name__}, got {type(model)}"
+        )
     return model

@@ -79,9 +79,13 @@ class CstkLightningModule(L.LightningModule):
         utts = batch.get("utts", [])
         log.warning(
             "non-finite %s at epoch %d step %d (utterances %s%s): step skipped (%d in a row)",
-            what, self.current_epoch, self.global_step, ", ".join(utts[:5]), " ..." if len(utts) > 5 else "",
+            what,
+            self.current_epoch,
+            self.global_step,
+            ", ".join(utts[:5]),
+            " ..." if len(utts) > 5 else "",
             self.nonfinite_in_row,
-        )  # fmt: skip
+        )
         if self.nonfinite_in_row > self.max_nonfinite_steps:
             raise NonFiniteLossError(
                 f"training diverged: {self.nonfinite_in_row} consecutive non-finite {what}es at epoch "
@@ -181,8 +185,9 @@ class CstkLightningModule(L.LightningModule):
         # logged even when NaN/inf: checkpoint selection then ranks this epoch last instead of failing
         if not torch.isfinite(loss):
             self.log("val/loss", loss.detach(), prog_bar=True, batch_size=batch.size, sync_dist=True)
-            log.warning("non-finite validation loss at epoch %d (utterances %s)", self.current_epoch,
-                        ", ".join(batch.utts[:5]))  # fmt: skip
+            log.warning(
+                "non-finite validation loss at epoch %d (utterances %s)", self.current_epoch, ", ".join(batch.utts[:5])
+            )
         else:
             self._log_losses("val", out, loss, batch.size)
 
@@ -201,8 +206,9 @@ class CstkLightningModule(L.LightningModule):
             try:
                 params = attrgetter(node.params)(self).parameters()
             except AttributeError:
-                raise ConfigError(f"bad configuration value optim.{name}.params={node.params!r}: the module has "
-                                  "no such part") from None  # fmt: skip
+                raise ConfigError(
+                    f"bad configuration value optim.{name}.params={node.params!r}: the module has no such part"
+                ) from None
             spec = OmegaConf.create({k: v for k, v in node.items() if k != "params"})
             optimizer = _build_optimizer(spec, params)
             scheduler = build_scheduler(optimizer, self.scheduler_cfg)
@@ -243,8 +249,10 @@ def build_module(model_cfg: DictConfig, prefix: str, seed: int | None = None, **
     except Exception:
         cls = None
     if not (isinstance(cls, type) and issubclass(cls, CstkLightningModule)):
-        raise ConfigError(f"bad configuration value {prefix}.module._target_={target!r}: expected the import path of "
-                          "a cstoolkit.train.CstkLightningModule subclass")  # fmt: skip
+        raise ConfigError(
+            f"bad configuration value {prefix}.module._target_={target!r}: expected the import path of "
+            "a cstoolkit.train.CstkLightningModule subclass"
+        )
     if seed is not None:
         torch.manual_seed(seed)
     return cls(model_cfg, **data)

@@ -278,8 +278,12 @@ def fit(
     atomic_write_json(exp_dir / SUMMARY, summary)
     log.info(
         "trained %d epochs (%d steps) in %.0f s; averaged %d checkpoints into %s",
-        result.epochs, result.global_step, wall, len(paths), result.averaged_model,
-    )  # fmt: skip
+        result.epochs,
+        result.global_step,
+        wall,
+        len(paths),
+        result.averaged_model,
+    )
     if result.corrupt_utts:
         log.warning("%d utterances had corrupt features and were skipped (see %s)", len(result.corrupt_utts), SUMMARY)
     return result

@@ -17,10 +17,10 @@ Languages: each unit's language comes from the script, with the matrix language 
 such as ``zh-en``: the hint for Latin-script matrix languages and for Han characters), or from inline tags the
 user writes, ``<es>hola</es> my friend`` (:mod:`cstoolkit.text.lang_markup`).
 
-:func:`synthesize_dir` speaks every sentence of a data directory in the voice of another utterance of its speaker
-(the prompts :func:`~cstoolkit.tts.flow.synthesis.choose_prompts` picks, as resynthesis does; their tokens, mel and
-d-vector come from the data directory) into a synthesis folder; :meth:`TextToSpeech.synthesize_file` does the same
-for a Kaldi text file and one prompt.
+:func:`cstoolkit.tts.speak_dir.synthesize_dir` speaks every sentence of a data directory in the voice of another
+utterance of its speaker (the prompts :func:`~cstoolkit.tts.flow.synthesis.choose_prompts` picks, as resynthesis
+does; their tokens, mel and d-vector come from the data directory) into a synthesis folder;
+:meth:`TextToSpeech.synthesize_file` does the same for a Kaldi text file and one prompt.
 """
 
 from __future__ import annotations
@@ -36,14 +36,11 @@ from pathlib import Path
 import numpy as np
 from omegaconf import OmegaConf
 
-from cstoolkit.data.kaldi_dir import read_kaldi_entries, read_kaldi_file
+from cstoolkit.data.kaldi_dir import read_kaldi_entries
 from cstoolkit.errors import CstkError, InputFileError
 from cstoolkit.tts.flow.synthesis import (
-    PROMPTS_FILE,
     FlowSynthesizer,
     Prompt,
-    choose_prompts,
-    prompts_from_other_dir,
     write_synthesis_dir,
 )
 from cstoolkit.tts.frontend import FrontEnd, matrix_language, speakable, with_script_langs
@@ -133,8 +130,10 @@ class TextToSpeech:
         if flow_dir is None:
             flow_dir = t2s.info.get(FLOW_DIR_KEY)
             if not flow_dir:
-                raise InputFileError(tts_dir / T2S_INFO, "names no flow model directory (train-t2s without "
-                                                         "--flow-dir): give one (--flow)")  # fmt: skip
+                raise InputFileError(
+                    tts_dir / T2S_INFO,
+                    "names no flow model directory (train-t2s without --flow-dir): give one (--flow)",
+                )
         flow_dir = check_flow_dir(flow_dir, t2s.info, tts_dir / T2S_INFO)
         flow = FlowSynthesizer.load(flow_dir, str(t2s.device), steps=steps, guidance=guidance)
         return cls(t2s, flow, tts_dir, flow_dir, duration_scale)
@@ -168,8 +167,11 @@ class TextToSpeech:
         front = self.t2s.frontend(text, lang, segments)
         if not speakable(front, self.t2s.units.unk_id):
             shown = text if len(text) <= 60 else text[:57] + "..."
-            why = (f"every unit is unknown to the model ({' '.join(front.units)})" if front.units
-                   else "no letter or character left after normalisation")  # fmt: skip
+            why = (
+                f"every unit is unknown to the model ({' '.join(front.units)})"
+                if front.units
+                else "no letter or character left after normalisation"
+            )
             raise NothingToSpeakError(f"{name}: nothing the model can speak in {shown!r}: {why}")
         return front
 
@@ -194,11 +196,18 @@ class TextToSpeech:
         self.seconds["t2s"] += time.perf_counter() - start
         for name, res in zip(names, results, strict=True):
             if res.unknown_units:
-                log.warning("%s: %d unit(s) unknown to the model, spoken as <unk>: %s", name,
-                            len(res.unknown_units), " ".join(res.unknown_units))  # fmt: skip
+                log.warning(
+                    "%s: %d unit(s) unknown to the model, spoken as <unk>: %s",
+                    name,
+                    len(res.unknown_units),
+                    " ".join(res.unknown_units),
+                )
             if res.unknown_langs:
-                log.warning("%s: language(s) the model was not trained on (read as unknown): %s", name,
-                            ", ".join(res.unknown_langs))  # fmt: skip
+                log.warning(
+                    "%s: language(s) the model was not trained on (read as unknown): %s",
+                    name,
+                    ", ".join(res.unknown_langs),
+                )
         mels: list[np.ndarray] = []
         size = int(self.flow.inference.batch_size)
         start = time.perf_counter()
@@ -258,10 +267,18 @@ class TextToSpeech:
             (src / "text").write_text("".join(f"{u} {t}\n" for u, t, _, _ in items), encoding="utf-8")
             if lang:
                 (src / "utt2lang").write_text("".join(f"{u} {lang}\n" for u, *_ in items), encoding="utf-8")
-            info = {"kind": KIND, "model": str(self.tts_dir), "flow": str(self.flow_dir), "prompt": prompt_name,
-                    "text": str(text_file.resolve()), "lang": lang, "seed": seed}  # fmt: skip
-            return self._write(src, Path(out_dir), items, {u: prompt for u, *_ in items}, {u: lang for u, *_ in items},
-                               info, {}, seed)  # fmt: skip
+            info = {
+                "kind": KIND,
+                "model": str(self.tts_dir),
+                "flow": str(self.flow_dir),
+                "prompt": prompt_name,
+                "text": str(text_file.resolve()),
+                "lang": lang,
+                "seed": seed,
+            }
+            return self._write(
+                src, Path(out_dir), items, {u: prompt for u, *_ in items}, {u: lang for u, *_ in items}, info, {}, seed
+            )
 
     def _write(
         self,
@@ -289,9 +306,14 @@ class TextToSpeech:
             with progress_bar(total=len(todo), desc="synthesize", unit="utt") as bar:
                 for k in range(0, len(todo), size):
                     batch = todo[k : k + size]
-                    out = self.speak([t for _, t, _, _ in batch], [prompts[u] for u, *_ in batch],
-                                     [langs[u] for u, *_ in batch], [s for _, _, s, _ in batch],
-                                     [u for u, *_ in batch], seed + k)  # fmt: skip
+                    out = self.speak(
+                        [t for _, t, _, _ in batch],
+                        [prompts[u] for u, *_ in batch],
+                        [langs[u] for u, *_ in batch],
+                        [s for _, _, s, _ in batch],
+                        [u for u, *_ in batch],
+                        seed + k,
+                    )
                     for (utt, *_), speech in zip(batch, out, strict=True):
                         tokens_lines.append(f"{utt} {' '.join(map(str, speech.tokens))}")
                         if speech.unknown_units:
@@ -317,82 +339,14 @@ class TextToSpeech:
         info["inference"] = self.flow.inference_record()
         result = write_synthesis_dir(src, out_dir, waves(), self.sample_rate, info, extra)
         if unknown_lines or unknown_langs:
-            log.warning("%s: %d utterance(s) with units spoken as <unk> (%s); unknown languages: %s", out_dir,
-                        len(unknown_lines), UNKNOWN_FILE, dict(unknown_langs) or "none")  # fmt: skip
+            log.warning(
+                "%s: %d utterance(s) with units spoken as <unk> (%s); unknown languages: %s",
+                out_dir,
+                len(unknown_lines),
+                UNKNOWN_FILE,
+                dict(unknown_langs) or "none",
+            )
         return result
-
-
-def synthesize_dir(
-    tts: TextToSpeech, data_dir: str | Path, out_dir: str | Path, seed: int = 0, prompt_dir: str | Path | None = None
-) -> dict:
-    """Every sentence of ``data_dir/text`` spoken in the voice of another utterance of the same speaker (the prompts
-    of :func:`choose_prompts`, as resynthesis picks them: their speech tokens, mel and d-vector come from the data
-    directory, ``utt2lang`` and ``utt2seg.jsonl`` give the languages) into the synthesis folder ``out_dir``.
-    With ``prompt_dir`` the prompts are utterances of the same speaker in that data directory instead
-    (:func:`prompts_from_other_dir`), and ``data_dir`` needs only its text tables (new sentences, no audio).
-
-    Left out and reported in ``synthesis.json`` (``skipped``): utterances whose speaker has no other utterance,
-    those the data directory has no tokens/mel/embedding for, and texts with nothing speakable.
-    """
-    from cstoolkit.data.kaldi_dir import SEGMENTS_FILE, read_segments, read_utt2spk
-    from cstoolkit.data.matrices import load_features
-    from cstoolkit.tts.flow.data import flow_table
-
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    if not (data_dir / "text").is_file():
-        raise InputFileError(data_dir / "text", "missing: not a data directory")
-    texts = read_kaldi_file(data_dir / "text", allow_empty_value=True)
-    utt2lang = read_kaldi_file(data_dir / "utt2lang") if (data_dir / "utt2lang").is_file() else {}
-    utt2seg = read_segments(data_dir / SEGMENTS_FILE) if (data_dir / SEGMENTS_FILE).is_file() else {}
-    source = Path(prompt_dir) if prompt_dir is not None else data_dir
-    table = flow_table(source)
-    rows = {utt: i for i, utt in enumerate(table.utt_ids)}
-    for utt, ids in zip(table.utt_ids, table.columns["speech_tokens"]):
-        tts.flow.check_tokens(ids, f"{source / 'speech_tokens'}: {utt}")
-    if prompt_dir is None:
-        prompts = choose_prompts(table.utt_ids, read_utt2spk(data_dir))
-    else:
-        prompts = prompts_from_other_dir(list(texts), read_utt2spk(data_dir), table.utt_ids, read_utt2spk(source))
-    skipped: dict[str, str] = {u: f"no voice prompt: {why}" for u, why in table.skipped.items() if u in texts}
-    items = []
-    for utt, text in sorted(texts.items()):
-        if prompt_dir is None and utt not in rows:
-            skipped.setdefault(utt, "no speech tokens, mel or speaker embedding (cstk tokenize, features, "
-                                    "embed-speakers)")  # fmt: skip
-            continue
-        if prompts[utt] is None:
-            skipped[utt] = (f"no utterance of its speaker in {source} to take the voice prompt from" if prompt_dir
-                            else "no other utterance of its speaker to take the voice prompt from")  # fmt: skip
-            continue
-        try:  # a corpus transcript as it is (no inline tags: its languages are in utt2lang / utt2seg.jsonl)
-            if not text.strip():
-                raise NothingToSpeakError(f"{utt}: empty text, nothing to say")
-            front = tts.check_text(text, utt2lang.get(utt), utt2seg.get(utt), utt)
-        except NothingToSpeakError as err:
-            skipped[utt] = str(err)
-            log.warning("%s: %s (left out)", data_dir / "text", err)
-            continue
-        items.append((utt, text, utt2seg.get(utt), len(front.units)))
-    if not items:
-        raise InputFileError(data_dir, f"no sentence to synthesise ({len(skipped)} left out, e.g. "
-                                       f"{min(skipped.items()) if skipped else 'none'})")  # fmt: skip
-    n_mels, dim = int(tts.flow.cfg.flow.model.n_mels), int(tts.flow.cfg.flow.model.speaker_dim)
-    cache: dict[str, Prompt] = {}
-
-    def prompt_of(utt: str) -> Prompt:
-        if utt not in cache:
-            i = rows[utt]
-            mel = load_features(table.columns["mel"][i], n_mels)
-            emb = load_features(table.columns["utt_embed"][i], dim)[0]
-            cache[utt] = Prompt(table.columns["speech_tokens"][i], mel, emb)
-        return cache[utt]
-
-    chosen = {u: prompt_of(str(prompts[u])) for u, *_ in items}
-    info = {"kind": KIND, "model": str(tts.tts_dir), "flow": str(tts.flow_dir), "source": str(data_dir.resolve()),
-            "prompts_from": str(source.resolve()), "seed": seed, "skipped": skipped}  # fmt: skip
-    extra = {PROMPTS_FILE: [f"{u} {prompts[u]}" for u, *_ in sorted(items)]}
-    langs = {u: utt2lang.get(u) for u, *_ in items}
-    return tts._write(data_dir, out_dir, items, chosen, langs, info, extra, seed)
 
 
 def read_info(tts_dir: str | Path) -> dict:
@@ -400,4 +354,4 @@ def read_info(tts_dir: str | Path) -> dict:
     return read_t2s_dir(tts_dir).info
 
 
-__all__ = ["NothingToSpeakError", "Speech", "TextToSpeech", "synthesize_dir"]
+__all__ = ["NothingToSpeakError", "Speech", "TextToSpeech"]

@@ -8,8 +8,13 @@ import pytest
 
 from cstoolkit.cli.cstk import main
 
-TINY = ["asr=tiny", "trainer.enable_progress_bar=false", "asr.train.max_epochs=1", "units.spm_vocab_size=30",
-        "augment=none"]
+TINY = [
+    "asr=tiny",
+    "trainer.enable_progress_bar=false",
+    "asr.train.max_epochs=1",
+    "units.spm_vocab_size=30",
+    "augment=none",
+]
 
 
 def test_units_train_decode_transcribe(toy, tmp_path, capsys) -> None:
@@ -17,17 +22,59 @@ def test_units_train_decode_transcribe(toy, tmp_path, capsys) -> None:
     assert main(["units", "--text", str(toy / "train" / "text"), "--out-dir", str(units), *TINY]) == 0
     assert (units / "tokens.txt").is_file()
     exp = tmp_path / "exp"
-    args = ["train-asr", "--train-dir", str(toy / "train"), "--dev-dir", str(toy / "dev"), "--units-dir", str(units),
-            "--exp-dir", str(exp), *TINY]  # fmt: skip
+    args = [
+        "train-asr",
+        "--train-dir",
+        str(toy / "train"),
+        "--dev-dir",
+        str(toy / "dev"),
+        "--units-dir",
+        str(units),
+        "--exp-dir",
+        str(exp),
+        *TINY,
+    ]
     assert main(args) == 0
     assert (exp / "model.pth").is_file()
     out = tmp_path / "dec"
-    assert main(["decode-asr", "--model-dir", str(exp), "--data-dir", str(toy / "dev"), "--out-dir", str(out),
-                 "--method", "greedy", *TINY]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "decode-asr",
+                "--model-dir",
+                str(exp),
+                "--data-dir",
+                str(toy / "dev"),
+                "--out-dir",
+                str(out),
+                "--method",
+                "greedy",
+                *TINY,
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "decode.json").read_text())["method"] == "greedy"
     scored = tmp_path / "scored"
-    assert main(["decode-asr", "--model-dir", str(exp), "--data-dir", str(toy / "dev"), "--out-dir", str(scored),
-                 "--method", "greedy", "--score", *TINY, "metric.lam=1"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "decode-asr",
+                "--model-dir",
+                str(exp),
+                "--data-dir",
+                str(toy / "dev"),
+                "--out-dir",
+                str(scored),
+                "--method",
+                "greedy",
+                "--score",
+                *TINY,
+                "metric.lam=1",
+            ]
+        )
+        == 0
+    )
     saer = json.loads((scored / "saer.json").read_text())
     assert saer  # the lead's SAER report, scored from our hyp.txt against data/dev/text
     for name in ("report.html", "breakdown.png"):

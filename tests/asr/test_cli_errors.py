@@ -27,13 +27,34 @@ def one_line_error(capsys, needle: str) -> str:
 
 
 def train_args(toy: Path, exp: Path, units: Path | None = None, train: Path | None = None) -> list[str]:
-    return ["train-asr", "--train-dir", str(train or toy / "train"), "--dev-dir", str(toy / "dev"),
-            "--units-dir", str(units or toy / "units"), "--exp-dir", str(exp)]  # fmt: skip
+    return [
+        "train-asr",
+        "--train-dir",
+        str(train or toy / "train"),
+        "--dev-dir",
+        str(toy / "dev"),
+        "--units-dir",
+        str(units or toy / "units"),
+        "--exp-dir",
+        str(exp),
+    ]
 
 
 def decode_args(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
-    return ["decode-asr", "--model-dir", str(model), "--data-dir", str(data), "--out-dir", str(out),
-            "--method", "greedy", "--device", "cpu", *extra]  # fmt: skip
+    return [
+        "decode-asr",
+        "--model-dir",
+        str(model),
+        "--data-dir",
+        str(data),
+        "--out-dir",
+        str(out),
+        "--method",
+        "greedy",
+        "--device",
+        "cpu",
+        *extra,
+    ]
 
 
 def copy_data(src: Path, dst: Path, feats: dict[str, str] | None = None, frames: dict[str, str] | None = None) -> Path:
@@ -69,8 +90,9 @@ def test_refused_retraining_leaves_the_model_dir_untouched(trained, toy, tmp_pat
 def test_no_usable_utterance_is_exit_2(trained, toy, tmp_path, capsys) -> None:
     """Bug 2: every ark missing, empty feats.scp, frame counts matching nothing, every ark corrupt."""
     scp = read_kaldi_map(toy / "dev" / "feats.scp")
-    missing = copy_data(toy / "dev", tmp_path / "missing", feats={u: f"/nonexistent/x.ark:{i}" for i, u in
-                                                                   enumerate(scp)})  # fmt: skip
+    missing = copy_data(
+        toy / "dev", tmp_path / "missing", feats={u: f"/nonexistent/x.ark:{i}" for i, u in enumerate(scp)}
+    )
     empty = copy_data(toy / "dev", tmp_path / "empty", feats={})
     nomatch = copy_data(toy / "dev", tmp_path / "nomatch", frames={"nobody": "10"})
     (tmp_path / "bad.ark").write_bytes(b"\x00garbage")
@@ -80,9 +102,11 @@ def test_no_usable_utterance_is_exit_2(trained, toy, tmp_path, capsys) -> None:
         assert main(decode_args(trained, data, out, "--score", "metric.lam=1")) == 2, data.name
         one_line_error(capsys, "feats.scp")
         assert not (out / "hyp.txt").exists() and not (out / "saer.json").exists()
-    train_missing = copy_data(toy / "train", tmp_path / "train_missing",
-                              feats={u: f"/nonexistent/x.ark:{i}" for i, u in enumerate(read_kaldi_map(
-                                  toy / "train" / "feats.scp"))})  # fmt: skip
+    train_missing = copy_data(
+        toy / "train",
+        tmp_path / "train_missing",
+        feats={u: f"/nonexistent/x.ark:{i}" for i, u in enumerate(read_kaldi_map(toy / "train" / "feats.scp"))},
+    )
     assert main([*train_args(toy, tmp_path / "exp_missing", train=train_missing), *TINY]) == 2
     one_line_error(capsys, "no usable training utterance")
     assert not (tmp_path / "exp_missing" / "model.pth").exists()
@@ -185,9 +209,25 @@ def test_transcribe_batch_goes_on_and_stdout_is_clean(trained, toy, tmp_path) ->
     (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00garbage")
     sf.write(tmp_path / "nan.wav", np.full(16000, np.nan, np.float32), 16000, subtype="FLOAT")
     files = [good, str(tmp_path / "corrupt.wav"), str(tmp_path), str(tmp_path / "nan.wav")]
-    run = subprocess.run([sys.executable, "-m", "cstoolkit.cli.cstk", "transcribe", "--model", str(trained),
-                          "--device", "cpu", "--method", "greedy", *files],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cstoolkit.cli.cstk",
+            "transcribe",
+            "--model",
+            str(trained),
+            "--device",
+            "cpu",
+            "--method",
+            "greedy",
+            *files,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2, run.stderr[-2000:]
     assert run.stdout.splitlines() and all(line.startswith(good + "\t") for line in run.stdout.splitlines())
     errors = [line for line in run.stderr.splitlines() if line.startswith("cstk transcribe: error:")]

@@ -77,8 +77,9 @@ def test_dev_mer_of_validation_matches_decoding(toy, cfg, tmp_path) -> None:
     trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
     loader = loader_from_config(dev, cfg.asr.batch, False, 0, collate_asr)
     logged = trainer.validate(module, loader, verbose=False)[0]["val/mer_greedy"]
-    decode_dir(AsrBundle(module.model.eval(), tok, cfg, torch.device("cpu")), toy / "dev", tmp_path, "greedy",
-               cfg.asr.decode)  # fmt: skip
+    decode_dir(
+        AsrBundle(module.model.eval(), tok, cfg, torch.device("cpu")), toy / "dev", tmp_path, "greedy", cfg.asr.decode
+    )
     refs, hyps = read_kaldi_map(toy / "dev" / "text"), read_kaldi_map(tmp_path / "hyp.txt")
     total = EditCounts()
     for utt, ref in refs.items():

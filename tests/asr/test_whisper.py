@@ -111,9 +111,13 @@ def test_token_cap_follows_the_audio_length(wcfg) -> None:
 
 @pytest.mark.parametrize(
     "key, value, message",
-    [("temperature", [0.0, -0.2], "whisper.temperature"), ("temperature", "hot", "whisper.temperature"),
-     ("temperature", [], "whisper.temperature"), ("max_new_tokens_per_second", 0, "max_new_tokens_per_second")],
-)  # fmt: skip
+    [
+        ("temperature", [0.0, -0.2], "whisper.temperature"),
+        ("temperature", "hot", "whisper.temperature"),
+        ("temperature", [], "whisper.temperature"),
+        ("max_new_tokens_per_second", 0, "max_new_tokens_per_second"),
+    ],
+)
 def test_bad_decoding_values_are_config_errors(wcfg, key, value, message) -> None:
     from cstoolkit.asr.checks import check_whisper_config
     from cstoolkit.errors import ConfigError

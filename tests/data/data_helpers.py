@@ -56,10 +56,18 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 #: what the fake release must produce: kept source files, and skipped items with a word of their reason
 FAKE_KEPT = {
-    "Mandarin/1_0.m4a", "Mandarin/1_1.m4a", "Mandarin/2_0.m4a", "Mandarin/3_0.m4a", "Mandarin/4_0.m4a",
-    "German/10_0.m4a", "German/11_0.m4a", "German/12_0.m4a",
-    "Cantonese/5_0.m4a", "Russian/7_0.m4a", "Russian/8_0.m4a",
-}  # fmt: skip
+    "Mandarin/1_0.m4a",
+    "Mandarin/1_1.m4a",
+    "Mandarin/2_0.m4a",
+    "Mandarin/3_0.m4a",
+    "Mandarin/4_0.m4a",
+    "German/10_0.m4a",
+    "German/11_0.m4a",
+    "German/12_0.m4a",
+    "Cantonese/5_0.m4a",
+    "Russian/7_0.m4a",
+    "Russian/8_0.m4a",
+}
 FAKE_SKIPPED = {
     "German/37_2.m4a": "corrupt audio",
     "Mandarin/6_0.m4a": "audio file missing",
@@ -86,41 +94,64 @@ def make_fake_release(root: Path) -> Path:
     """
     m4a = lambda rel, sec, seed=0: write_m4a(root / rel, sec, seed=seed)  # noqa: E731
     head = ["file_name", "text", "first_language", "second_language", "conversation_type", "topic"]
-    _csv(root / "Mandarin.csv", head, [
-        ["1_0.m4a", "我今天去 **shopping mall** 买东西", "Mandarin", "English", "single_turn", "daily"],
-        ["1_1.m4a", "我今天去 shopping mall 买东西", "Mandarin", "English", "single_turn", "daily"],
-        ["2_0.m4a", "这个 project 真的很重要", "Mandarin", "English", "single_turn", "work"],
-        ["3_0.m4a", "我们明天有一个 meeting", "Mandarin", "English", "single_turn", "work"],
-        ["4_0.m4a", "你可以帮我 check 一下吗", "Mandarin", "English", "single_turn", "work"],
-        ["6_0.m4a", "这个文件不见了", "Mandarin", "English", "single_turn", "work"],
-        ["9_0.m4a", "这是一个非常非常长的句子但是音频只有半秒钟所以它们对不上 really really long", "Mandarin",
-         "English", "single_turn", "work"],
-    ])  # fmt: skip
-    for i, rel in enumerate(("Mandarin/1_0.m4a", "Mandarin/1_1.m4a", "Mandarin/2_0.m4a", "Mandarin/3_0.m4a",
-                             "Mandarin/4_0.m4a")):  # fmt: skip
+    _csv(
+        root / "Mandarin.csv",
+        head,
+        [
+            ["1_0.m4a", "我今天去 **shopping mall** 买东西", "Mandarin", "English", "single_turn", "daily"],
+            ["1_1.m4a", "我今天去 shopping mall 买东西", "Mandarin", "English", "single_turn", "daily"],
+            ["2_0.m4a", "这个 project 真的很重要", "Mandarin", "English", "single_turn", "work"],
+            ["3_0.m4a", "我们明天有一个 meeting", "Mandarin", "English", "single_turn", "work"],
+            ["4_0.m4a", "你可以帮我 check 一下吗", "Mandarin", "English", "single_turn", "work"],
+            ["6_0.m4a", "这个文件不见了", "Mandarin", "English", "single_turn", "work"],
+            [
+                "9_0.m4a",
+                "这是一个非常非常长的句子但是音频只有半秒钟所以它们对不上 really really long",
+                "Mandarin",
+                "English",
+                "single_turn",
+                "work",
+            ],
+        ],
+    )
+    for i, rel in enumerate(
+        ("Mandarin/1_0.m4a", "Mandarin/1_1.m4a", "Mandarin/2_0.m4a", "Mandarin/3_0.m4a", "Mandarin/4_0.m4a")
+    ):
         m4a(rel, 2.0, seed=i)
     m4a("Mandarin/9_0.m4a", 0.6)
-    _csv(root / "German.csv", ["filename", "Text", "first Language", "second Language"], [
-        ["10_0.m4a", "Das project ist sehr wichtig", "German", "English"],
-        ["11_0.m4a", "Ich muss noch das report schicken", "German", "English"],
-        ["12_0.m4a", "Wir haben morgen ein __meeting__", "German", "English"],
-        ["37_2.m4a", "Das budget ist fertig", "German", "English"],
-        ["13_0.m4a", "  ", "German", "English"],
-    ])  # fmt: skip
+    _csv(
+        root / "German.csv",
+        ["filename", "Text", "first Language", "second Language"],
+        [
+            ["10_0.m4a", "Das project ist sehr wichtig", "German", "English"],
+            ["11_0.m4a", "Ich muss noch das report schicken", "German", "English"],
+            ["12_0.m4a", "Wir haben morgen ein __meeting__", "German", "English"],
+            ["37_2.m4a", "Das budget ist fertig", "German", "English"],
+            ["13_0.m4a", "  ", "German", "English"],
+        ],
+    )
     for i, rel in enumerate(("German/10_0.m4a", "German/11_0.m4a", "German/12_0.m4a", "German/13_0.m4a")):
         m4a(rel, 2.0, seed=10 + i)
     (root / "German" / "37_2.m4a").write_bytes(b"\x00\x00\x00\x18ftypM4A " + bytes(range(256)) * 8)
-    _csv(root / "Cantonese" / "Cantonese.csv", ["audio_file", "data_generation_result", "conversation_type"], [
-        ["5_0.m4a", "{'speaker1': '我哋聽日有個 meeting', 'speaker2': '好呀 no problem'}", "multi_turn"],
-        ["5_1.m4a", "{'speaker1': '我哋聽日有個 meeting', 'speaker2': ", "multi_turn"],
-    ])  # fmt: skip
+    _csv(
+        root / "Cantonese" / "Cantonese.csv",
+        ["audio_file", "data_generation_result", "conversation_type"],
+        [
+            ["5_0.m4a", "{'speaker1': '我哋聽日有個 meeting', 'speaker2': '好呀 no problem'}", "multi_turn"],
+            ["5_1.m4a", "{'speaker1': '我哋聽日有個 meeting', 'speaker2': ", "multi_turn"],
+        ],
+    )
     m4a("Cantonese/5_0.m4a", 3.0)
     m4a("Cantonese/5_1.m4a", 3.0)
     _csv(root / "French.csv", head, [["7_0.m4a", "Сегодня у нас meeting", "Russian", "English", "single_turn", "x"]])
-    _csv(root / "Russian.csv", head, [
-        ["7_0.m4a", "Сегодня у нас meeting", "Russian", "English", "single_turn", "x"],
-        ["8_0.m4a", "Этот project очень важный", "Russian", "English", "single_turn", "x"],
-    ])  # fmt: skip
+    _csv(
+        root / "Russian.csv",
+        head,
+        [
+            ["7_0.m4a", "Сегодня у нас meeting", "Russian", "English", "single_turn", "x"],
+            ["8_0.m4a", "Этот project очень важный", "Russian", "English", "single_turn", "x"],
+        ],
+    )
     m4a("Russian/7_0.m4a", 2.0)
     m4a("Russian/8_0.m4a", 2.0)
     _csv(root / "Spanish.csv", ["file_name", "topic"], [["1_0.m4a", "daily"]])

@@ -185,8 +185,16 @@ def test_augmenter_pickles_for_loader_workers(tmp_path):
 
 
 def test_augmenter_draws_follow_config():
-    aug = Augmenter(seed=0, speed_factors=[0.9, 1.1], noise_prob=1.0, noise_kinds=["pink"], noise_snr_db=[10, 20],
-                    reverb_prob=0.0, gain_prob=1.0, gain_db=[-3, 3])  # fmt: skip
+    aug = Augmenter(
+        seed=0,
+        speed_factors=[0.9, 1.1],
+        noise_prob=1.0,
+        noise_kinds=["pink"],
+        noise_snr_db=[10, 20],
+        reverb_prob=0.0,
+        gain_prob=1.0,
+        gain_db=[-3, 3],
+    )
     plans = [aug.draw(aug.rng(f"u{i}")) for i in range(50)]
     assert {p.speed for p in plans} == {0.9, 1.1}
     assert all(p.noise == "pink" and 10 <= p.snr_db <= 20 and p.rt60 is None for p in plans)

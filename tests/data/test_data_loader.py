@@ -112,7 +112,8 @@ def test_variants_one_version_per_item_and_epoch(mel_dir, tmp_path) -> None:
             for utt, mel, n in zip(batch.utts, batch["mel"], batch["mel_lengths"]):
                 versions[utt] = float(mel[0, 0])
                 assert int(n) == {0.0: 3, 1.0: 4, 2.0: 5, 3.0: 6, 100.0: 5 + "abcd".index(utt)}.get(
-                    float(mel[0, 0]), 3 + "abcd".index(utt))  # fmt: skip
+                    float(mel[0, 0]), 3 + "abcd".index(utt)
+                )
         assert sorted(versions) == ["a", "b", "c", "d"]  # every item once per epoch
         assert versions["c"] in (2.0, 100.0) and versions["d"] in (3.0, 100.0)  # c, d have no copy2
         seen.append(versions)

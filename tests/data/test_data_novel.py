@@ -74,8 +74,19 @@ def test_cli_writes_a_data_directory_without_audio(tmp_path, capsys):
     write_dir(train, SEGS, LANG)
     write_dir(test, {"t9-x": SEGS["s1-a"]}, {"t9-x": "zh-en"})
     out = tmp_path / "novel"
-    args = ["novel-sentences", "--data-dir", train, "--exclude", test, "--speakers-from", test, "--per-pair", "2",
-            "--out-dir", out]  # fmt: skip
+    args = [
+        "novel-sentences",
+        "--data-dir",
+        train,
+        "--exclude",
+        test,
+        "--speakers-from",
+        test,
+        "--per-pair",
+        "2",
+        "--out-dir",
+        out,
+    ]
     assert main(list(map(str, args))) == 0
     assert "new sentences of 2 language pairs" in capsys.readouterr().out
     text = read_kaldi_file(out / "text")

@@ -20,8 +20,13 @@ from cstoolkit.data.validate import validate_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "recipes" / "switchlingua" / "run.sh"
-TINY = ["data.mini.pairs=[zh-en,es-en]", "data.mini.train_sentences=4", "data.mini.dev_sentences=1",
-        "data.mini.test_sentences=1", "data.plots=false"]  # fmt: skip
+TINY = [
+    "data.mini.pairs=[zh-en,es-en]",
+    "data.mini.train_sentences=4",
+    "data.mini.dev_sentences=1",
+    "data.mini.test_sentences=1",
+    "data.plots=false",
+]
 
 
 def run_sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -100,12 +105,18 @@ def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120) -> None:
 
 def test_kill_in_the_middle_then_clean_rerun(tmp_path: Path):
     work = tmp_path / "work"
-    over = ["data.mini.pairs=[zh-en,ja-en,de-en]", "data.mini.train_sentences=20", "data.mini.dev_sentences=2",
-            "data.mini.test_sentences=2", "data.plots=false"]  # fmt: skip
+    over = [
+        "data.mini.pairs=[zh-en,ja-en,de-en]",
+        "data.mini.train_sentences=20",
+        "data.mini.dev_sentences=2",
+        "data.mini.test_sentences=2",
+        "data.plots=false",
+    ]
     args = ["bash", str(RUN), "--stop_stage", "1", "--work_dir", str(work), "--nj", "1", *over]
     for point in ("stage0", "stage1"):
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         if point == "stage0":
             _wait_for(lambda: len(list((work / "data" / "audio").rglob("*.flac"))) >= 10, proc)
         else:

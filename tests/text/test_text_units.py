@@ -9,8 +9,11 @@ from cstoolkit.text import UnitOptions, normalize, script_of_char, script_of_uni
 CASES = [
     ("Mandarin", "我今天去 shopping mall 买东西", ["我", "今", "天", "去", "shopping", "mall", "买", "东", "西"]),
     ("Cantonese", "我哋今晚去 shopping 好唔好？", ["我", "哋", "今", "晚", "去", "shopping", "好", "唔", "好"]),
-    ("Japanese", "明日の meeting はキャンセルです。",
-     ["明", "日", "の", "meeting", "は", "キ", "ャ", "ン", "セ", "ル", "で", "す"]),
+    (
+        "Japanese",
+        "明日の meeting はキャンセルです。",
+        ["明", "日", "の", "meeting", "は", "キ", "ャ", "ン", "セ", "ル", "で", "す"],
+    ),
     ("Korean", "오늘 meeting 있어요", ["오늘", "meeting", "있어요"]),
     ("Hindi", "मैं कल office जाऊँगा।", ["मैं", "कल", "office", "जाऊँगा"]),
     ("Arabic", "سأذهب إلى الـ mall غدا", ["سأذهب", "إلى", "الـ", "mall", "غدا"]),
@@ -20,7 +23,7 @@ CASES = [
     ("Italian", "Stasera facciamo un party!", ["stasera", "facciamo", "un", "party"]),
     ("Spanish", "Vamos al mall después del work.", ["vamos", "al", "mall", "después", "del", "work"]),
     ("English", "Let's meet at 5 pm, OK?", ["let's", "meet", "at", "5", "pm", "ok"]),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("language", "raw", "expected"), CASES, ids=[c[0] for c in CASES])
@@ -69,10 +72,20 @@ def test_unknown_mode_and_script_are_config_errors() -> None:
 
 @pytest.mark.parametrize(
     ("unit", "script"),
-    [("我", "Han"), ("shopping", "Latin"), ("は", "Hiragana"), ("キ", "Katakana"), ("오늘", "Hangul"),
-     ("मैं", "Devanagari"), ("سأذهب", "Arabic"), ("дома", "Cyrillic"), ("123", "Common"), ("ー", "Katakana"),
-     ("5g", "Latin")],
-)  # fmt: skip
+    [
+        ("我", "Han"),
+        ("shopping", "Latin"),
+        ("は", "Hiragana"),
+        ("キ", "Katakana"),
+        ("오늘", "Hangul"),
+        ("मैं", "Devanagari"),
+        ("سأذهب", "Arabic"),
+        ("дома", "Cyrillic"),
+        ("123", "Common"),
+        ("ー", "Katakana"),
+        ("5g", "Latin"),
+    ],
+)
 def test_script_of_unit(unit: str, script: str) -> None:
     assert script_of_unit(unit) == script
 

@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 
 #: a tiny CS-ASR with two encoder blocks, so the quantizer sits inside the encoder
-ASR = ["asr=tiny", "asr.encoder.num_blocks=2", "asr.train.max_epochs=2", "trainer.enable_progress_bar=false",
-       "units.spm_vocab_size=30", "augment=none"]  # fmt: skip
+ASR = [
+    "asr=tiny",
+    "asr.encoder.num_blocks=2",
+    "asr.train.max_epochs=2",
+    "trainer.enable_progress_bar=false",
+    "units.spm_vocab_size=30",
+    "augment=none",
+]
 TOKENIZER = [*ASR, "tokenizer=tiny"]
 
 

@@ -50,8 +50,24 @@ def test_decode_score_and_report(tok_dir, asr_dir, toy, tmp_path) -> None:
     assert main(["decode-asr", "--model-dir", str(asr_dir), "--out-dir", str(asr_dec), *args]) == 0
     out = tmp_path / "report"
     shutil.copytree(tok_dir, out, ignore=shutil.ignore_patterns("checkpoints", "logs"))
-    assert main(["tokenizer-report", "--model-dir", str(out), "--data-root", str(data), "--splits", "train,dev",
-                 "--decode-dir", str(dec), "--asr-decode-dir", str(asr_dec)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "tokenizer-report",
+                "--model-dir",
+                str(out),
+                "--data-root",
+                str(data),
+                "--splits",
+                "train,dev",
+                "--decode-dir",
+                str(dec),
+                "--asr-decode-dir",
+                str(asr_dec),
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "report.json").read_text())
     assert (out / "report.png").stat().st_size > 0
     train = report["splits"]["train"]

@@ -38,9 +38,14 @@ def test_a_two_optimizer_model_trains_is_killed_resumes_and_is_averaged(tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((exp / "train_summary.json").read_text())
     assert summary["resumed_from"] and summary["epochs"] == toy_model.EPOCHS
-    batches = len(toy_model.loader_from_config(
-        toy_model.UttDataset(toy_model.read_table(data, toy_model.FIELDS, ["mel_shape"])),
-        toy_model.toy_config().batch, shuffle=False, seed=0))  # fmt: skip
+    batches = len(
+        toy_model.loader_from_config(
+            toy_model.UttDataset(toy_model.read_table(data, toy_model.FIELDS, ["mel_shape"])),
+            toy_model.toy_config().batch,
+            shuffle=False,
+            seed=0,
+        )
+    )
     assert summary["global_step"] == 2 * batches * toy_model.EPOCHS  # two optimizer steps a batch, no epoch twice
     assert len(summary["averaged_from"]) == 2  # keep_nbest
     state = torch.load(exp / "model.pth", weights_only=True)
@@ -60,8 +65,9 @@ def test_export_prefix_and_best_only_are_settings(tmp_path) -> None:
     module = toy_model.build_module(cfg, "toy")
     dataset = toy_model.UttDataset(toy_model.read_table(data, toy_model.FIELDS, ["mel_shape"]))
     loader = toy_model.loader_from_config(dataset, cfg.batch, False, 0, toy_model.padded_collate(masks=["mel"]))
-    trainer_cfg = OmegaConf.merge(OmegaConf.load(toy_model.conf_dir() / "trainer" / "cpu.yaml"),
-                                  {"enable_progress_bar": False})  # fmt: skip
+    trainer_cfg = OmegaConf.merge(
+        OmegaConf.load(toy_model.conf_dir() / "trainer" / "cpu.yaml"), {"enable_progress_bar": False}
+    )
     result = fit(module, loader, loader, tmp_path / "exp", cfg.train, trainer_cfg, seed=0)
     assert len(result.averaged_from) == 1  # the best checkpoint, not averaged
     state = torch.load(result.averaged_model, weights_only=True)

@@ -52,9 +52,12 @@ def test_warmup_peaks_at_warmup_steps() -> None:
 
 
 def test_history_last_entry_per_step_wins_and_plots(tmp_path) -> None:
-    rows = [{"step": 10, "epoch": 0, "train/loss": 5.0}, {"step": 20, "epoch": 0, "train/loss": 9.0},
-            {"step": 20, "epoch": 1, "val/loss": 4.0, "val/mer_greedy": 0.5},
-            {"step": 20, "epoch": 0, "train/loss": 4.5}]  # fmt: skip
+    rows = [
+        {"step": 10, "epoch": 0, "train/loss": 5.0},
+        {"step": 20, "epoch": 0, "train/loss": 9.0},
+        {"step": 20, "epoch": 1, "val/loss": 4.0, "val/mer_greedy": 0.5},
+        {"step": 20, "epoch": 0, "train/loss": 4.5},
+    ]
     hist = tmp_path / "history.jsonl"
     hist.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"step": 3')  # last line cut by a kill
     kept = read_history(hist)

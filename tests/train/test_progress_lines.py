@@ -30,9 +30,15 @@ class Toy(L.LightningModule):
 def test_training_writes_lines_not_redrawn_bars(capsys, tmp_path) -> None:
     data = torch.utils.data.TensorDataset(torch.randn(16, 3), torch.randn(16, 1))
     loader = torch.utils.data.DataLoader(data, batch_size=4)
-    trainer = L.Trainer(max_epochs=2, callbacks=[LineProgressBar(interval=0)], logger=False,
-                        enable_checkpointing=False, enable_model_summary=False, default_root_dir=tmp_path,
-                        num_sanity_val_steps=0)  # fmt: skip
+    trainer = L.Trainer(
+        max_epochs=2,
+        callbacks=[LineProgressBar(interval=0)],
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        num_sanity_val_steps=0,
+    )
     trainer.fit(Toy(), loader, loader)
     err = capsys.readouterr().err
     assert "\r" not in err

@@ -24,10 +24,25 @@ EPOCHS = 4
 
 
 def _train_cmd(toy: Path, exp: Path) -> list[str]:
-    return [sys.executable, "-m", "cstoolkit.cli.cstk", "train-asr", "--train-dir", str(toy / "train"),
-            "--dev-dir", str(toy / "dev"), "--units-dir", str(toy / "units"), "--exp-dir", str(exp),
-            "asr=tiny", "trainer.enable_progress_bar=false", f"asr.train.max_epochs={EPOCHS}",
-            "asr.batch.max_batch_size=6", "augment=none"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "cstoolkit.cli.cstk",
+        "train-asr",
+        "--train-dir",
+        str(toy / "train"),
+        "--dev-dir",
+        str(toy / "dev"),
+        "--units-dir",
+        str(toy / "units"),
+        "--exp-dir",
+        str(exp),
+        "asr=tiny",
+        "trainer.enable_progress_bar=false",
+        f"asr.train.max_epochs={EPOCHS}",
+        "asr.batch.max_batch_size=6",
+        "augment=none",
+    ]
 
 
 def test_kill_9_then_rerun_resumes_from_last_checkpoint(toy, tmp_path) -> None:

@@ -32,9 +32,13 @@ def test_resolve_device(name, count, expected) -> None:
 
 @pytest.mark.parametrize(
     "name, count, needle",
-    [("cuda", 0, "no CUDA GPU"), ("gpu", 0, "no CUDA GPU"), ("cuda:3", 1, "GPU 3 does not exist"),
-     ("tpu", 1, "unknown device")],
-)  # fmt: skip
+    [
+        ("cuda", 0, "no CUDA GPU"),
+        ("gpu", 0, "no CUDA GPU"),
+        ("cuda:3", 1, "GPU 3 does not exist"),
+        ("tpu", 1, "unknown device"),
+    ],
+)
 def test_resolve_device_refuses(name, count, needle) -> None:
     with pytest.raises(ConfigError, match=needle):
         checks.resolve_device(name, cuda_count=lambda: count)

@@ -52,8 +52,10 @@ def write_toy_dir(data_dir: Path, n: int = 24, seed: int = 0) -> Path:
 
 def toy_config() -> DictConfig:
     """The toy model's config group: the shared batch/train/scheduler groups of conf/ plus its own keys."""
-    shared = {name: OmegaConf.load(conf_dir() / name / f"{file}.yaml")
-              for name, file in (("batch", "buckets"), ("train", "default"), ("scheduler", "constant"))}  # fmt: skip
+    shared = {
+        name: OmegaConf.load(conf_dir() / name / f"{file}.yaml")
+        for name, file in (("batch", "buckets"), ("train", "default"), ("scheduler", "constant"))
+    }
     own = {
         "module": {"_target_": "toy_model.ToyMelModule"},
         "noise": 0.5,

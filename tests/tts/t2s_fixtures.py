@@ -1,5 +1,6 @@
-"""Fixtures (imported by conftest.py): the toy corpus, a tiny tokenizer trained on it from scratch (quantizer after block 1 of 2), its speech
-tokens of the toy splits, and the units aligned to them (copies per test where a test changes files)."""
+"""Fixtures (imported by conftest.py): the toy corpus, a tiny tokenizer trained on it from scratch (quantizer after
+block 1 of 2), its speech tokens of the toy splits, and the units aligned to them (copies per test where a test
+changes files)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,46 @@ from pathlib import Path
 import pytest
 
 #: a tiny tokenizer (2 encoder blocks, 32 codes), trained from scratch for 1 epoch: seconds
-TOKENIZER = ["asr=tiny", "asr.encoder.num_blocks=2", "tokenizer=tiny", "tokenizer.init_from_asr=false",
-             "tokenizer.train.max_epochs=1", "trainer.enable_progress_bar=false", "units.spm_vocab_size=30",
-             "augment=none"]  # fmt: skip
+TOKENIZER = [
+    "asr=tiny",
+    "asr.encoder.num_blocks=2",
+    "tokenizer=tiny",
+    "tokenizer.init_from_asr=false",
+    "tokenizer.train.max_epochs=1",
+    "trainer.enable_progress_bar=false",
+    "units.spm_vocab_size=30",
+    "augment=none",
+]
 #: the CPU model shrunk to milliseconds a step (same structure)
-T2S = ["t2s.model.d_model=32", "t2s.model.ff_mult=2", "t2s.model.encoder_layers=1", "t2s.model.decoder_layers=1",
-       "t2s.model.duration_channels=16", "t2s.model.speaker_dim=8", "t2s.train.max_epochs=2", "t2s.train.keep_nbest=1",
-       "t2s.batch.max_frames=200", "t2s.scheduler.warmup_steps=5", "t2s.optim.lr=0.003"]  # fmt: skip
+T2S = [
+    "t2s.model.d_model=32",
+    "t2s.model.ff_mult=2",
+    "t2s.model.encoder_layers=1",
+    "t2s.model.decoder_layers=1",
+    "t2s.model.duration_channels=16",
+    "t2s.model.speaker_dim=8",
+    "t2s.train.max_epochs=2",
+    "t2s.train.keep_nbest=1",
+    "t2s.batch.max_frames=200",
+    "t2s.scheduler.warmup_steps=5",
+    "t2s.optim.lr=0.003",
+]
 
 
 #: the autoregressive model shrunk the same way (t2s=ar_cpu)
-AR = ["t2s=ar_cpu", "t2s.model.d_model=32", "t2s.model.ff_mult=2", "t2s.model.encoder_layers=1",
-      "t2s.model.lm_layers=1", "t2s.model.speaker_dim=0", "t2s.train.max_epochs=2", "t2s.train.keep_nbest=1",
-      "t2s.batch.max_frames=200", "t2s.scheduler.warmup_steps=5", "t2s.optim.lr=0.003"]  # fmt: skip
+AR = [
+    "t2s=ar_cpu",
+    "t2s.model.d_model=32",
+    "t2s.model.ff_mult=2",
+    "t2s.model.encoder_layers=1",
+    "t2s.model.lm_layers=1",
+    "t2s.model.speaker_dim=0",
+    "t2s.train.max_epochs=2",
+    "t2s.train.keep_nbest=1",
+    "t2s.batch.max_frames=200",
+    "t2s.scheduler.warmup_steps=5",
+    "t2s.optim.lr=0.003",
+]
 
 
 @pytest.fixture(scope="session")
@@ -74,10 +102,19 @@ def copy_split(tmp_path):
 
 # -- a whole TTS: the toy corpus with log-mels and d-vectors, a tiny flow model and a tiny T2S model naming it ------
 #: the flow model of tests/tts shrunk to milliseconds a step, and the T2S model taking the 256-d d-vectors
-TTS = ["flow.model.encoder.d_model=32", "flow.model.encoder.layers=1", "flow.model.estimator.channels=[32,32]",
-       "flow.model.estimator.transformer_layers=[0,1]", "flow.model.estimator.time_dim=32", "flow.train.max_epochs=1",
-       "flow.train.keep_nbest=1", "flow.batch.max_frames=400", "flow.inference.steps=2", "t2s.model.speaker_dim=256",
-       "trainer.num_threads=1"]  # fmt: skip
+TTS = [
+    "flow.model.encoder.d_model=32",
+    "flow.model.encoder.layers=1",
+    "flow.model.estimator.channels=[32,32]",
+    "flow.model.estimator.transformer_layers=[0,1]",
+    "flow.model.estimator.time_dim=32",
+    "flow.train.max_epochs=1",
+    "flow.train.keep_nbest=1",
+    "flow.batch.max_frames=400",
+    "flow.inference.steps=2",
+    "t2s.model.speaker_dim=256",
+    "trainer.num_threads=1",
+]
 
 
 def add_tts_features(data_dir: Path, encoder) -> None:

@@ -85,8 +85,16 @@ def test_what_cannot_be_spoken_is_reported(tts, voice, caplog) -> None:
     assert any("not trained on (read as unknown): fr" in m for m in messages)
 
 
-@pytest.mark.parametrize("text, why", [("", "empty text"), ("  ", "empty text"), ("!! ?", "no letter"),
-                                       ("Ωμέγα", "every unit is unknown"), ("<en>mall", "not closed")])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("", "empty text"),
+        ("  ", "empty text"),
+        ("!! ?", "no letter"),
+        ("Ωμέγα", "every unit is unknown"),
+        ("<en>mall", "not closed"),
+    ],
+)
 def test_a_text_with_nothing_speakable_is_refused(tts, voice, text, why) -> None:
     from cstoolkit.tts.api import NothingToSpeakError
 

@@ -30,8 +30,13 @@ def test_the_tts_stages_parse_and_chain() -> None:
 
     found = stages()
     assert re.search(r"^stop_stage=26 ", RUN.read_text(), re.M)
-    assert [found[n][1] for n in range(19, 24)] == ["align-units", "train-t2s", "synthesize", "evaluate-tts",
-                                                    "tts-samples"]  # fmt: skip
+    assert [found[n][1] for n in range(19, 24)] == [
+        "align-units",
+        "train-t2s",
+        "synthesize",
+        "evaluate-tts",
+        "tts-samples",
+    ]
     parser = build_parser()
     args = {n: parser.parse_args(found[n][1:]) for n in range(19, 24)}
     assert args[19].data_dir == ["/w/data/train", "/w/data/dev", "/w/data/test"]
@@ -57,8 +62,14 @@ def test_every_stage_parses_and_the_new_sentence_and_ar_stages_chain() -> None:
     assert sorted(found) == list(range(30))
     parser = build_parser()
     args = {n: parser.parse_args(cmd[1:]) for n, cmd in found.items()}  # a typo in any option fails here
-    assert [found[n][1] for n in range(24, 30)] == ["novel-sentences", "synthesize", "evaluate-tts", "train-t2s",
-                                                    "synthesize", "evaluate-tts"]  # fmt: skip
+    assert [found[n][1] for n in range(24, 30)] == [
+        "novel-sentences",
+        "synthesize",
+        "evaluate-tts",
+        "train-t2s",
+        "synthesize",
+        "evaluate-tts",
+    ]
     assert args[24].exclude == ["/w/data/dev", "/w/data/test"] and args[24].speakers_from == "/w/data/test"
     assert args[25].data_dir == args[24].out_dir and args[25].prompts_from == "/w/data/test"
     assert args[26].synth_dir == [args[25].out_dir] and args[26].asr_dir == "/w/exp/asr"
@@ -70,8 +81,11 @@ def test_side_lanes_hold_only_stages_that_need_nothing_the_main_lane_makes_befor
     """Each side lane's function is started before, and joined after, the main-lane stages named here."""
     text = RUN.read_text()
     lanes = re.findall(r'^side_lane (\w+) "([\d ]+)"$', text, re.M)
-    assert lanes == [("data_only_stages", "5 6 7 9 14"), ("asr_robustness_stages", "8 16"),
-                     ("flow_judging_stages", "17 18")]  # fmt: skip
+    assert lanes == [
+        ("data_only_stages", "5 6 7 9 14"),
+        ("asr_robustness_stages", "8 16"),
+        ("flow_judging_stages", "17 18"),
+    ]
     for name, numbers in lanes:
         body = re.search(rf"^{name}\(\) {{\n(.*?)^}}", text, re.M | re.S).group(1)
         assert sorted(map(int, re.findall(r'^  stage (\d+) "', body, re.M))) == sorted(map(int, numbers.split()))

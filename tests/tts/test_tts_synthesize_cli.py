@@ -32,8 +32,13 @@ CSTK = Path(sys.executable).parent / "cstk"
 def files(tts_exp, tmp_path_factory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("synth_cli")
     wavs = read_kaldi_file(tts_exp / "dev" / "wav.scp")
-    out = {"voice": Path(wavs[sorted(wavs)[1]]), "silent": tmp / "silent.wav", "text.wav": tmp / "text.wav",
-           "lines": tmp / "lines.txt", "bad_lines": tmp / "bad_lines.txt"}  # fmt: skip
+    out = {
+        "voice": Path(wavs[sorted(wavs)[1]]),
+        "silent": tmp / "silent.wav",
+        "text.wav": tmp / "text.wav",
+        "lines": tmp / "lines.txt",
+        "bad_lines": tmp / "bad_lines.txt",
+    }
     sf.write(out["silent"], np.zeros(32000, np.float32), 16000)
     out["text.wav"].write_text("this is not audio\n")
     out["lines"].write_text("a 我去 shopping\nb <en>mall</en> 东西\n")
@@ -59,8 +64,19 @@ def refused(args: list[str], capsys, never: Path) -> str:
 
 def test_a_silent_prompt_is_one_line_from_a_real_process(tts_exp, files, tmp_path) -> None:
     out = tmp_path / "out.wav"
-    cmd = [str(CSTK), "synthesize", "--model", str(tts_exp / "tts"), "--prompt", str(files["silent"]), "--out",
-           str(out), "--threads", "1", "我去 shopping"]  # fmt: skip
+    cmd = [
+        str(CSTK),
+        "synthesize",
+        "--model",
+        str(tts_exp / "tts"),
+        "--prompt",
+        str(files["silent"]),
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+        "我去 shopping",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     message = one_line_error(proc.returncode, proc.stdout, proc.stderr)
@@ -78,8 +94,20 @@ def test_bad_texts_are_one_line(tts_exp, files, tmp_path, capsys) -> None:
     message = refused([*base, "Ωμέγα"], capsys, out)
     assert message.startswith("text: nothing the model can speak in 'Ωμέγα'") and "every unit is unknown" in message
     assert "not closed" in refused([*base, "<en>mall 我去"], capsys, out)
-    message = refused(["--model", tts_exp / "tts", "--prompt", files["voice"], "--text", files["bad_lines"],
-                       "--out-dir", tmp_path / "dir"], capsys, tmp_path / "dir")  # fmt: skip
+    message = refused(
+        [
+            "--model",
+            tts_exp / "tts",
+            "--prompt",
+            files["voice"],
+            "--text",
+            files["bad_lines"],
+            "--out-dir",
+            tmp_path / "dir",
+        ],
+        capsys,
+        tmp_path / "dir",
+    )
     assert message.startswith(f"{files['bad_lines']}:3: b: nothing the model can speak")
 
 
@@ -94,19 +122,39 @@ def test_bad_prompts_and_options_are_one_line(tts_exp, files, tmp_path, capsys) 
         "name a .wav or .flac file"
     )
     assert "give one of" in refused([*model, "--out", out], capsys, out)
-    assert "give one of" in refused([*model, "--prompt", files["voice"], "--out", out, "--data-dir", "d", "我"],
-                                    capsys, out)  # fmt: skip
-    assert "--data-dir goes with --out-dir only" in refused([*model, "--data-dir", "d", "--out-dir", out,
-                                                             "--lang", "zh-en"], capsys, out)  # fmt: skip
+    assert "give one of" in refused(
+        [*model, "--prompt", files["voice"], "--out", out, "--data-dir", "d", "我"], capsys, out
+    )
+    assert "--data-dir goes with --out-dir only" in refused(
+        [*model, "--data-dir", "d", "--out-dir", out, "--lang", "zh-en"], capsys, out
+    )
     message = refused(["--model", tmp_path / "no_model", "--prompt", files["voice"], "--out", out, "我"], capsys, out)
-    assert message.startswith(f"{tmp_path / 'no_model'}: not a trained T2S model directory") and "cstk train-t2s" in message
+    assert (
+        message.startswith(f"{tmp_path / 'no_model'}: not a trained T2S model directory")
+        and "cstk train-t2s" in message
+    )
 
 
 def test_one_sentence_into_one_file(tts_exp, files, tmp_path, capsys, caplog) -> None:
     out = tmp_path / "out.flac"
-    args = ["synthesize", "--model", str(tts_exp / "tts"), "--prompt", str(files["voice"]), "--out", str(out),
-            "--lang", "zh-en", "--steps", "2", "--duration-scale", "1.5", "--threads", "1",
-            "我去 shopping 今天"]  # fmt: skip
+    args = [
+        "synthesize",
+        "--model",
+        str(tts_exp / "tts"),
+        "--prompt",
+        str(files["voice"]),
+        "--out",
+        str(out),
+        "--lang",
+        "zh-en",
+        "--steps",
+        "2",
+        "--duration-scale",
+        "1.5",
+        "--threads",
+        "1",
+        "我去 shopping 今天",
+    ]
     with caplog.at_level(logging.WARNING, logger="cstoolkit.tts.api"):
         assert main(args) == 0
     captured = capsys.readouterr()
@@ -118,8 +166,21 @@ def test_one_sentence_into_one_file(tts_exp, files, tmp_path, capsys, caplog) ->
 
 def test_a_text_file_into_a_synthesis_folder(tts_exp, files, tmp_path) -> None:
     out = tmp_path / "dir"
-    args = ["synthesize", "--model", str(tts_exp / "tts"), "--flow", str(tts_exp / "flow"), "--prompt",
-            str(files["voice"]), "--text", str(files["lines"]), "--out-dir", str(out), "--threads", "1"]  # fmt: skip
+    args = [
+        "synthesize",
+        "--model",
+        str(tts_exp / "tts"),
+        "--flow",
+        str(tts_exp / "flow"),
+        "--prompt",
+        str(files["voice"]),
+        "--text",
+        str(files["lines"]),
+        "--out-dir",
+        str(out),
+        "--threads",
+        "1",
+    ]
     assert main(args) == 0
     assert sorted(read_kaldi_file(out / "wav.scp")) == ["a", "b"]
     assert read_kaldi_file(out / "text") == {"a": "我去 shopping", "b": "mall 东西"}
@@ -135,8 +196,19 @@ def test_a_data_directory_in_the_voice_of_each_speaker(tts_exp, tmp_path, capsys
     texts[utts[0]] = "!!"  # nothing speakable: left out and reported
     (data / "text").write_text("".join(f"{u} {t}\n" for u, t in sorted(texts.items())))
     out = tmp_path / "synth_test"
-    args = ["synthesize", "--model", str(tts_exp / "tts"), "--data-dir", str(data), "--out-dir", str(out),
-            "--seed", "3", "--threads", "1"]  # fmt: skip
+    args = [
+        "synthesize",
+        "--model",
+        str(tts_exp / "tts"),
+        "--data-dir",
+        str(data),
+        "--out-dir",
+        str(out),
+        "--seed",
+        "3",
+        "--threads",
+        "1",
+    ]
     assert main(args) == 0
     assert "Traceback" not in capsys.readouterr().err
     info = json.loads((out / "synthesis.json").read_text())
@@ -157,20 +229,47 @@ def test_new_sentences_in_the_voices_of_another_directory(aligned, tts_exp, tmp_
     """cstk novel-sentences on the toy words, spoken with prompts from the dev speakers (--prompts-from)."""
     src = tmp_path / "src"
     src.mkdir()
-    segs = {"s-1": [("zh", "我去"), ("en", "shopping mall"), ("zh", "买东西")],
-            "s-2": [("zh", "我"), ("en", "coffee today"), ("zh", "去")]}  # fmt: skip
+    segs = {
+        "s-1": [("zh", "我去"), ("en", "shopping mall"), ("zh", "买东西")],
+        "s-2": [("zh", "我"), ("en", "coffee today"), ("zh", "去")],
+    }
     (src / "text").write_text("".join(f"{u} {' '.join(t for _, t in s)}\n" for u, s in segs.items()))
     (src / "utt2lang").write_text("s-1 zh-en\ns-2 zh-en\n")
     rows = [{"id": u, "segments": [{"lang": lg, "text": t} for lg, t in s]} for u, s in segs.items()]
     (src / "utt2seg.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     novel, out = tmp_path / "novel", tmp_path / "synth_novel"
     dev = tts_exp / "dev"
-    assert main(["novel-sentences", "--data-dir", str(src), "--speakers-from", str(dev), "--per-pair", "2",
-                 "--out-dir", str(novel)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "novel-sentences",
+                "--data-dir",
+                str(src),
+                "--speakers-from",
+                str(dev),
+                "--per-pair",
+                "2",
+                "--out-dir",
+                str(novel),
+            ]
+        )
+        == 0
+    )
     texts = read_kaldi_file(novel / "text")
     assert len(texts) == 2 and not set(texts.values()) & set(read_kaldi_file(src / "text").values())
-    args = ["synthesize", "--model", str(tts_exp / "tts"), "--data-dir", str(novel), "--prompts-from", str(dev),
-            "--out-dir", str(out), "--threads", "1"]  # fmt: skip
+    args = [
+        "synthesize",
+        "--model",
+        str(tts_exp / "tts"),
+        "--data-dir",
+        str(novel),
+        "--prompts-from",
+        str(dev),
+        "--out-dir",
+        str(out),
+        "--threads",
+        "1",
+    ]
     assert main(args) == 0
     info = json.loads((out / "synthesis.json").read_text())
     assert info["utterances"] == 2 and info["skipped"] == {} and info["prompts_from"] == str(dev.resolve())
@@ -190,9 +289,25 @@ def test_new_sentences_in_the_voices_of_another_directory(aligned, tts_exp, tmp_
     sim = json.loads((out / "similarity.json").read_text())
     assert sorted(sim["per_utterance"]) == sorted(texts) and sim["utterances"] == 2
     capsys.readouterr()
-    assert refused(["--model", tts_exp / "tts", "--text", novel / "text", "--prompts-from", dev, "--prompt",
-                    tts_exp / "dev" / "wav" / "x.wav", "--out-dir", tmp_path / "never"], capsys,
-                   tmp_path / "never") == "--prompts-from goes with --data-dir"  # fmt: skip
+    assert (
+        refused(
+            [
+                "--model",
+                tts_exp / "tts",
+                "--text",
+                novel / "text",
+                "--prompts-from",
+                dev,
+                "--prompt",
+                tts_exp / "dev" / "wav" / "x.wav",
+                "--out-dir",
+                tmp_path / "never",
+            ],
+            capsys,
+            tmp_path / "never",
+        )
+        == "--prompts-from goes with --data-dir"
+    )
 
 
 def test_train_t2s_refuses_a_flow_model_of_other_tokens(aligned, tts_exp, tmp_path, capsys) -> None:
@@ -200,8 +315,18 @@ def test_train_t2s_refuses_a_flow_model_of_other_tokens(aligned, tts_exp, tmp_pa
     shutil.copytree(tts_exp / "flow", flow, ignore=shutil.ignore_patterns("checkpoints", "logs"))
     info = json.loads((flow / "flow.json").read_text())
     (flow / "flow.json").write_text(json.dumps({**info, "token_rate_hz": 50.0}))
-    args = ["train-t2s", "--train-dir", str(tts_exp / "train"), "--tokenizer-dir", str(aligned / "tokenizer"),
-            "--exp-dir", str(tmp_path / "exp"), "--flow-dir", str(flow), "t2s.model.speaker_dim=256"]  # fmt: skip
+    args = [
+        "train-t2s",
+        "--train-dir",
+        str(tts_exp / "train"),
+        "--tokenizer-dir",
+        str(aligned / "tokenizer"),
+        "--exp-dir",
+        str(tmp_path / "exp"),
+        "--flow-dir",
+        str(flow),
+        "t2s.model.speaker_dim=256",
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "token_rate_hz" in err and "same speech tokenizer" in err, err

@@ -88,8 +88,11 @@ def similarity(outputs: dict[str, np.ndarray], real: dict[str, np.ndarray], utt2
             "closer_to_own": round(float(np.mean([r["closer_to_own"] for r in group])), 5),
         }
 
-    return {**stats(rows), "per_speaker": {s: stats(g) for s, g in sorted(by_speaker.items())},
-            "per_utterance": per_utt}  # fmt: skip
+    return {
+        **stats(rows),
+        "per_speaker": {s: stats(g) for s, g in sorted(by_speaker.items())},
+        "per_utterance": per_utt,
+    }
 
 
 def embed_folder(synth_dir: Path, encoder: SpeakerEncoder) -> dict[str, np.ndarray]:
@@ -135,8 +138,10 @@ def evaluate_synthesis(
 
     synth_dir, ref_dir = Path(synth_dir), Path(ref_dir)
     if not (synth_dir / SYNTH_INFO).is_file():
-        raise InputFileError(synth_dir / SYNTH_INFO, "missing: not a finished synthesis folder (cstk resynthesize, "
-                                                     "cstk vocode, cstk synthesize)")  # fmt: skip
+        raise InputFileError(
+            synth_dir / SYNTH_INFO,
+            "missing: not a finished synthesis folder (cstk resynthesize, cstk vocode, cstk synthesize)",
+        )
     compute_split(synth_dir, OmegaConf.to_container(cfg.features, resolve=True), nj, with_stats=False)
     decode_dir(asr_bundle, synth_dir, synth_dir, str(decode_cfg.method), decode_cfg)
     result = score_decoding(synth_dir, synth_dir, cfg.metric, f"CS-ASR on {synth_dir.name}")
@@ -147,9 +152,15 @@ def evaluate_synthesis(
     sim = similarity(embed_folder(synth_dir, encoder), real_embeddings(ref_dir), speakers)
     sim["reference"] = str(ref_dir.resolve())
     atomic_write_text(synth_dir / SIMILARITY_FILE, json.dumps(sim, indent=1, ensure_ascii=False) + "\n")
-    log.info("%s: MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f, closer to own for %.1f%%",
-             synth_dir.name, result.form_error, result.saer, sim.get("own_mean", float("nan")),
-             sim.get("other_mean") or float("nan"), 100 * sim.get("closer_to_own", 0.0))  # fmt: skip
+    log.info(
+        "%s: MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f, closer to own for %.1f%%",
+        synth_dir.name,
+        result.form_error,
+        result.saer,
+        sim.get("own_mean", float("nan")),
+        sim.get("other_mean") or float("nan"),
+        100 * sim.get("closer_to_own", 0.0),
+    )
     return summary_row(synth_dir)
 
 
@@ -184,8 +195,11 @@ def evaluate_ground_truth(
             raise InputFileError(hyp_src, "missing: not a finished decode (cstk decode-asr --out-dir)")
         missing = sorted(set(texts) - set(read_kaldi_entries(hyp_src, allow_empty_value=True)))
         if missing:
-            raise InputFileError(hyp_src, f"has no hypothesis for {len(missing)} utterance(s) of {data_dir / 'text'}"
-                                          f" (e.g. {missing[0]}): a decode of other data")  # fmt: skip
+            raise InputFileError(
+                hyp_src,
+                f"has no hypothesis for {len(missing)} utterance(s) of {data_dir / 'text'}"
+                f" (e.g. {missing[0]}): a decode of other data",
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / SYNTH_INFO).unlink(missing_ok=True)  # the folder stops looking finished until it is
     if hyp_src is not None:
@@ -204,12 +218,22 @@ def evaluate_ground_truth(
     for name in GROUND_TRUTH_TABLES:
         if (data_dir / name).is_file():
             shutil.copyfile(data_dir / name, out_dir / name)
-    info = {"kind": GROUND_TRUTH_KIND, "source": str(data_dir.resolve()), "utterances": len(texts),
-            "decoded": str(hyp_src.parent.resolve()) if hyp_src else "here", "rtf": None}  # fmt: skip
+    info = {
+        "kind": GROUND_TRUTH_KIND,
+        "source": str(data_dir.resolve()),
+        "utterances": len(texts),
+        "decoded": str(hyp_src.parent.resolve()) if hyp_src else "here",
+        "rtf": None,
+    }
     atomic_write_text(out_dir / SYNTH_INFO, json.dumps(info, indent=1, ensure_ascii=False) + "\n")
-    log.info("%s (real audio): MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f", data_dir.name,
-             result.form_error, result.saer, sim.get("own_mean", float("nan")),
-             sim.get("other_mean") or float("nan"))  # fmt: skip
+    log.info(
+        "%s (real audio): MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f",
+        data_dir.name,
+        result.form_error,
+        result.saer,
+        sim.get("own_mean", float("nan")),
+        sim.get("other_mean") or float("nan"),
+    )
     return comparison_row(out_dir)
 
 
@@ -261,8 +285,18 @@ def comparison_row(folder: str | Path) -> dict[str, Any]:
 
 
 #: columns of the per-language-pair table (``<table>_by_pair.tsv``): one row per folder and pair, "all" first
-PAIR_COLUMNS = ["system", "kind", "lang_pair", "utterances", "mer", "saer", "e_sem", "similarity_own",
-                "closer_to_own", "rtf"]  # fmt: skip
+PAIR_COLUMNS = [
+    "system",
+    "kind",
+    "lang_pair",
+    "utterances",
+    "mer",
+    "saer",
+    "e_sem",
+    "similarity_own",
+    "closer_to_own",
+    "rtf",
+]
 
 
 def pair_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -280,8 +314,18 @@ def write_summary(rows: list[dict[str, Any]], out_json: str | Path) -> None:
     out_json = Path(out_json)
     atomic_write_text(out_json, json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
     tags = sorted({t for r in rows for t in r["per_tag_mer"]})
-    cols = ["system", "kind", "utterances", "mer", "saer", "e_sem", "similarity_own", "similarity_other",
-            "closer_to_own", "rtf"]  # fmt: skip
+    cols = [
+        "system",
+        "kind",
+        "utterances",
+        "mer",
+        "saer",
+        "e_sem",
+        "similarity_own",
+        "similarity_other",
+        "closer_to_own",
+        "rtf",
+    ]
     lines = ["\t".join(cols + [f"mer_{t}" for t in tags])]
     for r in rows:
         cells = [_cell(r[c]) for c in cols] + [_cell(r["per_tag_mer"].get(t)) for t in tags]

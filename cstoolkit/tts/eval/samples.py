@@ -30,10 +30,16 @@ from cstoolkit.errors import InputFileError
 log = logging.getLogger(__name__)
 
 #: metric columns of the page's tables: (row key, header, number format)
-COLUMNS = [("utterances", "utts", "{}"), ("mer", "MER", "{:.3f}"), ("saer", "SAER", "{:.3f}"),
-           ("e_sem", "E<sub>sem</sub>", "{:.3f}"), ("similarity_own", "spk sim (own)", "{:.3f}"),
-           ("similarity_other", "spk sim (other)", "{:.3f}"), ("closer_to_own", "closer to own", "{:.0%}"),
-           ("rtf", "RTF", "{:.3f}")]  # fmt: skip
+COLUMNS = [
+    ("utterances", "utts", "{}"),
+    ("mer", "MER", "{:.3f}"),
+    ("saer", "SAER", "{:.3f}"),
+    ("e_sem", "E<sub>sem</sub>", "{:.3f}"),
+    ("similarity_own", "spk sim (own)", "{:.3f}"),
+    ("similarity_other", "spk sim (other)", "{:.3f}"),
+    ("closer_to_own", "closer to own", "{:.0%}"),
+    ("rtf", "RTF", "{:.3f}"),
+]
 #: the page reports how many of its audio files this browser can decode (loads each file's metadata); a headless
 #: browser run (``chromium --headless --dump-dom``) reads the count from ``#audio-check``'s data attributes
 AUDIO_CHECK = """(function(){var a=document.querySelectorAll('audio'),ok=0,bad=0,
@@ -87,8 +93,11 @@ def read_systems(table_json: str | Path) -> list[System]:
     systems = []
     for i, row in enumerate(rows):
         if not row.get("folder"):
-            raise InputFileError(table_json, f"row {i + 1} ({row.get('system')}) names no folder: written by an "
-                                             f"older cstk evaluate-tts, run it again")  # fmt: skip
+            raise InputFileError(
+                table_json,
+                f"row {i + 1} ({row.get('system')}) names no folder: written by an "
+                f"older cstk evaluate-tts, run it again",
+            )
         folder = Path(row["folder"])
         if not (folder / "wav.scp").is_file():
             raise InputFileError(folder / "wav.scp", f"missing: the folder of {row.get('system')} has no audio list")
@@ -171,8 +180,11 @@ def _numbers(systems: list[System]) -> list[str]:
         fmt = {k: (h, f) for k, h, f in COLUMNS}
         fmt["closer_to_own"] = ("closer to own", "{:.0%}")
         head = "".join(f"<th>{fmt[k][0]}</th>" for k in PAIR_KEYS)
-        lines += ["<h3>Per language pair</h3>", "<table class=\"per-pair\">",
-                  f"<tr><th>pair</th><th>system</th>{head}</tr>"]  # fmt: skip
+        lines += [
+            "<h3>Per language pair</h3>",
+            '<table class="per-pair">',
+            f"<tr><th>pair</th><th>system</th>{head}</tr>",
+        ]
         for pair in pairs:
             for s in systems:
                 group = s.row.get("per_tag", {}).get(pair)
@@ -194,12 +206,22 @@ def write_samples_page(table_json: str | Path, out_html: str | Path, per_pair: i
     picked = pick_sentences(systems, per_pair)
     esc = html.escape
     title = title or "Code-switched TTS: listening samples"
-    lines = ["<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">",
-             f"<title>{esc(title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>", f"<h1>{esc(title)}</h1>",
-             "<p>Systems: " + "; ".join(f"<b>{esc(s.name)}</b> ({esc(str(s.row.get('kind') or ''))})"
-                                       for s in systems) + ". Each sentence is spoken in the voice of its own test "
-             "speaker; below each player, what the CS-ASR heard. MER: mixed error rate of the CS-ASR transcripts; "
-             "SAER: semantic-aware error rate; spk sim: speaker-embedding cosine to the real speaker.</p>"]  # fmt: skip
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{esc(title)}</h1>",
+        "<p>Systems: "
+        + "; ".join(f"<b>{esc(s.name)}</b> ({esc(str(s.row.get('kind') or ''))})" for s in systems)
+        + ". Each sentence is spoken in the voice of its own test "
+        "speaker; below each player, what the CS-ASR heard. MER: mixed error rate of the CS-ASR transcripts; "
+        "SAER: semantic-aware error rate; spk sim: speaker-embedding cosine to the real speaker.</p>",
+    ]
     lines.append('<p id="audio-check" data-ok="0" data-bad="0">Audio check: not run (needs JavaScript).</p>')
     lines += _numbers(systems)
     lines.append("<h2>Samples</h2>")
@@ -208,19 +230,30 @@ def write_samples_page(table_json: str | Path, out_html: str | Path, per_pair: i
         for utt in utts:
             text = next((s.texts[utt] for s in systems if utt in s.texts), "")
             speaker = next((s.utt2spk[utt] for s in systems if utt in s.utt2spk), "")
-            lines += ["<div class=\"sentence\">", f"<div class=\"text\">{esc(text)}</div>",
-                      f"<div class=\"meta\">{esc(utt)}" + (f" &middot; speaker {esc(speaker)}" if speaker else "")
-                      + "</div>", "<table class=\"players\">"]  # fmt: skip
+            lines += [
+                '<div class="sentence">',
+                f'<div class="text">{esc(text)}</div>',
+                f'<div class="meta">{esc(utt)}' + (f" &middot; speaker {esc(speaker)}" if speaker else "") + "</div>",
+                '<table class="players">',
+            ]
             for s in systems:
                 link = audio_link(s.wavs[utt], s.name, utt, out_html, audio_dir) if utt in s.wavs else None
-                player = (f"<audio controls preload=\"none\" src=\"{esc(link, quote=True)}\"></audio>" if link
-                          else "<span class=\"missing\">(no audio)</span>")  # fmt: skip
+                player = (
+                    f'<audio controls preload="none" src="{esc(link, quote=True)}"></audio>'
+                    if link
+                    else '<span class="missing">(no audio)</span>'
+                )
                 hyp = f"CS-ASR: {esc(s.hyps[utt])}" if utt in s.hyps else ""
                 lines.append(f'<tr><th>{esc(s.name)}</th><td>{player}</td><td class="hyp">{hyp}</td></tr>')
             lines += ["</table>", "</div>"]
         lines.append("</section>")
     lines += [f"<script>{AUDIO_CHECK}</script>", "</body>", "</html>"]
     atomic_write_text(out_html, "\n".join(lines) + "\n")
-    log.info("%s: %d sentences of %d language pairs, %d systems", out_html, sum(map(len, picked.values())),
-             len(picked), len(systems))  # fmt: skip
+    log.info(
+        "%s: %d sentences of %d language pairs, %d systems",
+        out_html,
+        sum(map(len, picked.values())),
+        len(picked),
+        len(systems),
+    )
     return picked

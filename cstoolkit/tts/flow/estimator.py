@@ -66,12 +66,15 @@ class Estimator(nn.Module):
         super().__init__()
         channels = list(channels)
         if not channels or any(c % heads for c in channels):
-            raise ConfigError(f"bad configuration value channels={channels}: expected a non-empty list of multiples "
-                              f"of heads={heads}")  # fmt: skip
+            raise ConfigError(
+                f"bad configuration value channels={channels}: expected a non-empty list of multiples of heads={heads}"
+            )
         layers = [transformer_layers] * len(channels) if isinstance(transformer_layers, int) else transformer_layers
         if len(layers) != len(channels):
-            raise ConfigError(f"bad configuration value transformer_layers={list(layers)}: expected one number or "
-                              f"one per level of channels={channels}")  # fmt: skip
+            raise ConfigError(
+                f"bad configuration value transformer_layers={list(layers)}: expected one number or "
+                f"one per level of channels={channels}"
+            )
         self.n_mels = n_mels
         self.time_scale = time_scale
         self.time_mlp = nn.Sequential(nn.Linear(time_dim, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))

@@ -29,8 +29,11 @@ class FlowLightningModule(CstkLightningModule):
         self.warp_drops_speaker = bool(aug.get("drop_speaker", True))
         self.speaker_drop_prob = float(model_cfg.get("speaker_drop_prob", 0.0))
         n_mels = int(model_cfg.model.n_mels)
-        self.register_buffer("mel_centers", mel_centers(n_mels, float(aug.get("fmin", 0.0)),
-                                                        float(aug.get("fmax", 8000.0))), persistent=False)  # fmt: skip
+        self.register_buffer(
+            "mel_centers",
+            mel_centers(n_mels, float(aug.get("fmin", 0.0)), float(aug.get("fmax", 8000.0))),
+            persistent=False,
+        )
 
     def compute_losses(self, batch: Batch, optimizer: str | None = None) -> StepOutput:
         """Named loss ``flow`` (masked MSE of the estimated velocity); stat ``prompt_frames`` (share of frames

@@ -272,8 +272,14 @@ def write_synthesis_dir(
         atomic_write_lines(tmp / "utt2dur", [f"{u} {durations[u]:.3f}" for u in sorted(keep)])
         copy_tables(data_dir, tmp, keep, read_utt2spk(data_dir), final, durations)
         audio = sum(durations.values())
-        info = {**info, "utterances": len(keep), "audio_seconds": round(audio, 3), "wall_seconds": round(wall, 3),
-                "rtf": round(wall / audio, 4) if audio else None, "threads": torch.get_num_threads()}  # fmt: skip
+        info = {
+            **info,
+            "utterances": len(keep),
+            "audio_seconds": round(audio, 3),
+            "wall_seconds": round(wall, 3),
+            "rtf": round(wall / audio, 4) if audio else None,
+            "threads": torch.get_num_threads(),
+        }
         for name, lines in (extra or {}).items():
             atomic_write_lines(tmp / name, lines)
         atomic_write_text(tmp / SYNTH_INFO, json.dumps(info, indent=1, ensure_ascii=False) + "\n")
@@ -299,8 +305,9 @@ def resynthesize_dir(synth: FlowSynthesizer, data_dir: str | Path, out_dir: str 
     for utt, ids in zip(table.utt_ids, table.columns["speech_tokens"]):
         synth.check_tokens(ids, f"{data_dir / 'speech_tokens'}: {utt}")
     prompts = choose_prompts(table.utt_ids, read_utt2spk(data_dir))
-    skipped = {u: "no other utterance of its speaker to take the voice prompt from" for u, p in prompts.items()
-               if p is None}  # fmt: skip
+    skipped = {
+        u: "no other utterance of its speaker to take the voice prompt from" for u, p in prompts.items() if p is None
+    }
     todo = sorted((u for u in table.utt_ids if prompts[u]), key=lambda u: table.lengths[rows[u]])
     n_mels, dim = int(synth.cfg.flow.model.n_mels), int(synth.cfg.flow.model.speaker_dim)
 
@@ -318,8 +325,13 @@ def resynthesize_dir(synth: FlowSynthesizer, data_dir: str | Path, out_dir: str 
                     yield utt, synth.vocode(mel)
 
     inf = synth.inference_record()
-    info = {"kind": "resynthesis", "source": str(data_dir.resolve()), "seed": seed, "inference": inf,
-            "skipped": {**table.skipped, **skipped}}  # fmt: skip
+    info = {
+        "kind": "resynthesis",
+        "source": str(data_dir.resolve()),
+        "seed": seed,
+        "inference": inf,
+        "skipped": {**table.skipped, **skipped},
+    }
     chosen = {PROMPTS_FILE: [f"{u} {prompts[u]}" for u in sorted(todo)]}
     return write_synthesis_dir(data_dir, out_dir, waves(), synth.sample_rate, info, chosen)
 

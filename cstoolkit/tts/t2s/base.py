@@ -87,14 +87,19 @@ class T2SModel(nn.Module, ABC):
         max_period: float,
     ) -> None:
         """Check the shared sizes and build the text encoder's modules."""
-        sizes = {"unit_vocab_size": unit_vocab_size, "lang_vocab_size": lang_vocab_size,
-                 "codebook_size": codebook_size, "d_model": d_model}  # fmt: skip
+        sizes = {
+            "unit_vocab_size": unit_vocab_size,
+            "lang_vocab_size": lang_vocab_size,
+            "codebook_size": codebook_size,
+            "d_model": d_model,
+        }
         for name, value in sizes.items():
             if not (isinstance(value, int) and value >= 1):
                 raise ConfigError(f"bad configuration value t2s.model.{name}={value!r}: expected a whole number >= 1")
         if d_model % heads or d_model % 2:
-            raise ConfigError(f"bad configuration value t2s.model.d_model={d_model}: expected an even multiple of "
-                              f"heads={heads}")  # fmt: skip
+            raise ConfigError(
+                f"bad configuration value t2s.model.d_model={d_model}: expected an even multiple of heads={heads}"
+            )
         self.unit_vocab_size, self.lang_vocab_size, self.codebook_size = unit_vocab_size, lang_vocab_size, codebook_size
         self.speaker_dim, self.speaker_drop_prob = int(speaker_dim or 0), speaker_drop_prob
         self.d_model, self.max_period = d_model, max_period

@@ -61,16 +61,27 @@ def check_flow_dir(flow_dir: str | Path, t2s_info: dict, where: str | Path = T2S
     for key in ("codebook_size", "token_rate_hz"):
         ours, theirs = t2s_info.get(key), info.get(key)
         if ours is None or theirs is None or abs(float(ours) - float(theirs)) > 1e-6:
-            raise InputFileError(where, f"{key} {ours} but the flow model {flow_dir} has {theirs}: they must come "
-                                        f"from the same speech tokenizer")  # fmt: skip
+            raise InputFileError(
+                where,
+                f"{key} {ours} but the flow model {flow_dir} has {theirs}: they must come "
+                f"from the same speech tokenizer",
+            )
     spk, flow_spk = int(t2s_info.get("speaker_dim") or 0), int(cfg.flow.model.speaker_dim)
     if spk and spk != flow_spk:
-        raise InputFileError(where, f"speaker_dim {spk} but the flow model {flow_dir} takes {flow_spk}-d speaker "
-                                    f"embeddings: the voice prompt's embedding feeds both")  # fmt: skip
+        raise InputFileError(
+            where,
+            f"speaker_dim {spk} but the flow model {flow_dir} takes {flow_spk}-d speaker "
+            f"embeddings: the voice prompt's embedding feeds both",
+        )
     ours, theirs = t2s_info.get("tokenizer"), info.get("tokenizer")
     if ours and theirs and Path(ours).resolve() != Path(theirs).resolve():
-        log.warning("%s: tokenizer %s, the flow model %s was trained on %s (same codebook and rate)", where, ours,
-                    flow_dir, theirs)  # fmt: skip
+        log.warning(
+            "%s: tokenizer %s, the flow model %s was trained on %s (same codebook and rate)",
+            where,
+            ours,
+            flow_dir,
+            theirs,
+        )
     return flow_dir.resolve()
 
 

@@ -67,7 +67,7 @@ class TextToSpeechTokens:
         return cls(model, TextTokenizer(t2s.path / UNITS_SUBDIR), t2s.cfg, t2s.info, dev)
 
     def frontend(self, text: str, lang: str | None = None, segments: list[dict[str, str]] | None = None) -> FrontEnd:
-        """Units and languages of ``text`` as this model reads them (see :class:`~cstoolkit.tts.frontend.TextFrontEnd`)."""
+        """Units and languages of ``text`` as this model reads them (:class:`~cstoolkit.tts.frontend.TextFrontEnd`)."""
         return self.text_frontend(text, lang, segments)
 
     def synthesize(

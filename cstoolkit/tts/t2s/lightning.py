@@ -36,4 +36,3 @@ class T2SLightningModule(CstkLightningModule):
             batch["speech_tokens_lengths"],
             speaker,
         )
-

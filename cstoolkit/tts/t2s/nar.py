@@ -80,10 +80,22 @@ class NarT2S(T2SModel):
     ) -> None:
         super().__init__()
         if not (isinstance(max_unit_frames, int) and max_unit_frames >= 1):
-            raise ConfigError(f"bad configuration value t2s.model.max_unit_frames={max_unit_frames!r}: expected a "
-                              "whole number >= 1")  # fmt: skip
-        self.init_text_encoder(unit_vocab_size, lang_vocab_size, codebook_size, speaker_dim, speaker_drop_prob,
-                               d_model, heads, ff_mult, encoder_layers, dropout, max_period)  # fmt: skip
+            raise ConfigError(
+                f"bad configuration value t2s.model.max_unit_frames={max_unit_frames!r}: expected a whole number >= 1"
+            )
+        self.init_text_encoder(
+            unit_vocab_size,
+            lang_vocab_size,
+            codebook_size,
+            speaker_dim,
+            speaker_drop_prob,
+            d_model,
+            heads,
+            ff_mult,
+            encoder_layers,
+            dropout,
+            max_period,
+        )
         self.max_unit_frames = max_unit_frames
         self.duration = DurationPredictor(
             d_model, duration_channels, duration_kernel_size, duration_layers, duration_dropout
@@ -94,8 +106,7 @@ class NarT2S(T2SModel):
 
     def parts(self) -> dict[str, list[nn.Module]]:
         """The text encoder's parts, the duration predictor and the frame decoder."""
-        return {**super().parts(), "duration": [self.duration],
-                "decoder": [self.decoder, self.decoder_norm, self.head]}  # fmt: skip
+        return {**super().parts(), "duration": [self.duration], "decoder": [self.decoder, self.decoder_norm, self.head]}
 
     # -- the parts -----------------------------------------------------------------------------------------------
     def predict_log_durations(self, h: Tensor, mask: Tensor) -> Tensor:
@@ -157,8 +168,9 @@ class NarT2S(T2SModel):
         h, unit_mask = self.encode(units, unit_lens, langs, speaker)
         durations = durations.long() * unit_mask[:, 0].long()
         if not torch.equal(durations.sum(1), token_lens.long()):
-            raise ValueError(f"durations sum to {durations.sum(1).tolist()} frames, token_lens are "
-                             f"{token_lens.tolist()}")  # fmt: skip
+            raise ValueError(
+                f"durations sum to {durations.sum(1).tolist()} frames, token_lens are {token_lens.tolist()}"
+            )
         logits, frame_mask = self.decode(h, durations)
         valid = frame_mask[:, 0] > 0.5  # (B, T)
         target = speech_tokens[:, : valid.shape[1]].long()

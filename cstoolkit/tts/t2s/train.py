@@ -48,6 +48,7 @@ FIELDS = {
 }
 SPEAKER_FIELD = {"utt_embed": Field(EMBED_FILE, "scp")}
 
+
 def t2s_table(data_dir: str | Path, cfg: DictConfig, speaker: bool) -> UttTable:
     """The aligned utterances of ``data_dir`` (lengths: speech tokens). Rows whose files disagree (an alignment
     older than the speech tokens), without units, or longer than ``batch.max_frames_per_utt`` speech tokens or
@@ -69,11 +70,15 @@ def t2s_table(data_dir: str | Path, cfg: DictConfig, speaker: bool) -> UttTable:
         if not units:
             return "no text units"
         if not len(units) == len(durs) == len(langs):
-            return (f"{UNITS_FILE}, {DURATIONS_FILE} and {LANGS_FILE} disagree ({len(units)}, {len(durs)}, "
-                    f"{len(langs)} entries): re-run cstk align-units")  # fmt: skip
+            return (
+                f"{UNITS_FILE}, {DURATIONS_FILE} and {LANGS_FILE} disagree ({len(units)}, {len(durs)}, "
+                f"{len(langs)} entries): re-run cstk align-units"
+            )
         if sum(durs) != len(tokens) or min(durs) < 1:
-            return (f"durations sum to {sum(durs)} frames but there are {len(tokens)} speech tokens: "
-                    f"{TOKENS_FILE} changed since the alignment (re-run cstk align-units)")  # fmt: skip
+            return (
+                f"durations sum to {sum(durs)} frames but there are {len(tokens)} speech tokens: "
+                f"{TOKENS_FILE} changed since the alignment (re-run cstk align-units)"
+            )
         if len(tokens) > max_frames:
             return f"{len(tokens)} speech tokens > t2s.batch.max_frames_per_utt={max_frames}"
         if len(units) > max_units:
@@ -116,8 +121,9 @@ def _check_ids(table: UttTable, name: str, vocab: int, what: str) -> None:
     for utt, ids in zip(table.utt_ids, table.columns[name]):
         if min(ids) < 0 or max(ids) >= vocab:
             bad = next(t for t in ids if t < 0 or t >= vocab)
-            raise InputFileError(table.data_dir / table.fields[name].file,
-                                 f"{utt}: id {bad} outside the {what} [0, {vocab})")  # fmt: skip
+            raise InputFileError(
+                table.data_dir / table.fields[name].file, f"{utt}: id {bad} outside the {what} [0, {vocab})"
+            )
 
 
 @dataclass
@@ -149,8 +155,12 @@ def t2s_training_data(train_dir: Path, dev_dir: Path | None, tokenizer_dir: Path
     if dev is not None:
         unknown = encode_langs(dev, languages)
         if unknown:
-            log.warning("%s: language codes the train split does not have (id 0, %s): %s", dev_dir, UNK_LANG,
-                        dict(unknown.most_common()))  # fmt: skip
+            log.warning(
+                "%s: language codes the train split does not have (id 0, %s): %s",
+                dev_dir,
+                UNK_LANG,
+                dict(unknown.most_common()),
+            )
     for table in (train, dev):
         if table is not None:
             _check_ids(table, "text_units", len(units), "tokenizer's text units")
@@ -199,9 +209,16 @@ def train_t2s(
     counts = module.model.parameter_counts()
     data.info["parameters"] = counts
     parts = ", ".join(f"{name} {n / 1e6:.2f} M" for name, n in counts.items() if name != "total")
-    log.info("t2s model %s: %.2f M parameters (%s); %d units, %d languages, %d codes at %.2f tokens/s",
-             data.model_cfg.name, counts["total"] / 1e6, parts, data.info["units"], len(data.info["languages"]),
-             data.info["codebook_size"], data.info["token_rate_hz"])  # fmt: skip
+    log.info(
+        "t2s model %s: %.2f M parameters (%s); %d units, %d languages, %d codes at %.2f tokens/s",
+        data.model_cfg.name,
+        counts["total"] / 1e6,
+        parts,
+        data.info["units"],
+        len(data.info["languages"]),
+        data.info["codebook_size"],
+        data.info["token_rate_hz"],
+    )
     speaker_dim = int(data.model_cfg.model.speaker_dim or 0)
     dims = {"utt_embed": speaker_dim} if speaker_dim else {}
     train_loader, dev_loader = table_loaders(data.train, data.dev, dims, data.model_cfg.batch, seed, padded_collate())
@@ -212,5 +229,13 @@ def train_t2s(
         atomic_write_json(exp_dir / T2S_INFO, data.info)
         atomic_write_json(exp_dir / SKIPPED_FILE, {**data.train.skipped, **(data.dev.skipped if data.dev else {})})
 
-    return fit(module, train_loader, dev_loader, exp_dir, data.model_cfg.train, cfg.trainer, seed=seed,
-               before_training=write_model_dir)  # fmt: skip
+    return fit(
+        module,
+        train_loader,
+        dev_loader,
+        exp_dir,
+        data.model_cfg.train,
+        cfg.trainer,
+        seed=seed,
+        before_training=write_model_dir,
+    )

@@ -98,8 +98,16 @@ def test_synthesis_of_a_few_sentences_is_real_and_cached(tmp_path: Path):
 def test_missing_espeak_is_a_one_line_error(tmp_path: Path):
     import subprocess
 
-    cmd = [sys.executable, "-m", "cstoolkit.cli.cstk", "prepare", "--work_dir", str(tmp_path), *TINY_MINI,
-           "data.mini.espeak=/no/espeak-ng"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "cstoolkit.cli.cstk",
+        "prepare",
+        "--work_dir",
+        str(tmp_path),
+        *TINY_MINI,
+        "data.mini.espeak=/no/espeak-ng",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("cstk prepare: error: /no/espeak-ng not found")

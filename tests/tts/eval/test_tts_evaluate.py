@@ -47,8 +47,9 @@ def test_the_own_speaker_centroid_leaves_the_utterance_itself_out() -> None:
     own = cos(out["a1"], REAL["a2"] + REAL["a3"])
     assert row["own"] == pytest.approx(own, abs=1e-5)
     assert abs(own - cos(out["a1"], REAL["a1"] + REAL["a2"] + REAL["a3"])) > 1e-2  # the test can tell them apart
-    assert row["others"] == pytest.approx({"B": cos(out["a1"], REAL["b1"] + REAL["b2"]),
-                                           "C": cos(out["a1"], REAL["c1"] + REAL["c2"])}, abs=1e-5)  # fmt: skip
+    assert row["others"] == pytest.approx(
+        {"B": cos(out["a1"], REAL["b1"] + REAL["b2"]), "C": cos(out["a1"], REAL["c1"] + REAL["c2"])}, abs=1e-5
+    )
     assert row["speaker"] == "A" and row["closer_to_own"] is True
     others = similarity({"a1": REAL["a1"].copy()}, REAL, {**UTT2SPK, "a1": "B"})["per_utterance"]["a1"]
     assert others["own"] == pytest.approx(cos(REAL["a1"], REAL["b1"] + REAL["b2"]), abs=1e-5)  # a1 is not B's
@@ -78,9 +79,12 @@ def test_the_share_closer_to_the_own_speaker_overall_and_per_speaker() -> None:
     per = result["per_speaker"]
     assert sorted(per) == ["A", "B", "C"]
     assert per["A"]["utterances"] == 3 and per["A"]["closer_to_own"] == pytest.approx(2 / 3, abs=1e-5)
-    assert per["B"] == {"utterances": 1, "own_mean": rows["b1"]["own"],
-                        "other_mean": pytest.approx(np.mean(list(rows["b1"]["others"].values())), abs=1e-5),
-                        "closer_to_own": 1.0}  # fmt: skip
+    assert per["B"] == {
+        "utterances": 1,
+        "own_mean": rows["b1"]["own"],
+        "other_mean": pytest.approx(np.mean(list(rows["b1"]["others"].values())), abs=1e-5),
+        "closer_to_own": 1.0,
+    }
     assert per["C"]["closer_to_own"] == 0.0
 
 
@@ -111,9 +115,19 @@ def test_the_comparison_table_of_judged_folders(tmp_path) -> None:
         (folder / "similarity.json").write_text(json.dumps(sim))
         (folder / "synthesis.json").write_text(json.dumps({"kind": kind, "rtf": 0.5}))
         rows.append(summary_row(folder))
-    assert rows[0] == {"system": "copy", "kind": "copy synthesis", "utterances": 4, "mer": 0.1, "saer": 0.11,
-                       "e_sem": 0.05, "similarity_own": 0.8, "similarity_other": 0.61, "closer_to_own": 0.75,
-                       "rtf": 0.5, "per_tag_mer": {"en": 0.05, "zh": 0.3}}  # fmt: skip
+    assert rows[0] == {
+        "system": "copy",
+        "kind": "copy synthesis",
+        "utterances": 4,
+        "mer": 0.1,
+        "saer": 0.11,
+        "e_sem": 0.05,
+        "similarity_own": 0.8,
+        "similarity_other": 0.61,
+        "closer_to_own": 0.75,
+        "rtf": 0.5,
+        "per_tag_mer": {"en": 0.05, "zh": 0.3},
+    }
     write_summary(rows, tmp_path / "table.json")
     assert json.loads((tmp_path / "table.json").read_text()) == rows
     header, *lines = (tmp_path / "table.tsv").read_text().splitlines()

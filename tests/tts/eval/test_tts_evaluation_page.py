@@ -127,13 +127,19 @@ def synthesis_folder(root: Path, name: str, kind: str, utts: list[str], mer: flo
     write(folder / "text", {u: UTTS[u][2] for u in utts})
     write(folder / "utt2lang", {u: UTTS[u][1] for u in utts})
     write(folder / "hyp.txt", {u: "<i>heard</i> & more" for u in utts})
-    per_tag = {"zh-en": {"form_error": mer, "saer": mer, "semantic_error": None, "utterances": 2},
-               "es-en": {"form_error": 2 * mer, "saer": 2 * mer, "semantic_error": None, "utterances": 2}}  # fmt: skip
-    (folder / "saer.json").write_text(json.dumps({"utterances": len(utts), "form_error": mer, "saer": mer,
-                                                  "semantic_error": None, "per_tag": per_tag}))  # fmt: skip
+    per_tag = {
+        "zh-en": {"form_error": mer, "saer": mer, "semantic_error": None, "utterances": 2},
+        "es-en": {"form_error": 2 * mer, "saer": 2 * mer, "semantic_error": None, "utterances": 2},
+    }
+    (folder / "saer.json").write_text(
+        json.dumps(
+            {"utterances": len(utts), "form_error": mer, "saer": mer, "semantic_error": None, "per_tag": per_tag}
+        )
+    )
     per_utt = {u: {"speaker": UTTS[u][0], "own": 0.8, "others": {}, "closer_to_own": True} for u in utts}
-    (folder / "similarity.json").write_text(json.dumps({"own_mean": 0.8, "other_mean": 0.5, "closer_to_own": 1.0,
-                                                        "per_utterance": per_utt}))  # fmt: skip
+    (folder / "similarity.json").write_text(
+        json.dumps({"own_mean": 0.8, "other_mean": 0.5, "closer_to_own": 1.0, "per_utterance": per_utt})
+    )
     (folder / "synthesis.json").write_text(json.dumps({"kind": kind, "rtf": 0.25}))
     return folder
 
@@ -155,8 +161,14 @@ def table(ground_truth) -> Path:
 def test_the_comparison_table_per_language_pair(table) -> None:
     rows = json.loads(table.read_text())
     assert [r["system"] for r in rows] == ["ground_truth", "copysynth_test", "synth_test"]
-    assert rows[2]["per_tag"]["es-en"] == {"utterances": 2, "mer": 0.6, "saer": 0.6, "e_sem": None,
-                                           "similarity_own": 0.8, "closer_to_own": 1.0}  # fmt: skip
+    assert rows[2]["per_tag"]["es-en"] == {
+        "utterances": 2,
+        "mer": 0.6,
+        "saer": 0.6,
+        "e_sem": None,
+        "similarity_own": 0.8,
+        "closer_to_own": 1.0,
+    }
     header, *lines = table.with_name("evaluation_by_pair.tsv").read_text().splitlines()
     cells = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
     assert [(c["system"], c["lang_pair"]) for c in cells] == [
@@ -243,10 +255,12 @@ def test_refused_command_lines_are_one_line(data, table, tmp_path, capsys) -> No
     message = refused([*base, "--judged-dir", str(tmp_path)], "evaluate-tts")
     assert "saer.json: missing: not a judged folder" in message
     (tmp_path / "bad.json").write_text("{")
-    message = refused(["tts-samples", "--table", str(tmp_path / "bad.json"), "--out", str(tmp_path / "p.html")],
-                      "tts-samples")  # fmt: skip
+    message = refused(
+        ["tts-samples", "--table", str(tmp_path / "bad.json"), "--out", str(tmp_path / "p.html")], "tts-samples"
+    )
     assert "not readable" in message and not (tmp_path / "p.html").exists()
     (tmp_path / "old.json").write_text(json.dumps([{"system": "x", "mer": 0.1}]))
-    message = refused(["tts-samples", "--table", str(tmp_path / "old.json"), "--out", str(tmp_path / "p.html")],
-                      "tts-samples")  # fmt: skip
+    message = refused(
+        ["tts-samples", "--table", str(tmp_path / "old.json"), "--out", str(tmp_path / "p.html")], "tts-samples"
+    )
     assert "names no folder" in message

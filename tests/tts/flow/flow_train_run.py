@@ -32,5 +32,7 @@ class KillAt(L.Callback):
 
 if __name__ == "__main__":
     kill_at, train_dir, tok_dir, exp_dir, *overrides = sys.argv[1:]
-    cstoolkit.tts.flow.train.fit = functools.partial(cstoolkit.tts.flow.train.fit, extra_callbacks=[KillAt(int(kill_at))])
+    cstoolkit.tts.flow.train.fit = functools.partial(
+        cstoolkit.tts.flow.train.fit, extra_callbacks=[KillAt(int(kill_at))]
+    )
     cstoolkit.tts.flow.train.train_flow(train_dir, train_dir, tok_dir, exp_dir, load_config(overrides))

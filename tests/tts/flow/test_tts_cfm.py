@@ -80,8 +80,9 @@ def test_padding_changes_neither_loss_nor_samples():
     pad = lambda x: torch.cat([x * mask + 100 * (1 - mask), torch.full((B, C, 5), 7.0)], dim=-1)  # noqa: E731
     mask_p = torch.cat([mask, torch.zeros(B, 1, 5)], dim=-1)
     short = cfm.loss(d["x1"], mask, d["mu"], d["spks"], d["cond"], toy_estimator, t=t, z=d["z"])["flow_mse"]
-    padded = cfm.loss(pad(d["x1"]), mask_p, pad(d["mu"]), d["spks"], pad(d["cond"]), toy_estimator, t=t,
-                      z=pad(d["z"]))["flow_mse"]  # fmt: skip
+    padded = cfm.loss(pad(d["x1"]), mask_p, pad(d["mu"]), d["spks"], pad(d["cond"]), toy_estimator, t=t, z=pad(d["z"]))[
+        "flow_mse"
+    ]
     torch.testing.assert_close(padded, short)
     x_t, target = cfm.path(d["x1"], d["z"], t)
     error = (toy_estimator(x_t * mask, mask, d["mu"], t, d["spks"], d["cond"]) - target) ** 2
@@ -142,9 +143,16 @@ def test_conditions_are_dropped_together():
     torch.manual_seed(0)  # with p = 0.5 each sample keeps all three or none
     cfm = CFM(drop_prob=0.5)
     for _ in range(20):
-        cfm.loss(d["x1"], mask, d["mu"], d["spks"], d["cond"],
-                 lambda x, m, mu, t, s, c: seen.append((mu.abs().sum((1, 2)) > 0, s.abs().sum(1) > 0,
-                                                        c.abs().sum((1, 2)) > 0)) or x * 0)  # fmt: skip
+        cfm.loss(
+            d["x1"],
+            mask,
+            d["mu"],
+            d["spks"],
+            d["cond"],
+            lambda x, m, mu, t, s, c: (
+                seen.append((mu.abs().sum((1, 2)) > 0, s.abs().sum(1) > 0, c.abs().sum((1, 2)) > 0)) or x * 0
+            ),
+        )
     for kept_mu, kept_spk, kept_cond in seen[2:]:
         assert torch.equal(kept_mu, kept_spk) and torch.equal(kept_mu, kept_cond)
 

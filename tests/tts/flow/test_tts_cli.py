@@ -29,8 +29,10 @@ CSTK = Path(sys.executable).parent / "cstk"
 
 def _write_inputs(tmp: Path) -> dict[str, Path]:
     rng = np.random.default_rng(0)
-    files = {name: tmp / name for name in ("good.txt", "unknown.txt", "empty.txt", "text.wav", "silent.wav",
-                                           "short.wav", "voice.wav")}  # fmt: skip
+    files = {
+        name: tmp / name
+        for name in ("good.txt", "unknown.txt", "empty.txt", "text.wav", "silent.wav", "short.wav", "voice.wav")
+    }
     files["good.txt"].write_text("a 1 2 3\nb 4 5\n")
     files["unknown.txt"].write_text(f"a 1 2 3\n\nb 4 {VOCAB} 5\n")  # line 3 (a blank line is skipped but counted)
     files["empty.txt"].write_text("a 1 2 3\nb\nc 4\n")
@@ -55,8 +57,9 @@ def runs(flow_exp, tmp_path_factory) -> dict:
     started = {}
     for name, args in cases.items():
         cmd = [str(CSTK), "resynthesize", *map(str, args), "--out-dir", str(tmp / f"out_{name}"), "--threads", "1"]
-        started[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         text=True)  # fmt: skip
+        started[name] = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
     results: dict = {"files": f, "tmp": tmp}
     for name, proc in started.items():
         stdout, stderr = proc.communicate(timeout=300)
@@ -119,8 +122,14 @@ def test_a_too_short_prompt_is_one_line(flow_exp, inputs, tmp_path, capsys) -> N
 
 
 def test_a_missing_model_is_one_line(inputs, tmp_path, capsys) -> None:
-    args = ["--model", str(tmp_path / "no_model"), "--tokens", str(inputs["good.txt"]), "--prompt",
-            str(inputs["voice.wav"])]  # fmt: skip
+    args = [
+        "--model",
+        str(tmp_path / "no_model"),
+        "--tokens",
+        str(inputs["good.txt"]),
+        "--prompt",
+        str(inputs["voice.wav"]),
+    ]
     message = refused_in_process(args, tmp_path / "out", capsys)
     assert message.startswith(f"{tmp_path / 'no_model'}: ") and "cstk train-flow" in message
 

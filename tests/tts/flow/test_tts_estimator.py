@@ -48,8 +48,14 @@ def test_estimator_padding_changes_nothing():
     batched = est(x + garbage, mask, mu - garbage, t, spks, cond + garbage)
     assert float((batched * (1 - mask)).abs().max()) == 0.0
     for b, n in enumerate(lens.tolist()):
-        alone = est(x[b : b + 1, :, :n], torch.ones(1, 1, n), mu[b : b + 1, :, :n], t[b : b + 1],
-                    spks[b : b + 1], cond[b : b + 1, :, :n])  # fmt: skip
+        alone = est(
+            x[b : b + 1, :, :n],
+            torch.ones(1, 1, n),
+            mu[b : b + 1, :, :n],
+            t[b : b + 1],
+            spks[b : b + 1],
+            cond[b : b + 1, :, :n],
+        )
         torch.testing.assert_close(batched[b : b + 1, :, :n], alone, atol=1e-4, rtol=1e-4)
 
 

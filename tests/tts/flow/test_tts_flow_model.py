@@ -87,9 +87,19 @@ def test_generate_returns_the_requested_frames_after_the_prompt(tiny_cfg, guidan
     tokens, token_lens = torch.randint(0, 50, (2, 10), generator=g), torch.tensor([10, 6])
     prompt_tokens, prompt_mel = torch.randint(0, 50, (2, 4), generator=g), torch.randn(2, C, 20, generator=g) - 5
     speaker = torch.rand(2, SPK, generator=g)
-    out = m.generate(tokens, token_lens, prompt_tokens, prompt_mel, speaker, steps=3, guidance=guidance,
-                     schedule="cosine", frames=torch.tensor([31, 17]), prompt_token_lens=torch.tensor([4, 2]),
-                     prompt_mel_lens=torch.tensor([20, 11]))  # fmt: skip
+    out = m.generate(
+        tokens,
+        token_lens,
+        prompt_tokens,
+        prompt_mel,
+        speaker,
+        steps=3,
+        guidance=guidance,
+        schedule="cosine",
+        frames=torch.tensor([31, 17]),
+        prompt_token_lens=torch.tensor([4, 2]),
+        prompt_mel_lens=torch.tensor([20, 11]),
+    )
     assert out.shape == (2, C, 31) and torch.isfinite(out).all()
     assert float(out[1, :, 17:].abs().max()) == 0.0 and float(out[1, :, :17].abs().min()) > 0
     default = m.generate(tokens, token_lens, speaker=speaker, steps=2)  # no prompt: frames from the token rate
@@ -105,12 +115,28 @@ def test_generate_in_a_batch_equals_one_by_one(tiny_cfg):
     p_lens, m_lens, frames = torch.tensor([5, 3]), torch.tensor([24, 14]), torch.tensor([30, 19])
     speaker = torch.rand(2, SPK, generator=g)
     settings = {"steps": 3, "guidance": 1.7, "schedule": "cosine", "temperature": 0.0}  # no noise: comparable
-    both = m.generate(tokens, token_lens, prompt_tokens, prompt_mel, speaker, frames=frames, prompt_token_lens=p_lens,
-                      prompt_mel_lens=m_lens, **settings)  # fmt: skip
+    both = m.generate(
+        tokens,
+        token_lens,
+        prompt_tokens,
+        prompt_mel,
+        speaker,
+        frames=frames,
+        prompt_token_lens=p_lens,
+        prompt_mel_lens=m_lens,
+        **settings,
+    )
     for b in range(2):
         n, p, k, f = int(token_lens[b]), int(p_lens[b]), int(m_lens[b]), int(frames[b])
-        alone = m.generate(tokens[b : b + 1, :n], token_lens[b : b + 1], prompt_tokens[b : b + 1, :p],
-                           prompt_mel[b : b + 1, :, :k], speaker[b : b + 1], frames=f, **settings)  # fmt: skip
+        alone = m.generate(
+            tokens[b : b + 1, :n],
+            token_lens[b : b + 1],
+            prompt_tokens[b : b + 1, :p],
+            prompt_mel[b : b + 1, :, :k],
+            speaker[b : b + 1],
+            frames=f,
+            **settings,
+        )
         torch.testing.assert_close(both[b : b + 1, :, :f], alone, atol=1e-4, rtol=1e-4)
 
 
@@ -128,8 +154,13 @@ def test_bad_inputs(tiny_cfg):
     m = model(tiny_cfg).eval()
     data = batch()
     with pytest.raises(ValueError, match="mel: expected"):
-        m(data["speech_tokens"], data["speech_token_lens"], data["mel"].transpose(1, 2), data["mel_lens"],
-          data["speaker"])  # fmt: skip
+        m(
+            data["speech_tokens"],
+            data["speech_token_lens"],
+            data["mel"].transpose(1, 2),
+            data["mel_lens"],
+            data["speaker"],
+        )
     with pytest.raises(ValueError, match="speaker"):
         m(data["speech_tokens"], data["speech_token_lens"], data["mel"], data["mel_lens"], data["speaker"][:, :10])
     with pytest.raises(ValueError, match="both or neither"):

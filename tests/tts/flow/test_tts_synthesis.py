@@ -124,8 +124,9 @@ def test_a_data_directory_is_resynthesised_with_same_speaker_prompts(synth, flow
     saved = json.loads((out / "synthesis.json").read_text())
     assert saved == info
     assert saved["kind"] == "resynthesis" and saved["utterances"] == 5 and saved["seed"] == 3
-    assert saved["rtf"] > 0 and saved["audio_seconds"] == pytest.approx(sum(frames(len(tokens[u])) for u in done)
-                                                                        * HOP / 22050, abs=0.01)  # fmt: skip
+    assert saved["rtf"] > 0 and saved["audio_seconds"] == pytest.approx(
+        sum(frames(len(tokens[u])) for u in done) * HOP / 22050, abs=0.01
+    )
     assert set(saved["skipped"]) == {"spkC_u00"} and "no other utterance" in saved["skipped"]["spkC_u00"]
 
 

@@ -54,8 +54,21 @@ def test_a_tiny_flow_model_trains_is_killed_resumes_and_leaves_a_model_directory
     assert (exp / "checkpoints" / "epoch000.ckpt").is_file()
     assert not (exp / "model.pth").exists() and not (exp / "train_summary.json").exists()
 
-    done = _run([str(CSTK), "train-flow", "--train-dir", str(data), "--dev-dir", str(data), "--tokenizer-dir",
-                 str(tok), "--exp-dir", str(exp), *overrides])  # fmt: skip
+    done = _run(
+        [
+            str(CSTK),
+            "train-flow",
+            "--train-dir",
+            str(data),
+            "--dev-dir",
+            str(data),
+            "--tokenizer-dir",
+            str(tok),
+            "--exp-dir",
+            str(exp),
+            *overrides,
+        ]
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((exp / "train_summary.json").read_text())
     assert summary["resumed_from"] and Path(summary["resumed_from"]).parent == exp / "checkpoints"

@@ -25,9 +25,17 @@ from tts_helpers import MEL_RATE, SMALL_SPEAKERS, flow_config, write_flow_dir
 
 ROOT = Path(__file__).resolve().parents[3]
 
-TOKENIZER = ["asr=tiny", "asr.encoder.num_blocks=2", "tokenizer=tiny", "tokenizer.train.max_epochs=1",
-             "tokenizer.init_from_asr=false", "units.spm_vocab_size=30", "augment=none",
-             "trainer.enable_progress_bar=false", "trainer.num_threads=1"]  # fmt: skip
+TOKENIZER = [
+    "asr=tiny",
+    "asr.encoder.num_blocks=2",
+    "tokenizer=tiny",
+    "tokenizer.train.max_epochs=1",
+    "tokenizer.init_from_asr=false",
+    "units.spm_vocab_size=30",
+    "augment=none",
+    "trainer.enable_progress_bar=false",
+    "trainer.num_threads=1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +83,22 @@ def test_tokens_are_spoken_in_the_voice_of_a_prompt_from_the_command_line(exp, t
     tokens = tmp_path / "tokens"
     tokens.write_text("first 1 2 3 4 5 6\nsecond 7 0 31\n")
     out = tmp_path / "out"
-    cmd = [str(Path(sys.executable).parent / "cstk"), "resynthesize", "--model", str(exp), "--tokens", str(tokens),
-           "--prompt", str(prompt), "--out-dir", str(out), "--steps", "2", "--threads", "1"]  # fmt: skip
+    cmd = [
+        str(Path(sys.executable).parent / "cstk"),
+        "resynthesize",
+        "--model",
+        str(exp),
+        "--tokens",
+        str(tokens),
+        "--prompt",
+        str(prompt),
+        "--out-dir",
+        str(out),
+        "--steps",
+        "2",
+        "--threads",
+        "1",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

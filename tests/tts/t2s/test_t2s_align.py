@@ -128,8 +128,22 @@ def test_cli(aligned, copy_split, capsys):
 
     d = copy_split(aligned / "dev")
     (d / "unit_durations").unlink()
-    assert main(["align-units", "--tokenizer-dir", str(aligned / "tokenizer"), "--data-dir", str(d),
-                 "--device", "cpu", "--threads", "1"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "align-units",
+                "--tokenizer-dir",
+                str(aligned / "tokenizer"),
+                "--data-dir",
+                str(d),
+                "--device",
+                "cpu",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert ints(d / "unit_durations") == ints(aligned / "dev" / "unit_durations")
     (d / "speech_tokens").unlink()
     assert main(["align-units", "--tokenizer-dir", str(aligned / "tokenizer"), "--data-dir", str(d)]) == 2

@@ -11,8 +11,18 @@ import torch
 from cstoolkit.errors import ConfigError
 from cstoolkit.tts.t2s.ar import ArT2S
 
-SIZES = {"unit_vocab_size": 20, "lang_vocab_size": 4, "codebook_size": 16, "speaker_dim": 8, "d_model": 16,
-         "heads": 2, "ff_mult": 2, "encoder_layers": 1, "lm_layers": 2, "dropout": 0.0}  # fmt: skip
+SIZES = {
+    "unit_vocab_size": 20,
+    "lang_vocab_size": 4,
+    "codebook_size": 16,
+    "speaker_dim": 8,
+    "d_model": 16,
+    "heads": 2,
+    "ff_mult": 2,
+    "encoder_layers": 1,
+    "lm_layers": 2,
+    "dropout": 0.0,
+}
 
 
 def tiny(**kw) -> ArT2S:

@@ -9,9 +9,22 @@ from cstoolkit.errors import ConfigError
 from cstoolkit.tts.t2s.base import build_t2s_model, fill_from_data
 from cstoolkit.tts.t2s.nar import NarT2S
 
-SIZES = {"unit_vocab_size": 20, "lang_vocab_size": 4, "codebook_size": 16, "speaker_dim": 8, "d_model": 16,
-         "heads": 2, "ff_mult": 2, "encoder_layers": 1, "decoder_layers": 1, "dropout": 0.0,
-         "duration_channels": 16, "duration_layers": 1, "duration_dropout": 0.0, "max_unit_frames": 50}  # fmt: skip
+SIZES = {
+    "unit_vocab_size": 20,
+    "lang_vocab_size": 4,
+    "codebook_size": 16,
+    "speaker_dim": 8,
+    "d_model": 16,
+    "heads": 2,
+    "ff_mult": 2,
+    "encoder_layers": 1,
+    "decoder_layers": 1,
+    "dropout": 0.0,
+    "duration_channels": 16,
+    "duration_layers": 1,
+    "duration_dropout": 0.0,
+    "max_unit_frames": 50,
+}
 
 
 def tiny(**kw) -> NarT2S:
@@ -97,8 +110,9 @@ def test_generate_lengths_follow_predicted_durations_and_scale():
     assert (long > short).all()
     # given durations are used as they are; sampling stays inside the top k codes
     given = torch.tensor([[1, 2, 3], [4, 1, 9]])
-    out = model.generate(units, unit_lens, langs, durations=given, temperature=1.0, top_k=1,
-                         generator=torch.Generator().manual_seed(0))  # fmt: skip
+    out = model.generate(
+        units, unit_lens, langs, durations=given, temperature=1.0, top_k=1, generator=torch.Generator().manual_seed(0)
+    )
     assert out.token_lens.tolist() == [6, 5]
     greedy = model.generate(units, unit_lens, langs, durations=given)
     assert torch.equal(out.tokens, greedy.tokens)  # top-1 sampling is the arg-max

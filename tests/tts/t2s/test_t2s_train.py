@@ -109,7 +109,14 @@ def test_stale_alignment_and_missing_files_are_refused(trained, aligned, tcfg, c
 def test_cli_refuses_bad_values(aligned, capsys):
     from cstoolkit.cli.cstk import main
 
-    args = ["train-t2s", "--train-dir", str(aligned / "train"), "--tokenizer-dir", str(aligned / "tokenizer"),
-            "--exp-dir", "/nonexistent/x"]  # fmt: skip
+    args = [
+        "train-t2s",
+        "--train-dir",
+        str(aligned / "train"),
+        "--tokenizer-dir",
+        str(aligned / "tokenizer"),
+        "--exp-dir",
+        "/nonexistent/x",
+    ]
     assert main([*args, "t2s.inference.duration_scale=0"]) == 2
     assert "t2s.inference.duration_scale" in capsys.readouterr().err
