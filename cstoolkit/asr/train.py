@@ -8,44 +8,25 @@ config), ``units/`` (token list + SentencePiece model), ``model.pth`` (averaged 
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from cstoolkit.asr.checks import check_train_config
 from cstoolkit.asr.data import FEATS, FRAME_COUNTS, asr_train_set, collate_asr
-from cstoolkit.core.atomic import atomic_dir, atomic_write_json, atomic_write_text
-from cstoolkit.core.modeldir import CONFIG_FILE, UNITS_SUBDIR
+from cstoolkit.core.modeldir import SKIPPED_FILE, write_model_dir
 from cstoolkit.data.loader import UttDataset, loader_from_config
 from cstoolkit.data.table import add_variants
 from cstoolkit.errors import InputFileError
-from cstoolkit.text.tokens import INFO_FILE, SPM_FILE, TOKENS_FILE, TextTokenizer
+from cstoolkit.text.tokens import TextTokenizer, copy_units
 from cstoolkit.train.module import build_module
 from cstoolkit.train.trainer import FitResult, fit
 
 log = logging.getLogger(__name__)
 
-SKIPPED_FILE = "skipped_utts.json"
-__all__ = [
-    "CONFIG_FILE",
-    "SKIPPED_FILE",
-    "UNITS_SUBDIR",
-    "TrainingData",
-    "asr_training_data",
-    "copy_units",
-    "train_asr",
-]
-
-
-def copy_units(units_dir: Path, exp_dir: Path) -> Path:
-    """Copy the units files next to the model so the model directory stands alone (the folder is replaced whole)."""
-    with atomic_dir(exp_dir / UNITS_SUBDIR) as tmp:
-        for name in (TOKENS_FILE, SPM_FILE, INFO_FILE):
-            shutil.copyfile(units_dir / name, tmp / name)
-    return exp_dir / UNITS_SUBDIR
+__all__ = ["TrainingData", "asr_training_data", "train_asr"]
 
 
 def train_asr(
@@ -86,14 +67,13 @@ def train_asr(
     train_loader = loader_from_config(train_set, asr.batch, shuffle=True, seed=seed, collate=collate_asr)
     dev_loader = loader_from_config(dev_set, asr.batch, False, seed, collate_asr) if len(dev_set) else None
 
-    def write_model_dir() -> None:
+    def describe_model_dir() -> None:
         """What decoding needs next to the weights; written once the resume check has passed."""
         copy_units(units_dir, exp_dir)
-        atomic_write_text(exp_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
-        atomic_write_json(exp_dir / SKIPPED_FILE, skipped)
+        write_model_dir(exp_dir, cfg, skipped)
 
     return fit(
-        module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=seed, before_training=write_model_dir
+        module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=seed, before_training=describe_model_dir
     )
 
 

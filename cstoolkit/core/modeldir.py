@@ -23,13 +23,14 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.core.atomic import atomic_write_text
+from cstoolkit.core.atomic import atomic_write_json, atomic_write_text
 from cstoolkit.errors import InputFileError
 
 CONFIG_FILE = "config.yaml"
 WEIGHTS_FILE = "model.pth"
 UNITS_SUBDIR = "units"
 TOKENS_PATH = f"{UNITS_SUBDIR}/tokens.txt"
+SKIPPED_FILE = "skipped_utts.json"  # utterances a training run left out, with the reason
 
 #: ``_target_`` paths of model directories written before the flow and text -> token models got their own rooms
 LEGACY_TARGETS = {
@@ -192,3 +193,21 @@ def write_run_config(exp_dir: str | Path, cfg: Any, **groups: Any) -> None:
     for name, group in groups.items():
         saved[name] = group
     atomic_write_text(Path(exp_dir) / CONFIG_FILE, OmegaConf.to_yaml(saved, resolve=True))
+
+
+def write_model_dir(
+    exp_dir: str | Path,
+    cfg: Any,
+    skipped: Mapping[str, Any],
+    info: tuple[str, Mapping[str, Any]] | None = None,
+    **groups: Any,
+) -> None:
+    """What inference needs next to the weights, written once a training run's resume check has passed:
+    ``config.yaml`` (:func:`write_run_config` with ``groups``), the ``info`` side file (``(name, content)``, e.g.
+    ``flow.json``) and ``skipped_utts.json``. The text units are copied by the stages that read text
+    (:func:`cstoolkit.text.tokens.copy_units`)."""
+    exp_dir = Path(exp_dir)
+    write_run_config(exp_dir, cfg, **groups)
+    if info is not None:
+        atomic_write_json(exp_dir / info[0], dict(info[1]))
+    atomic_write_json(exp_dir / SKIPPED_FILE, dict(skipped))

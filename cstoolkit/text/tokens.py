@@ -254,3 +254,14 @@ def _train_spm(spm, corpus: Path, tmp: str, config: TextTokensConfig) -> None:
         pad_id=-1,
         minloglevel=2,
     )
+
+
+def copy_units(units_dir: str | Path, exp_dir: str | Path) -> Path:
+    """Copy a units directory (``cstk units``) into a model directory, so that it stands alone (the folder is
+    replaced whole)."""
+    from cstoolkit.core.modeldir import UNITS_SUBDIR
+
+    with atomic_dir(Path(exp_dir) / UNITS_SUBDIR) as tmp:
+        for name in (TOKENS_FILE, SPM_FILE, INFO_FILE):
+            shutil.copyfile(Path(units_dir) / name, tmp / name)
+    return Path(exp_dir) / UNITS_SUBDIR

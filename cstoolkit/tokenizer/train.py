@@ -15,12 +15,11 @@ from omegaconf import DictConfig
 
 from cstoolkit.asr.checks import read_model_config
 from cstoolkit.asr.data import collate_asr
-from cstoolkit.asr.train import SKIPPED_FILE, asr_training_data, copy_units
-from cstoolkit.core.atomic import atomic_write_json
-from cstoolkit.core.modeldir import WEIGHTS_FILE, load_state, write_run_config
+from cstoolkit.asr.train import asr_training_data
+from cstoolkit.core.modeldir import WEIGHTS_FILE, load_state, write_model_dir
 from cstoolkit.data.loader import loader_from_config
 from cstoolkit.errors import InputFileError
-from cstoolkit.text.tokens import TextTokenizer
+from cstoolkit.text.tokens import TextTokenizer, copy_units
 from cstoolkit.tokenizer.checks import INFO_FILE, check_tokenizer_config
 from cstoolkit.tokenizer.model import codebook_size, module_config, quantizer_kind, subsampling_factor
 from cstoolkit.train.module import build_module
@@ -134,12 +133,10 @@ def train_tokenizer(
     train_loader = loader_from_config(data.train, model_cfg.batch, shuffle=True, seed=seed, collate=collate_asr)
     dev_loader = loader_from_config(data.dev, model_cfg.batch, False, seed, collate_asr) if len(data.dev) else None
 
-    def write_model_dir() -> None:
+    def describe_model_dir() -> None:
         """What extraction and decoding need next to the weights; written once the resume check has passed."""
         copy_units(units_dir, exp_dir)
-        write_run_config(exp_dir, cfg, asr=arch)  # the architecture the weights have
-        atomic_write_json(exp_dir / INFO_FILE, info)
-        atomic_write_json(exp_dir / SKIPPED_FILE, data.skipped)
+        write_model_dir(exp_dir, cfg, data.skipped, (INFO_FILE, info), asr=arch)  # the architecture the weights have
 
     return fit(
         module,
@@ -149,5 +146,5 @@ def train_tokenizer(
         model_cfg.train,
         cfg.trainer,
         seed=seed,
-        before_training=write_model_dir,
+        before_training=describe_model_dir,
     )

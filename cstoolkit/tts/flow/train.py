@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
-from cstoolkit.core.atomic import atomic_write_json
-from cstoolkit.core.modeldir import write_run_config
+from cstoolkit.core.modeldir import write_model_dir
 from cstoolkit.data.kaldi_dir import read_utt2spk
 from cstoolkit.data.loader import padded_collate, table_loaders
 from cstoolkit.data.matrices import load_features
@@ -31,8 +30,6 @@ from cstoolkit.tts.flow.data import flow_table
 from cstoolkit.tts.flow.model import fill_from_data
 
 log = logging.getLogger(__name__)
-
-SKIPPED_FILE = "skipped_utts.json"
 
 
 def mel_statistics(table: UttTable, n_mels: int, utts: int) -> tuple[float, float]:
@@ -130,10 +127,9 @@ def train_flow(
     dims = {"mel": int(data.model_cfg.model.n_mels), "utt_embed": int(data.model_cfg.model.speaker_dim)}
     train_loader, dev_loader = table_loaders(data.train, data.dev, dims, data.model_cfg.batch, seed, padded_collate())
 
-    def write_model_dir() -> None:
-        write_run_config(exp_dir, cfg, flow=data.model_cfg)
-        atomic_write_json(exp_dir / FLOW_INFO, data.info)
-        atomic_write_json(exp_dir / SKIPPED_FILE, {**data.train.skipped, **(data.dev.skipped if data.dev else {})})
+    def describe_model_dir() -> None:
+        skipped = {**data.train.skipped, **(data.dev.skipped if data.dev else {})}
+        write_model_dir(exp_dir, cfg, skipped, (FLOW_INFO, data.info), flow=data.model_cfg)
 
     return fit(
         module,
@@ -143,5 +139,5 @@ def train_flow(
         data.model_cfg.train,
         cfg.trainer,
         seed=seed,
-        before_training=write_model_dir,
+        before_training=describe_model_dir,
     )

@@ -20,12 +20,11 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from cstoolkit.asr.data import FRAME_COUNTS
-from cstoolkit.core.atomic import atomic_write_json
-from cstoolkit.core.modeldir import UNITS_SUBDIR, write_run_config
+from cstoolkit.core.modeldir import UNITS_SUBDIR, write_model_dir
 from cstoolkit.data.loader import padded_collate, table_loaders
 from cstoolkit.data.table import Field, UttTable, read_table
 from cstoolkit.errors import InputFileError
-from cstoolkit.text.tokens import TextTokenizer
+from cstoolkit.text.tokens import TextTokenizer, copy_units
 from cstoolkit.tokenizer.checks import INFO_FILE as TOKENIZER_INFO
 from cstoolkit.tokenizer.checks import TOKENS_FILE, read_tokenizer_info
 from cstoolkit.train.module import build_module
@@ -37,7 +36,6 @@ from cstoolkit.tts.t2s.checks import FLOW_DIR_KEY, T2S_INFO, check_flow_dir, che
 
 log = logging.getLogger(__name__)
 
-SKIPPED_FILE = "skipped_utts.json"
 UNK_LANG = "<unk>"  # language id 0: codes the training data did not have
 #: what the model reads from a data directory (``utt_embed`` only when it takes a speaker)
 FIELDS = {
@@ -197,8 +195,6 @@ def train_t2s(
     """Train the ``cfg.t2s`` model on ``train_dir`` (validated on ``dev_dir``) into ``exp_dir``; resumes if killed.
     ``flow_dir``: the flow model that speaks the tokens (checked, recorded in ``t2s.json``). Everything is checked
     before anything is written into ``exp_dir``."""
-    from cstoolkit.asr.train import copy_units
-
     check_t2s_config(cfg)
     train_dir, exp_dir, tokenizer_dir = Path(train_dir), Path(exp_dir), Path(tokenizer_dir)
     data = t2s_training_data(train_dir, Path(dev_dir) if dev_dir else None, tokenizer_dir, cfg)
@@ -223,11 +219,10 @@ def train_t2s(
     dims = {"utt_embed": speaker_dim} if speaker_dim else {}
     train_loader, dev_loader = table_loaders(data.train, data.dev, dims, data.model_cfg.batch, seed, padded_collate())
 
-    def write_model_dir() -> None:
-        write_run_config(exp_dir, cfg, t2s=data.model_cfg)
+    def describe_model_dir() -> None:
         copy_units(tokenizer_dir / UNITS_SUBDIR, exp_dir)
-        atomic_write_json(exp_dir / T2S_INFO, data.info)
-        atomic_write_json(exp_dir / SKIPPED_FILE, {**data.train.skipped, **(data.dev.skipped if data.dev else {})})
+        skipped = {**data.train.skipped, **(data.dev.skipped if data.dev else {})}
+        write_model_dir(exp_dir, cfg, skipped, (T2S_INFO, data.info), t2s=data.model_cfg)
 
     return fit(
         module,
@@ -237,5 +232,5 @@ def train_t2s(
         data.model_cfg.train,
         cfg.trainer,
         seed=seed,
-        before_training=write_model_dir,
+        before_training=describe_model_dir,
     )
