@@ -11,8 +11,8 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+src"
 
-__all__ = ["__version__", "saer"]
+__all__ = ["__version__", "compare", "saer"]
 
 
-# ``saer`` loads on first use, so that ``import cstoolkit.text`` stays light
-__getattr__ = lazy_exports(__name__, {"saer": "cstoolkit.metrics.api"})
+# ``saer`` and ``compare`` load on first use, so that ``import cstoolkit.text`` stays light
+__getattr__ = lazy_exports(__name__, {"saer": "cstoolkit.metrics.api", "compare": "cstoolkit.metrics.api"})

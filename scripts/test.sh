@@ -6,4 +6,5 @@ bash "$root/scripts/setup_env.sh"
 cd "$root"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/python -m pytest -n 2 --durations=15 "$@" tests

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cstoolkit.data.atomic import atomic_path
+from cstoolkit.core.atomic import atomic_path
 from cstoolkit.errors import ConfigError
 from cstoolkit.metrics.saer import SAERResult
 
@@ -32,8 +32,13 @@ def plot_breakdown(result: SAERResult, path: str | Path, title: str = "SAER brea
     ax = axes[0][0]
     bars = ax.bar([name for name, _ in scripts], [c.error_rate for _, c in scripts], color="#4c78a8")
     for bar, (_, counts) in zip(bars, scripts):
-        ax.annotate(f"N={counts.ref_units}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"N={counts.ref_units}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     ax.set_title("form error per script")
     ax.set_ylabel("(S+D+I)/N")
     ax.tick_params(axis="x", rotation=45)

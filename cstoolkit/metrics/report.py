@@ -7,12 +7,22 @@ import json
 import unicodedata
 from pathlib import Path
 
-from cstoolkit.data.atomic import atomic_write_text
+from cstoolkit.core.atomic import atomic_write_text
 from cstoolkit.metrics.align import DEL, INS, MATCH, SUB, EditCounts
 from cstoolkit.metrics.saer import GroupScore, SAERResult, UtteranceScore
 
-PER_UTT_COLUMNS = ("id", "saer", "form_error", "semantic_error", "substitutions", "deletions", "insertions",
-                   "ref_units", "reference", "hypothesis")  # fmt: skip
+PER_UTT_COLUMNS = (
+    "id",
+    "saer",
+    "form_error",
+    "semantic_error",
+    "substitutions",
+    "deletions",
+    "insertions",
+    "ref_units",
+    "reference",
+    "hypothesis",
+)
 
 
 def _width(text: str) -> int:

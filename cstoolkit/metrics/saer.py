@@ -9,6 +9,7 @@ from typing import Any
 import cstoolkit
 from cstoolkit.errors import ConfigError
 from cstoolkit.metrics.align import Alignment, EditCounts, align
+from cstoolkit.metrics.bootstrap import ERROR_RATE, Interval, format_level, intervals_to_dict
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
 from cstoolkit.metrics.semantic import DEFAULT_MODEL, EMBED_CHUNK, SemanticBackend, load_backend
 from cstoolkit.metrics.semantic_distance import needs_model, semantic_distances
@@ -25,6 +26,8 @@ SAER_TOLERANCE = 1e-6
 #: Show progress for corpora at least this large (a bar on a terminal, periodic lines in a log file).
 PROGRESS_MIN_UTTERANCES = 2000
 UNTAGGED = "<none>"
+#: The corpus and group figures, as the summaries name them.
+FIGURE_LABELS = {"saer": "SAER", "form_error": "form error", "semantic_error": "semantic error"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class UtteranceScore(_BlendedScore):
     semantic_error: float | None
     lam: float
     tag: str | None = None
+    #: S/D/I/N per Unicode script of this utterance (kept so that a bootstrap can re-pool them)
+    scripts: dict[str, EditCounts] = field(default_factory=dict)
 
     @property
     def counts(self) -> EditCounts:  # type: ignore[override]
@@ -116,20 +121,40 @@ class UtteranceScore(_BlendedScore):
 
 @dataclass
 class GroupScore(_BlendedScore):
-    """Pooled scores of a group of utterances (the corpus, or one tag)."""
+    """Pooled scores of a group of utterances (the corpus, or one tag); ``ci``: figure name -> bootstrap interval
+    (empty unless intervals were asked for)."""
 
     counts: EditCounts
     semantic_error: float | None
     lam: float
     utterances: int
+    ci: dict[str, Interval] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.score_fields(), "utterances": self.utterances}
+        out = {**self.score_fields(), "utterances": self.utterances}
+        if self.ci:
+            out["ci"] = intervals_to_dict(self.ci)
+        return out
+
+    def format_figures(self) -> str:
+        """``SAER 0.0612 [0.0480, 0.0760]  form error ...  semantic error ...`` (intervals when there are any)."""
+        parts = []
+        for name, label in FIGURE_LABELS.items():
+            value = getattr(self, name)
+            text = "n/a (lambda=1)" if value is None else f"{value:.4f}"
+            interval = self.ci.get(name)
+            parts.append(f"{label} {text}" + (f" {interval.format()}" if interval is not None else ""))
+        return "  ".join(parts)
 
 
 @dataclass
 class SAERResult:
-    """Corpus-level SAER with its parts, breakdowns and per-utterance scores."""
+    """Corpus-level SAER with its parts, breakdowns and per-utterance scores.
+
+    With bootstrap intervals (``saer(..., bootstrap=N)``, :func:`cstoolkit.metrics.bootstrap.add_intervals`):
+    ``ci`` (the corpus's, figure name -> :class:`Interval`), ``per_tag[tag].ci`` and ``per_script_ci[script]``
+    (the script's error rate).
+    """
 
     corpus: GroupScore
     signature: str
@@ -137,6 +162,8 @@ class SAERResult:
     per_script: dict[str, EditCounts]
     per_tag: dict[str, GroupScore]
     per_word_language: dict[str, EditCounts]
+    config: SAERConfig = field(default_factory=SAERConfig)
+    per_script_ci: dict[str, Interval] = field(default_factory=dict)
 
     saer = property(lambda self: self.corpus.saer)
     form_error = property(lambda self: self.corpus.form_error)
@@ -146,12 +173,15 @@ class SAERResult:
     insertions = property(lambda self: self.corpus.counts.insertions)
     ref_units = property(lambda self: self.corpus.counts.ref_units)
     utterances = property(lambda self: self.corpus.utterances)
+    ci = property(lambda self: self.corpus.ci)
 
     def to_dict(self, per_utterance: bool = True) -> dict[str, Any]:
         """The ``saer --json`` document."""
         out = self.corpus.to_dict()
         out["signature"] = self.signature
         out["per_script"] = {name: counts.to_dict() for name, counts in sorted(self.per_script.items())}
+        for name, interval in self.per_script_ci.items():
+            out["per_script"][name]["ci"] = intervals_to_dict({ERROR_RATE: interval})
         if self.per_tag:
             out["per_tag"] = {tag: group.to_dict() for tag, group in sorted(self.per_tag.items())}
         if self.per_word_language:
@@ -163,13 +193,19 @@ class SAERResult:
     def summary(self) -> str:
         """Short human-readable summary with the signature."""
         c = self.corpus
-        sem = "n/a (lambda=1)" if c.semantic_error is None else f"{c.semantic_error:.4f}"
-        return (
-            f"SAER {c.saer:.4f}  form error {c.form_error:.4f}  semantic error {sem}\n"
+        lines = [
+            c.format_figures(),
             f"S={c.counts.substitutions} D={c.counts.deletions} I={c.counts.insertions} "
-            f"N={c.counts.ref_units} utterances={c.utterances}\n"
-            f"{self.signature}"
-        )
+            f"N={c.counts.ref_units} utterances={c.utterances}",
+        ]
+        if c.ci:
+            first = next(iter(c.ci.values()))
+            lines.append(
+                f"{format_level(first.level)} intervals: percentile bootstrap over utterances, "
+                f"{first.resamples} resamples, seed {first.seed}"
+            )
+        lines.append(self.signature)
+        return "\n".join(lines)
 
 
 def _group(scores: Sequence[UtteranceScore], config: SAERConfig) -> GroupScore:
@@ -247,9 +283,10 @@ def compute_saer(
             workers.start()  # they load the model while this process aligns
         alignments = [
             align(split_units(ref, config.units), split_units(hyp, config.units))
-            for ref, hyp in progress_bar(zip(norm_refs, norm_hyps), total=len(refs), desc="aligning", unit="utt",
-                                         disable=not progress)
-        ]  # fmt: skip
+            for ref, hyp in progress_bar(
+                zip(norm_refs, norm_hyps), total=len(refs), desc="aligning", unit="utt", disable=not progress
+            )
+        ]
         semantic: Sequence[float | None] = [None] * len(refs)
         if backend is not None:
             semantic = semantic_distances(norm_refs, norm_hyps, backend, cache, progress)
@@ -262,8 +299,9 @@ def compute_saer(
     per_word_language: dict[str, EditCounts] = {}
     for uttid, ref, hyp, alignment, sem in zip(ids, norm_refs, norm_hyps, alignments, semantic):
         tag = tags.get(uttid, UNTAGGED) if tags is not None else None
-        per_utterance.append(UtteranceScore(uttid, ref, hyp, alignment, sem, config.lam, tag))
-        _merge(per_script, alignment.per_script())
+        scripts = alignment.per_script()
+        per_utterance.append(UtteranceScore(uttid, ref, hyp, alignment, sem, config.lam, tag, scripts))
+        _merge(per_script, scripts)
         if segments is not None and uttid in segments:
             labels = _word_language_labels(segments[uttid], alignment.ref, config)
             if labels is not None:
@@ -284,4 +322,5 @@ def compute_saer(
         per_script=per_script,
         per_tag=per_tag,
         per_word_language=per_word_language,
+        config=config,
     )

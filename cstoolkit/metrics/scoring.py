@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cstoolkit.data.atomic import atomic_write_text
+from cstoolkit.core.atomic import atomic_write_text
 from cstoolkit.data.kaldi_dir import read_segments
 from cstoolkit.data.transcripts import (
     TranscriptFormat,
@@ -15,6 +15,8 @@ from cstoolkit.data.transcripts import (
     read_utt2tag,
 )
 from cstoolkit.errors import InputFileError
+from cstoolkit.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, check_settings
+from cstoolkit.metrics.comparison import DEFAULT_TEST, ComparisonResult, check_test, compare_results
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
 from cstoolkit.metrics.plots import plot_breakdown
 from cstoolkit.metrics.report import per_utterance_tsv, write_html, write_json
@@ -52,6 +54,44 @@ def score_files(
     finally:
         if embedding_cache is not None:
             embedding_cache.close()
+
+
+def compare_files(
+    ref_path: str | Path,
+    hyp_a_path: str | Path,
+    hyp_b_path: str | Path,
+    config: SAERConfig,
+    fmt: TranscriptFormat = "kaldi",
+    missing: str = "error",
+    utt2lang: str | Path | None = None,
+    cache: str | Path | None = None,
+    jobs: int = 1,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    level: float = DEFAULT_LEVEL,
+    test: str = DEFAULT_TEST,
+) -> ComparisonResult:
+    """Read REF and the hypotheses of systems A and B, check that both cover the reference's ids (the errors of
+    :func:`score_files`, naming the file, before anything is scored), score both and compare them."""
+    check_settings(resamples, seed, level)
+    check_test(test)
+    ref = read_transcripts(ref_path, fmt)
+    pairs = []
+    for hyp_path in (hyp_a_path, hyp_b_path):
+        hyp = read_transcripts(hyp_path, fmt)
+        pairs.append(pair_transcripts(ref, hyp, missing=missing, positional=fmt == "plain"))  # type: ignore[arg-type]
+    if not pairs[0][0]:
+        raise InputFileError(ref_path, "no utterances: empty corpus, nothing to score")
+    tags = read_utt2tag(utt2lang) if utt2lang else None
+    embedding_cache = EmbeddingCache(cache) if cache else None
+    try:
+        a, b = [
+            compute_saer(refs, hyps, ids, config, tags, cache=embedding_cache, jobs=jobs) for ids, refs, hyps in pairs
+        ]
+    finally:
+        if embedding_cache is not None:
+            embedding_cache.close()
+    return compare_results(a, b, resamples, seed, level, test, names=(str(hyp_a_path), str(hyp_b_path)))
 
 
 def config_from_mapping(metric: Mapping[str, Any]) -> SAERConfig:

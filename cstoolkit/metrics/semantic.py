@@ -23,8 +23,8 @@ from typing import Protocol
 
 import numpy as np
 
+from cstoolkit.core.runtime import set_torch_threads
 from cstoolkit.errors import ModelNotAvailableError
-from cstoolkit.threads import set_torch_threads
 
 #: The model of the original SAER description.
 DEFAULT_MODEL = "sentence-transformers/LaBSE"
@@ -166,8 +166,10 @@ def _what_to_do(name: str, why: str) -> str:
 
 def hub_offline() -> bool:
     """True when the user asked for no hub access (``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` set to 1/true)."""
-    return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
-               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))  # fmt: skip
+    return any(
+        os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
+        for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def hub_endpoint() -> str:

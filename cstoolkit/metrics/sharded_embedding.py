@@ -64,9 +64,11 @@ class ShardedBackend:
         """Start the workers now (they load the model in the background); :meth:`embed_chunks` starts them anyway."""
         if self._pool is None and self.jobs > 1:
             self._pool = worker_pool(
-                self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
                 initargs=(self.name,),
-            )  # fmt: skip
+            )
             for _ in range(self.jobs):  # a process pool spawns workers on demand: have every one load now
                 self._pool.submit(_embed_chunk, [])
 

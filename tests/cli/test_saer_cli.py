@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -40,8 +41,16 @@ def test_json_with_lambda_one_is_the_mixed_error_rate(files, capsys) -> None:
     assert (doc["substitutions"], doc["deletions"], doc["insertions"], doc["ref_units"]) == (4, 1, 1, 27)
     assert doc["saer"] == pytest.approx(6 / 27) and doc["form_error"] == pytest.approx(6 / 27)
     assert doc["semantic_error"] is None and doc["utterances"] == 3
-    assert {"id", "saer", "form_error", "semantic_error", "substitutions", "deletions", "insertions",
-            "ref_units"} <= set(doc["per_utterance"][0])  # fmt: skip
+    assert {
+        "id",
+        "saer",
+        "form_error",
+        "semantic_error",
+        "substitutions",
+        "deletions",
+        "insertions",
+        "ref_units",
+    } <= set(doc["per_utterance"][0])
     api = saer(REF_TEXTS, HYP_TEXTS, lam=1)
     assert api.saer == pytest.approx(doc["saer"]) and api.signature == doc["signature"]
 
@@ -54,8 +63,21 @@ def test_summary_reports_and_breakdowns(files, tmp_path, capsys) -> None:
     utt2lang = tmp_path / "utt2lang"
     utt2lang.write_text("u1 zh-en\nu2 es-en\nu3 ja-en\n")
     html, png, tsv = tmp_path / "r.html", tmp_path / "r.png", tmp_path / "per_utt.tsv"
-    code, out, _ = run_cli(capsys, *files, "--model", "use-multilingual", "--utt2lang", utt2lang,
-                           "--html", html, "--plot", png, "--per-utt", tsv, "--align")  # fmt: skip
+    code, out, _ = run_cli(
+        capsys,
+        *files,
+        "--model",
+        "use-multilingual",
+        "--utt2lang",
+        utt2lang,
+        "--html",
+        html,
+        "--plot",
+        png,
+        "--per-utt",
+        tsv,
+        "--align",
+    )
     assert code == 0
     assert "SAER" in out and "saer|lam:0.5|units:mixed" in out and "model:use-multilingual@" in out
     assert "REF: 我 今 天 去 shopping mall" in out
@@ -111,7 +133,7 @@ BAD_INPUTS = {
     "duplicate id": (lambda d: (d / "hyp.txt").write_text("u1 a\nu2 b\nu1 c\n"), "hyp.txt:3: duplicate"),
     "id only in ref": (lambda d: (d / "hyp.txt").write_text("u1 a\n"), "2 reference id(s) have no hypothesis: u2, u3"),
     "id only in hyp": (lambda d: (d / "hyp.txt").write_text("u1 a\nu2 b\nu3 c\nzz d\n"), "not in the reference"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
@@ -153,11 +175,19 @@ def test_more_bad_inputs(tmp_path, files, capsys) -> None:
 def test_console_script_end_to_end(files) -> None:
     """The installed entry point: no traceback, exit 2, one line, even through a real process."""
     ref, _ = files
-    proc = subprocess.run([sys.executable, "-m", "cstoolkit.cli.saer", str(ref), str(ref.parent / "nope.txt")],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "cstoolkit.cli.saer", str(ref), str(ref.parent / "nope.txt")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and proc.stderr.strip().endswith("nope.txt: no such file")
-    proc = subprocess.run([sys.executable, "-m", "cstoolkit.cli.saer", str(ref), str(ref), "--lambda", "1"],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "cstoolkit.cli.saer", str(ref), str(ref), "--lambda", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("SAER 0.0000")
 
 
@@ -245,8 +275,13 @@ def test_default_model_not_here_is_one_line_within_ten_seconds(files, tmp_path, 
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "SENTENCE_"))}
     clean.update(env, HF_HOME=str(tmp_path / "hf_home"))
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "cstoolkit.cli.saer", *map(str, files)], env=clean,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "cstoolkit.cli.saer", *map(str, files)],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     elapsed = time.monotonic() - start
     assert done.returncode == 2 and done.stdout == "", done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
@@ -262,3 +297,125 @@ def test_hub_probe_names_what_is_wrong(monkeypatch) -> None:
     start = time.monotonic()
     assert hub_problem("sentence-transformers/LaBSE", timeout=2) == "the hub at http://127.0.0.1:9 cannot be reached"
     assert time.monotonic() - start < 4
+
+
+def test_ci_summary_and_json(files, capsys) -> None:
+    code, out, _ = run_cli(capsys, *files, "--lambda", "1", "--ci")
+    assert code == 0
+    first, _, intervals, signature = out.splitlines()
+    assert re.fullmatch(
+        r"SAER 0\.2222 \[\d\.\d{4}, \d\.\d{4}\]  form error 0\.2222 \[\d\.\d{4}, \d\.\d{4}\]  "
+        r"semantic error n/a \(lambda=1\)",
+        first,
+    ), first
+    assert intervals == "95% intervals: percentile bootstrap over utterances, 1000 resamples, seed 12345"
+    assert signature.startswith("saer|lam:1|")
+    code, out, _ = run_cli(
+        capsys, *files, "--lambda", "1", "--json", "--bootstrap", "200", "--seed", "7", "--level", "0.9"
+    )
+    doc = json.loads(out)
+    assert doc["ci"]["saer"] == {**doc["ci"]["saer"], "level": 0.9, "resamples": 200, "seed": 7}
+    assert doc["ci"]["saer"]["low"] <= doc["saer"] <= doc["ci"]["saer"]["high"]
+    assert set(doc["per_script"]["Han"]["ci"]) == {"error_rate"}
+    code, again, _ = run_cli(
+        capsys, *files, "--lambda", "1", "--json", "--bootstrap", "200", "--seed", "7", "--level", "0.9"
+    )
+    assert json.loads(again)["ci"] == doc["ci"]
+    code, out, _ = run_cli(capsys, *files, "--lambda", "1", "--json")
+    assert "ci" not in json.loads(out)
+
+
+BAD_RESAMPLING = [
+    ("--level", "95", "--level: expected a number between 0 and 1"),
+    ("--bootstrap", "0", "--bootstrap: expected a whole number"),
+    ("--seed", "-3", "--seed: expected a whole number"),
+]
+
+
+@pytest.mark.parametrize(("option", "value", "expected"), BAD_RESAMPLING)
+def test_bad_resampling_options(files, capsys, option, value, expected) -> None:
+    for argv in ([*map(str, files)], ["compare", str(files[0]), str(files[1]), str(files[1])]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*argv, "--lambda", "1", option, value])
+        assert exit_info.value.code == 2 and expected in capsys.readouterr().err
+
+
+HYP_B = "u1 我今天去 shopping mall 买东西\nu2 vamos al mall despues del work\nu3 明日の meeting はキャンセルです\n"
+
+
+@pytest.fixture
+def hyp_b(tmp_path: Path) -> Path:
+    path = tmp_path / "hyp_b.txt"
+    path.write_text(HYP_B, encoding="utf-8")
+    return path
+
+
+def test_compare_summary_and_json(files, hyp_b, tmp_path, capsys) -> None:
+    ref, hyp_a = files
+    utt2lang = tmp_path / "utt2lang"
+    utt2lang.write_text("u1 zh-en\nu2 es-en\nu3 ja-en\n")
+    code, out, err = run_cli(capsys, "compare", ref, hyp_a, hyp_b, "--lambda", "1", "--utt2lang", utt2lang)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"A {hyp_a}: SAER 0.2222 [") and lines[1].startswith(f"B {hyp_b}: SAER 0.0370 [")
+    assert lines[2].startswith("B - A: SAER -0.1852 [") and " p=" in lines[2]
+    assert any(line.startswith("B - A zh-en: SAER") for line in lines)
+    # B is better on all three utterances: no resample flips the sign (the bootstrap's p is its smallest), while
+    # randomization knows that three utterances decide little (2 of the 8 swap patterns differ as much: p about 1/4)
+    assert "B is better (SAER lower by 0.1852); the difference is significant at the 95% level (p = 0.0010" in out
+    assert "p-values: paired bootstrap; 1000 resamples, seed 12345" in out
+    code, out, _ = run_cli(capsys, "compare", ref, hyp_a, hyp_b, "--lambda", "1", "--test", "ar")
+    assert "B is better (SAER lower by 0.1852); the difference is not significant at the 95% level (p = 0.2" in out
+    code, out, _ = run_cli(
+        capsys,
+        "compare",
+        ref,
+        hyp_a,
+        hyp_b,
+        "--lambda",
+        "1",
+        "--json",
+        "--test",
+        "ar",
+        "--bootstrap",
+        "300",
+        "--seed",
+        "4",
+        "--level",
+        "0.9",
+    )
+    doc = json.loads(out)
+    assert (doc["test"], doc["resamples"], doc["seed"], doc["level"], doc["better"]) == ("ar", 300, 4, 0.9, "B")
+    assert doc["difference"]["saer"]["delta"] == pytest.approx(1 / 27 - 6 / 27)
+    assert set(doc["difference"]["saer"]["ci"]) == {"level", "low", "high", "resamples", "seed"}
+    assert doc["a"]["name"] == str(hyp_a) and doc["b"]["ci"]["saer"]["seed"] == 4
+    assert 0 < doc["difference"]["saer"]["p_value"] <= 1 and "per_tag" not in doc
+
+
+def test_compare_systems_must_cover_the_reference(files, hyp_b, tmp_path, capsys) -> None:
+    ref, hyp_a = files
+    partial = tmp_path / "partial.txt"
+    partial.write_text("u1 a\nu3 c\n")
+    extra = tmp_path / "extra.txt"
+    extra.write_text(HYP_B + "u9 d\n")
+    cases = [
+        ([ref, hyp_a, partial], f"{partial}: 1 reference id(s) have no hypothesis: u2"),
+        ([ref, partial, hyp_b], f"{partial}: 1 reference id(s) have no hypothesis: u2"),
+        ([ref, hyp_a, extra], f"{extra}: 1 id(s) not in the reference"),
+        ([ref, hyp_a, tmp_path / "nope.txt"], "nope.txt: no such file"),
+    ]
+    for argv, expected in cases:
+        code, out, err = run_cli(capsys, "compare", *argv, "--lambda", "1")
+        assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("saer: error: "), err
+        assert expected in err, err
+    code, out, _ = run_cli(capsys, "compare", ref, hyp_a, partial, "--lambda", "1", "--missing", "empty", "--json")
+    assert code == 0 and json.loads(out)["b"]["deletions"] > 0
+
+
+def test_compare_console_script(files, hyp_b) -> None:
+    ref, hyp_a = files
+    argv = ["compare", str(ref), str(hyp_a), str(hyp_b), "--lambda", "1", "--bootstrap", "100"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "cstoolkit.cli.saer", *argv], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and "B is better" in proc.stdout, proc.stderr

@@ -91,8 +91,18 @@ def test_tags_and_word_languages(counting) -> None:
 def test_result_dict_and_signature(counting) -> None:
     result = saer(["a b"], ["a c"], model=counting, units="word", char_scripts=None)
     d = result.to_dict()
-    for key in ("saer", "form_error", "semantic_error", "substitutions", "deletions", "insertions", "ref_units",
-                "utterances", "signature", "per_utterance"):  # fmt: skip
+    for key in (
+        "saer",
+        "form_error",
+        "semantic_error",
+        "substitutions",
+        "deletions",
+        "insertions",
+        "ref_units",
+        "utterances",
+        "signature",
+        "per_utterance",
+    ):
         assert key in d
     assert d["per_utterance"][0]["id"] == "1"
     assert d["signature"].startswith("saer|lam:0.5|units:word|norm:nfkc+fold+punct+ws|model:counting@test")
