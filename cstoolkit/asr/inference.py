@@ -16,7 +16,7 @@ from cstoolkit.asr.data import FEATS, asr_table, collate_asr
 from cstoolkit.asr.decode import METHODS, DecodeStats, JointBeamSearch, decode_batch
 from cstoolkit.asr.model import build_asr_model
 from cstoolkit.core.atomic import atomic_write_json
-from cstoolkit.core.modeldir import TOKENS_PATH, UNITS_SUBDIR, WEIGHTS_FILE, load_state, shape_differences
+from cstoolkit.core.modeldir import TOKENS_PATH, UNITS_SUBDIR, WEIGHTS_FILE, load_weights
 from cstoolkit.core.runtime import pick_device
 from cstoolkit.data.kaldi_dir import read_kaldi_map, write_kaldi_map
 from cstoolkit.data.loader import Batch, ItemsDataset, UttDataset, make_loader
@@ -45,20 +45,18 @@ def load_asr(model_dir: str | Path, device: str = "auto", weights: str = WEIGHTS
     dev = pick_device(device)
     tokenizer = TextTokenizer(model_dir / UNITS_SUBDIR)
     model = build_asr_model(cfg.asr, tokenizer.token_list, stats_file=None)
-    state = load_state(model_dir / weights)
-    differ = shape_differences(state, model.state_dict())
-    if differ:
+
+    def units_of_another_run(state: dict) -> InputFileError | None:
         vocab = state.get("ctc.ctc_lo.weight")
-        if vocab is not None and vocab.shape[0] != len(tokenizer):
-            raise InputFileError(
-                model_dir / TOKENS_PATH,
-                f"{len(tokenizer)} tokens, but {weights} was trained with {vocab.shape[0]}: "
-                f"{UNITS_SUBDIR}/ does not match {weights} (units of another run?)",
-            )
-        raise InputFileError(
-            model_dir / weights, f"does not match config.yaml ({len(differ)} tensors differ, e.g. {differ[0]})"
+        if vocab is None or vocab.shape[0] == len(tokenizer):
+            return None
+        return InputFileError(
+            model_dir / TOKENS_PATH,
+            f"{len(tokenizer)} tokens, but {weights} was trained with {vocab.shape[0]}: "
+            f"{UNITS_SUBDIR}/ does not match {weights} (units of another run?)",
         )
-    model.load_state_dict(state)
+
+    load_weights(model, model_dir / weights, units_of_another_run)
     model.to(dev).eval()
     return AsrBundle(model, tokenizer, cfg, dev)
 

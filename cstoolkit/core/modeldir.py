@@ -169,11 +169,15 @@ def shape_differences(saved: Mapping[str, Any], mine: Mapping[str, Any]) -> list
     )
 
 
-def load_weights(model: Any, path: str | Path) -> None:
-    """Load ``path`` into ``model``; InputFileError when its tensors do not fit the model built from config.yaml."""
+def load_weights(model: Any, path: str | Path, explain: Callable[[dict], Exception | None] | None = None) -> None:
+    """Load ``path`` into ``model``; InputFileError when its tensors do not fit the model built from config.yaml
+    (``explain(state)``, when given, may return a more telling error for that case, e.g. units of another run)."""
     state = load_state(path)
     differ = shape_differences(state, model.state_dict())
     if differ:
+        better = explain(state) if explain is not None else None
+        if better is not None:
+            raise better
         raise InputFileError(path, f"does not match config.yaml ({len(differ)} tensors differ, e.g. {differ[0]})")
     model.load_state_dict(state)
 
