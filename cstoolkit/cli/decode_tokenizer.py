@@ -17,12 +17,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, help="where hyp.txt and decode.json go (older outputs removed)")
     parser.add_argument("--method", choices=("greedy", "beam"), help="default: asr.decode.method of the model")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--score", action="store_true", help="also score with SAER (saer.json, report.html, PNG)")
+    parser.add_argument(
+        "--score",
+        action="store_true",
+        help="also score with SAER (saer.json with metric.bootstrap intervals, report.html, PNG)",
+    )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. asr.decode.beam_size=4 metric.lam=1")
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.overrides)
+    if args.score:
+        from cstoolkit.asr.score import check_metric_config
+
+        check_metric_config(cfg.metric)  # a bad scoring setting fails before the decoding, not after
     bundle, decode_cfg = open_decoder(args.model_dir, args.device, cfg, args.overrides, "tokenizer", args.out_dir)
     from cstoolkit.asr.inference import decode_dir
 

@@ -3,7 +3,10 @@
 ``--ground-truth data/test`` judges the real audio the same way (into ``--ground-truth-out``; ``--ground-truth-decode
 exp/asr/decode_test`` reuses that decode of it instead of decoding again), the top row of the table.
 ``--judged-dir`` adds folders judged by an earlier run to the table without judging them again. Table rows: ground
-truth, judged folders, then the synthesis folders, each in the order given.
+truth, judged folders, then the synthesis folders, each in the order given. Every figure of the table has a bootstrap
+interval over utterances, and each row paired p-values against the row it is compared with (``vs``: TTS against
+resynthesis and ground truth, resynthesis against copy synthesis, copy synthesis against ground truth;
+``<table>_comparisons.tsv``): ``metric.bootstrap`` resamples (0: none), ``metric.seed``, ``metric.ci_level``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ground-truth-decode",
         help="a finished decode of the ground truth by the same CS-ASR to reuse (e.g. exp/asr/decode_test)",
     )
-    parser.add_argument("--table", help="write the comparison of the folders here (JSON, and .tsv beside it)")
+    parser.add_argument(
+        "--table",
+        help="write the comparison of the folders here (JSON; .tsv, _by_pair.tsv and _comparisons.tsv beside it)",
+    )
     parser.add_argument("--nj", type=positive_int, default=1, help="processes for the features")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (the CS-ASR)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. asr.decode.beam_size=4")
@@ -63,11 +69,15 @@ def run(args: argparse.Namespace) -> int:
         raise CstkError("nothing to judge: give --synth-dir, --judged-dir or --ground-truth")
     truth_out = ground_truth_out(args)
     from cstoolkit.tts.eval.evaluate import comparison_row
+    from cstoolkit.tts.eval.stats import resampling_of
 
-    judged = [comparison_row(d) for d in args.judged_dir]  # a folder not judged yet is refused at once
     cfg = load_config(args.overrides)
+    resampling = resampling_of(cfg.metric)  # metric.bootstrap, metric.seed, metric.ci_level: refused before decoding
+    judged = [comparison_row(d, resampling) for d in args.judged_dir]  # a folder not judged yet is refused at once
     bundle, decode_cfg = open_decoder(args.asr_dir, args.device, cfg, args.overrides, "asr")
-    from cstoolkit.tts.eval.evaluate import evaluate_ground_truth, evaluate_synthesis, write_summary
+    from cstoolkit.tts.eval.evaluate import evaluate_ground_truth, evaluate_synthesis
+    from cstoolkit.tts.eval.stats import add_comparisons
+    from cstoolkit.tts.eval.table import write_summary
 
     rows = []
     if truth_out is not None:
@@ -77,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     rows += judged
     for d in args.synth_dir:
         evaluate_synthesis(d, args.data_dir, bundle, decode_cfg, cfg, args.nj)
-        rows.append(comparison_row(d))
+        rows.append(comparison_row(d, resampling))
     if args.table:
-        write_summary(rows, args.table)
+        write_summary(add_comparisons(rows, resampling), args.table)
     return 0

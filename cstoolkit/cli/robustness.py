@@ -1,4 +1,6 @@
-"""``cstk robustness``: decode and score a test set under every condition that ``cstk corrupt`` wrote, in one table.
+"""``cstk robustness``: decode and score a test set under every condition that ``cstk corrupt`` wrote, in one table:
+MER and SAER of each condition with their bootstrap intervals (``metric.bootstrap``, ``metric.seed``,
+``metric.ci_level``) and the paired difference to the clean condition (interval, p-value).
 
 The recogniser is a trained CS-ASR model (``--model-dir``) or the Whisper baseline (``--whisper``, with the
 ``whisper`` config group: ``whisper.language=utt2lang`` as in the recipe).
@@ -32,8 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from cstoolkit.asr.checks import prepare_out_dir
     from cstoolkit.asr.robustness import condition_dirs, evaluate_conditions
+    from cstoolkit.asr.score import check_metric_config
 
     cfg = load_config(args.overrides)
+    check_metric_config(cfg.metric)  # a bad scoring setting fails before any model loads
     names = [n.strip() for n in args.conditions.split(",") if n.strip()]
     conditions = condition_dirs(args.conditions_dir, names or None)
     if args.whisper:

@@ -6,9 +6,12 @@ import argparse
 import logging
 
 from cstoolkit.config import load_config
-from cstoolkit.metrics.scoring import config_from_mapping, score_files, write_reports
+from cstoolkit.metrics.scoring import config_from_mapping, resampling_from_mapping, score_files, write_reports
 
-HELP = "score hypotheses with SAER and write saer.json, per_utt.tsv, report.html and breakdown.png"
+HELP = (
+    "score hypotheses with SAER and write saer.json, per_utt.tsv, report.html and breakdown.png, with bootstrap "
+    "intervals (metric.bootstrap resamples; 0: none)"
+)
 log = logging.getLogger("cstoolkit.score")
 
 
@@ -25,11 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="hypothesis missing for a reference id (default: score as empty)",
     )
     parser.add_argument("--title", default="SAER report")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. metric.lam=1 metric.model=e5-small-nano")
+    parser.add_argument(
+        "overrides", nargs="*", help="Hydra overrides, e.g. metric.lam=1 metric.model=e5-small-nano metric.bootstrap=0"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.overrides)
+    resampling = resampling_from_mapping(cfg.metric)
     result = score_files(
         args.ref,
         args.hyp,
@@ -40,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         args.utt2seg,
         cfg.metric.get("cache"),
         jobs=int(cfg.metric.get("jobs", 1)),
+        resampling=resampling,
     )
     write_reports(result, args.out_dir, args.title)
     log.info("%s", result.summary().replace("\n", " | "))

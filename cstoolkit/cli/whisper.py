@@ -21,6 +21,10 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.asr.whisper import decode_whisper
 
     cfg = load_config(args.overrides)
+    if args.score:
+        from cstoolkit.asr.score import check_metric_config
+
+        check_metric_config(cfg.metric)  # a bad scoring setting fails before the decoding, not after
     decode_whisper(args.data_dir, args.out_dir, cfg.whisper, int(cfg.features.fbank.sample_rate))
     if args.score:
         from cstoolkit.asr.score import score_decoding

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cstoolkit.core.atomic import atomic_write_text
 from cstoolkit.metrics.align import DEL, INS, MATCH, SUB, EditCounts
+from cstoolkit.metrics.bootstrap import Interval, format_level
 from cstoolkit.metrics.saer import GroupScore, SAERResult, UtteranceScore
 
 PER_UTT_COLUMNS = (
@@ -81,13 +82,23 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right} th{background:#
 .sig{font-family:monospace;background:#f6f6f6;padding:.4em} .ali span{padding:0 .15em;margin:0 .05em}
 .S{background:#ffd6a5} .D{background:#ffadad;text-decoration:line-through} .I{background:#caffbf}
 .utt{margin:.6em 0;padding:.4em;border-bottom:1px solid #eee} .meta{color:#555;font-size:.85em}
+.ci{color:#555;font-size:.85em;white-space:nowrap}
 """
 
 
-def _counts_table(title: str, rows: dict[str, EditCounts]) -> str:
+def _figure(value: float | None, interval: Interval | None) -> str:
+    """A table cell's figure: ``0.0612`` and, when there is one, its interval ``[0.0480, 0.0760]`` beside it."""
+    text = "n/a" if value is None else f"{value:.4f}"
+    if interval is not None and value is not None:
+        text += f" <span class=ci>{interval.format()}</span>"
+    return text
+
+
+def _counts_table(title: str, rows: dict[str, EditCounts], intervals: dict[str, Interval] | None = None) -> str:
+    intervals = intervals or {}
     body = "".join(
         f"<tr><td class=l>{html.escape(name)}</td><td>{c.ref_units}</td><td>{c.substitutions}</td>"
-        f"<td>{c.deletions}</td><td>{c.insertions}</td><td>{c.error_rate:.4f}</td></tr>"
+        f"<td>{c.deletions}</td><td>{c.insertions}</td><td>{_figure(c.error_rate, intervals.get(name))}</td></tr>"
         for name, c in sorted(rows.items())
     )
     return (
@@ -97,18 +108,30 @@ def _counts_table(title: str, rows: dict[str, EditCounts]) -> str:
 
 
 def _group_table(title: str, rows: dict[str, GroupScore]) -> str:
-    def sem(g: GroupScore) -> str:
-        return "n/a" if g.semantic_error is None else f"{g.semantic_error:.4f}"
+    def cells(g: GroupScore) -> str:
+        figures = (g.saer, g.form_error, g.semantic_error)
+        names = ("saer", "form_error", "semantic_error")
+        return "".join(f"<td>{_figure(value, g.ci.get(name))}</td>" for value, name in zip(figures, names))
 
     body = "".join(
-        f"<tr><td class=l>{html.escape(name)}</td><td>{g.utterances}</td><td>{g.saer:.4f}</td>"
-        f"<td>{g.form_error:.4f}</td><td>{sem(g)}</td><td>{g.counts.substitutions}</td><td>{g.counts.deletions}</td>"
-        f"<td>{g.counts.insertions}</td><td>{g.counts.ref_units}</td></tr>"
+        f"<tr><td class=l>{html.escape(name)}</td><td>{g.utterances}</td>{cells(g)}<td>{g.counts.substitutions}</td>"
+        f"<td>{g.counts.deletions}</td><td>{g.counts.insertions}</td><td>{g.counts.ref_units}</td></tr>"
         for name, g in sorted(rows.items())
     )
     return (
         f"<h2>{title}</h2><table><tr><th>group</th><th>utts</th><th>SAER</th><th>form</th><th>semantic</th>"
         f"<th>S</th><th>D</th><th>I</th><th>N</th></tr>{body}</table>"
+    )
+
+
+def _intervals_note(result: SAERResult) -> str:
+    """What the bracketed intervals are (nothing when the result has none)."""
+    if not result.ci:
+        return ""
+    first = next(iter(result.ci.values()))
+    return (
+        f"<p class=meta>[low, high]: {format_level(first.level)} percentile-bootstrap intervals over utterances, "
+        f"{first.resamples} resamples, seed {first.seed}</p>"
     )
 
 
@@ -139,7 +162,10 @@ def render_html(result: SAERResult, title: str = "SAER report") -> str:
         f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title><style>{_CSS}</style>"
         f"</head><body><h1>{html.escape(title)}</h1><p class=sig>{html.escape(result.signature)}</p>",
         _group_table("Corpus", {"all": result.corpus}),
-        _counts_table("Per script (S, D by reference unit; I by hypothesis unit)", result.per_script),
+        _intervals_note(result),
+        _counts_table(
+            "Per script (S, D by reference unit; I by hypothesis unit)", result.per_script, result.per_script_ci
+        ),
     ]
     if result.per_tag:
         parts.append(_group_table("Per tag", result.per_tag))

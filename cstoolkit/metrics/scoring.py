@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cstoolkit.config import check_config, number, whole
 from cstoolkit.core.atomic import atomic_write_text
 from cstoolkit.data.kaldi_dir import read_segments
 from cstoolkit.data.transcripts import (
@@ -14,8 +16,8 @@ from cstoolkit.data.transcripts import (
     read_transcripts,
     read_utt2tag,
 )
-from cstoolkit.errors import InputFileError
-from cstoolkit.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, check_settings
+from cstoolkit.errors import ConfigError, InputFileError
+from cstoolkit.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, add_intervals, check_settings
 from cstoolkit.metrics.comparison import DEFAULT_TEST, ComparisonResult, check_test, compare_results
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
 from cstoolkit.metrics.plots import plot_breakdown
@@ -35,8 +37,10 @@ def score_files(
     cache: str | Path | None = None,
     progress: bool | None = None,
     jobs: int = 1,
+    resampling: Resampling | None = None,
 ) -> SAERResult:
-    """Read REF and HYP transcript files, pair them by id (by line for ``plain``) and score them."""
+    """Read REF and HYP transcript files, pair them by id (by line for ``plain``) and score them; with
+    ``resampling`` (and ``resampling.resamples`` > 0), add its bootstrap intervals (``result.ci`` ...)."""
     ref = read_transcripts(ref_path, fmt)
     hyp = read_transcripts(hyp_path, fmt)
     ids, refs, hyps = pair_transcripts(ref, hyp, missing=missing, positional=fmt == "plain")  # type: ignore[arg-type]
@@ -48,12 +52,15 @@ def score_files(
         segments = {uttid: [(s["lang"], s["text"]) for s in segs] for uttid, segs in read_segments(utt2seg).items()}
     embedding_cache = EmbeddingCache(cache) if cache else None
     try:
-        return compute_saer(
+        result = compute_saer(
             refs, hyps, ids, config, tags, segments, cache=embedding_cache, progress=progress, jobs=jobs
         )
     finally:
         if embedding_cache is not None:
             embedding_cache.close()
+    if resampling is not None and resampling.enabled:
+        add_intervals(result, resampling.resamples, resampling.seed, resampling.level)
+    return result
 
 
 def compare_files(
@@ -92,6 +99,42 @@ def compare_files(
         if embedding_cache is not None:
             embedding_cache.close()
     return compare_results(a, b, resamples, seed, level, test, names=(str(hyp_a_path), str(hyp_b_path)))
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """How the intervals of a scoring path are drawn: ``resamples`` bootstrap resamples (0: no intervals),
+    ``seed``, ``level`` (the coverage; 1 - level is the significance threshold of a paired comparison)."""
+
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
+    level: float = DEFAULT_LEVEL
+
+    @property
+    def enabled(self) -> bool:
+        """Whether intervals (and paired comparisons) are computed."""
+        return self.resamples > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{resamples, seed, level}``."""
+        return {"resamples": self.resamples, "seed": self.seed, "level": self.level}
+
+
+#: the resampling keys of the ``metric`` group (conf/metric/default.yaml) and their defaults
+RESAMPLING_KEYS = {"bootstrap": DEFAULT_RESAMPLES, "seed": DEFAULT_SEED, "ci_level": DEFAULT_LEVEL}
+RESAMPLING_RULES = {"bootstrap": whole(0), "seed": whole(0), "ci_level": number(0.0, 1.0, low_open=True)}
+
+
+def resampling_from_mapping(metric: Mapping[str, Any]) -> Resampling:
+    """The :class:`Resampling` of the ``metric`` config group (``bootstrap``, ``seed``, ``ci_level``; a missing key
+    takes its default); ConfigError naming the key for a bad value. Call it before any decoding."""
+    values = {key: metric.get(key, default) for key, default in RESAMPLING_KEYS.items()}
+    check_config(values, RESAMPLING_RULES, "metric")
+    if values["ci_level"] >= 1.0:
+        raise ConfigError(
+            f"bad configuration value metric.ci_level={values['ci_level']!r}: expected a number > 0 and < 1"
+        )
+    return Resampling(values["bootstrap"], values["seed"], float(values["ci_level"]))
 
 
 def config_from_mapping(metric: Mapping[str, Any]) -> SAERConfig:

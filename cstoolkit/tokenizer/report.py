@@ -3,7 +3,9 @@
 - codebook usage (share of the codes used) and code perplexity per split, tokens per audio second, and whether every
   utterance has as many tokens as its duration times the token rate;
 - how much of what was said the tokens keep: MER/SAER of the test set decoded through the quantizer against the
-  continuous CS-ASR of the same run, overall and per language pair;
+  continuous CS-ASR of the same run, overall and per language pair, each with its bootstrap interval (from the decode
+  folders' saer.json), and the paired difference quantized - continuous over the same utterances with its interval
+  and p-value (both decodings scored again against the test set: :func:`cstoolkit.metrics.scoring.compare_files`);
 - speaker invariance: for sentences read by two speakers (train), the normalised edit distance between the two token
   sequences, against the distance between sequences of different sentences of the same language pair read by the
   same two speakers (so only the sentence differs).
@@ -16,14 +18,22 @@ import logging
 import math
 import random
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cstoolkit.core.atomic import atomic_save, atomic_write_json
 from cstoolkit.data.kaldi_dir import read_kaldi_file
-from cstoolkit.errors import InputFileError
 from cstoolkit.text import normalize
 from cstoolkit.tokenizer.checks import INFO_FILE, REPORT_JSON, REPORT_PNG, TOKENS_FILE
 from cstoolkit.tokenizer.extract import read_speech_tokens
+from cstoolkit.tokenizer.recognition import (
+    bracket,
+    decode_scores,
+    mer_error_bars,
+    quantized_vs_continuous,
+    with_interval,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,19 +121,6 @@ def _means(pairs: list[tuple[float, float]]) -> dict[str, float]:
     return {"same": sum(s for s, _ in pairs) / len(pairs), "different": sum(o for _, o in pairs) / len(pairs)}
 
 
-def _scores(decode_dir: Path | None) -> dict | None:
-    """MER (form error) and SAER, overall and per language pair, of a scored decoding folder (saer.json)."""
-    if decode_dir is None or not (decode_dir / "saer.json").is_file():
-        return None
-    path = decode_dir / "saer.json"
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InputFileError(path, f"not a SAER report: {err}") from None
-    pairs = {tag: {"mer": v.get("form_error"), "saer": v.get("saer")} for tag, v in (doc.get("per_tag") or {}).items()}
-    return {"dir": str(decode_dir), "mer": doc.get("form_error"), "saer": doc.get("saer"), "per_pair": pairs}
-
-
 def tokenizer_report(
     model_dir: str | Path,
     data_dirs: dict[str, Path],
@@ -131,12 +128,15 @@ def tokenizer_report(
     asr_decode_dir: str | Path | None = None,
     out_dir: str | Path | None = None,
     seed: int = 0,
+    test_dir: str | Path | None = None,
+    metric_cfg: Mapping[str, Any] | None = None,
 ) -> dict:
     """Write ``report.json`` and ``report.png`` into ``out_dir`` (default ``model_dir``) and return the report.
 
     ``data_dirs``: split name -> data directory holding ``speech_tokens`` (the speaker-invariance figure uses the
     ``train`` split); ``decode_dir``: the test set decoded through the quantizer and scored; ``asr_decode_dir``: the
-    same test set decoded by the continuous CS-ASR of the run and scored.
+    same test set decoded by the continuous CS-ASR of the run and scored; ``test_dir``: the data directory both
+    decoded, for the paired difference (scored with ``metric_cfg``, the ``metric`` config group; default: conf's).
     """
     model_dir = Path(model_dir)
     out_dir = Path(out_dir) if out_dir else model_dir
@@ -160,14 +160,9 @@ def tokenizer_report(
             **usage,
             "count_check": count_check(tokens, utt2dur, rate),
         }
-    quantized = _scores(Path(decode_dir) if decode_dir else None)
-    continuous = _scores(Path(asr_decode_dir) if asr_decode_dir else None)
-    comparison = None
-    if quantized and continuous and continuous["mer"]:
-        comparison = {
-            "mer_ratio": quantized["mer"] / continuous["mer"],
-            "mer_difference": quantized["mer"] - continuous["mer"],
-        }
+    quantized = decode_scores(Path(decode_dir) if decode_dir else None)
+    continuous = decode_scores(Path(asr_decode_dir) if asr_decode_dir else None)
+    comparison = quantized_vs_continuous(quantized, continuous, Path(test_dir) if test_dir else None, metric_cfg)
     invariance = speaker_invariance(Path(data_dirs["train"]), all_tokens["train"], seed) if "train" in data_dirs else {}
     report = {
         "tokenizer": info,
@@ -191,7 +186,15 @@ def summary_line(report: dict) -> str:
         parts.append(f"{name}: {s['codes_used']:.0%} of codes, perplexity {s['code_perplexity']:.0f}")
     q, c = report.get("quantized"), report.get("continuous")
     if q:
-        parts.append(f"test MER {q['mer']:.3f} through the quantizer" + (f" vs {c['mer']:.3f} continuous" if c else ""))
+        text = f"test MER {with_interval(q)} through the quantizer" + (
+            f" vs {with_interval(c)} continuous" if c else ""
+        )
+        paired = (report.get("quantized_vs_continuous") or {}).get("paired")
+        if paired:
+            diff = paired["mer"]
+            verdict = "significant" if diff["significant"] else "not significant"
+            text += f" (difference {diff['delta']:+.4f}{bracket(diff['ci'])}, p={diff['p_value']:.4f}, {verdict})"
+        parts.append(text)
     inv = report.get("speaker_invariance") or {}
     if inv.get("pairs"):
         parts.append(
@@ -232,14 +235,18 @@ def plot_report(report: dict, tokens: dict, distances: dict | None, size: int, p
             [x - 0.2 for x in xs],
             [q["per_pair"][p]["mer"] or 0 for p in pairs],
             0.4,
-            label=f"through the quantizer ({q['mer']:.3f})",
+            yerr=mer_error_bars([q["per_pair"][p] for p in pairs]),
+            capsize=2,
+            label=f"through the quantizer ({with_interval(q)})",
         )
         if c:
             ax.bar(
                 [x + 0.2 for x in xs],
                 [(c["per_pair"].get(p) or {}).get("mer") or 0 for p in pairs],
                 0.4,
-                label=f"continuous CS-ASR ({c['mer']:.3f})",
+                yerr=mer_error_bars([c["per_pair"].get(p) for p in pairs]),
+                capsize=2,
+                label=f"continuous CS-ASR ({with_interval(c)})",
             )
         ax.set_xticks(list(xs), pairs, rotation=45, fontsize=8)
         ax.legend(fontsize=8)

@@ -201,7 +201,8 @@ stage 12 "speech tokens for every split: data/<split>/speech_tokens" \
   --data-dir "$work_dir/data/dev" --data-dir "$work_dir/data/test" --nj "$nj"
 stage 13 "tokenizer report: codebook usage, MER through the quantizer vs the CS-ASR, speaker invariance (JSON + PNG)" \
   "$cstk" tokenizer-report --model-dir "$work_dir/exp/tokenizer" --data-root "$work_dir/data" \
-  --decode-dir "$work_dir/exp/tokenizer/decode_test" --asr-decode-dir "$work_dir/exp/asr/decode_test"
+  --decode-dir "$work_dir/exp/tokenizer/decode_test" --asr-decode-dir "$work_dir/exp/asr/decode_test" \
+  "${overrides[@]}"
 join_side_lane
 
 # Flow-matching acoustic model (CosyVoice's second half): speech tokens + speaker embedding + voice prompt -> mel, and

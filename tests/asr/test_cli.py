@@ -77,6 +77,7 @@ def test_units_train_decode_transcribe(toy, tmp_path, capsys) -> None:
     )
     saer = json.loads((scored / "saer.json").read_text())
     assert saer  # the lead's SAER report, scored from our hyp.txt against data/dev/text
+    assert saer["ci"]["saer"]["low"] <= saer["saer"] <= saer["ci"]["saer"]["high"]  # metric.bootstrap's intervals
     for name in ("report.html", "breakdown.png"):
         assert (scored / name).is_file()
     wav = (toy / "dev" / "wav.scp").read_text().split("\n")[0].split(" ", 1)[1]
@@ -108,6 +109,38 @@ def test_units_train_decode_transcribe(toy, tmp_path, capsys) -> None:
             "bad configuration override",
         ),
         (["whisper", "--data-dir", "/nonexistent", "--out-dir", "/tmp/w"], "wav.scp"),
+        (
+            [
+                "decode-asr",
+                "--model-dir",
+                "/nonexistent",
+                "--data-dir",
+                "/x",
+                "--out-dir",
+                "/y",
+                "--score",
+                "metric.bootstrap=-1",
+            ],
+            "metric.bootstrap=-1",
+        ),
+        (
+            ["whisper", "--data-dir", "/nonexistent", "--out-dir", "/tmp/w", "--score", "metric.seed=-2"],
+            "metric.seed=-2",
+        ),
+        (
+            [
+                "robustness",
+                "--model-dir",
+                "/nonexistent",
+                "--conditions-dir",
+                "/x",
+                "--out-dir",
+                "/y",
+                "metric.ci_level=1.5",
+            ],
+            "metric.ci_level=1.5",
+        ),
+        (["score", "--ref", "/x", "--hyp", "/y", "--out-dir", "/z", "metric.bootstrap=0.5"], "metric.bootstrap=0.5"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, needle, capsys) -> None:

@@ -36,7 +36,7 @@ def test_tokenize_data_dir(tok_dir, toy, tmp_path, capsys) -> None:
     assert len(lines) == len((data / "feats.scp").read_text().splitlines())
 
 
-def test_decode_score_and_report(tok_dir, asr_dir, toy, tmp_path) -> None:
+def test_decode_score_and_report(tok_dir, asr_dir, toy, tmp_path, capsys) -> None:
     data = tmp_path / "data"
     for split in ("train", "dev"):
         shutil.copytree(toy / split, data / split)
@@ -45,7 +45,9 @@ def test_decode_score_and_report(tok_dir, asr_dir, toy, tmp_path) -> None:
     dec = tmp_path / "dec"
     args = ["--data-dir", str(data / "dev"), "--method", "greedy", "--score", "metric.lam=1"]
     assert main(["decode-tokenizer", "--model-dir", str(tok_dir), "--out-dir", str(dec), *args]) == 0
-    assert (dec / "hyp.txt").is_file() and json.loads((dec / "saer.json").read_text())["form_error"] is not None
+    scored = json.loads((dec / "saer.json").read_text())
+    assert (dec / "hyp.txt").is_file() and scored["form_error"] is not None
+    assert scored["ci"]["form_error"]["resamples"] == 1000  # intervals by default (metric.bootstrap)
     asr_dec = tmp_path / "asr_dec"
     assert main(["decode-asr", "--model-dir", str(asr_dir), "--out-dir", str(asr_dec), *args]) == 0
     out = tmp_path / "report"
@@ -64,6 +66,9 @@ def test_decode_score_and_report(tok_dir, asr_dir, toy, tmp_path) -> None:
                 str(dec),
                 "--asr-decode-dir",
                 str(asr_dec),
+                "--test-dir",
+                str(data / "dev"),
+                "metric.lam=1",
             ]
         )
         == 0
@@ -75,6 +80,21 @@ def test_decode_score_and_report(tok_dir, asr_dir, toy, tmp_path) -> None:
     assert train["count_check"]["all_within_tolerance"]
     assert report["quantized"]["mer"] is not None and report["continuous"]["mer"] is not None
     assert "quantized_vs_continuous" in report and "speaker_invariance" in report
+    for system in ("quantized", "continuous"):
+        scores = report[system]
+        assert scores["ci"]["mer"]["low"] <= scores["mer"] <= scores["ci"]["mer"]["high"]
+        assert all(pair["ci"]["mer"] for pair in scores["per_pair"].values())
+    paired = report["quantized_vs_continuous"]["paired"]
+    assert (paired["a"], paired["b"], paired["resamples"]) == ("continuous", "quantized", 1000)
+    assert paired["mer"]["delta"] == pytest.approx(report["quantized"]["mer"] - report["continuous"]["mer"])
+    assert 0 < paired["mer"]["p_value"] <= 1 and isinstance(paired["mer"]["significant"], bool)
+    assert set(paired["per_pair"]) == set(report["quantized"]["per_pair"])
+    assert "warning" not in report["quantized_vs_continuous"]  # scored with the decode folders' settings
+    capsys.readouterr()
+    bad = ["--model-dir", str(out), "--data-root", str(data), "--splits", "train,dev", "metric.ci_level=2"]
+    assert main(["tokenizer-report", *bad]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "metric.ci_level=2" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize(
@@ -100,6 +120,20 @@ def test_decode_score_and_report(tok_dir, asr_dir, toy, tmp_path) -> None:
             "tokenizer.quantize_after",
         ),
         (["tokenizer-report", "--model-dir", "/nonexistent", "--data-root", "/x"], "train-tokenizer"),
+        (
+            [
+                "decode-tokenizer",
+                "--model-dir",
+                "/nonexistent",
+                "--data-dir",
+                "/x",
+                "--out-dir",
+                "/tmp/y",
+                "--score",
+                "metric.bootstrap=-1",
+            ],
+            "metric.bootstrap=-1",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, needle, capsys) -> None:

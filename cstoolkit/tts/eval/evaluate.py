@@ -5,8 +5,10 @@ text, utt2lang, utt2seg, utt2spk), computes its fbank, decodes it with the recip
 against the source text (``hyp.txt``, ``saer.json``, ``report.html``, ``breakdown.png``: overall, per language pair,
 per word language), and writes ``similarity.json``: the resemblyzer cosine of each output to the real audio of its
 own speaker (the mean embedding of that speaker's real utterances, the utterance itself left out) and to each other
-speaker of the reference data directory. :func:`summary_row` and :func:`write_summary` put several folders side by
-side; :func:`comparison_row` adds each folder's numbers per language pair (``utt2lang``).
+speaker of the reference data directory. :func:`summary_row` puts a folder's numbers in a row of the comparison
+table; :func:`comparison_row` adds its numbers per language pair (``utt2lang``) and the bootstrap intervals of every
+figure; :mod:`cstoolkit.tts.eval.stats` compares the rows (paired p-values) and :mod:`cstoolkit.tts.eval.table`
+writes the table.
 
 :func:`evaluate_ground_truth` judges the real audio of a data directory the same way, into a folder that reads like
 a judged synthesis folder (``kind`` "ground truth", no RTF): the CS-ASR's transcripts of the real test set (decoded,
@@ -24,17 +26,25 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from cstoolkit.core.atomic import atomic_write_lines, atomic_write_text
+from cstoolkit.core.atomic import atomic_write_text
 from cstoolkit.data.kaldi_dir import read_kaldi_entries, read_utt2spk
 from cstoolkit.data.matrices import load_features
 from cstoolkit.errors import InputFileError
+from cstoolkit.tts.eval.stats import (
+    DEFAULT_RESAMPLING,
+    GROUND_TRUTH_KIND,
+    SIMILARITY_FILE,
+    Resampling,
+    resampling_of,
+    saer_intervals,
+    similarity_intervals,
+)
+from cstoolkit.tts.eval.table import write_summary as write_summary  # its old home: imported from here too
 from cstoolkit.tts.flow.synthesis import SYNTH_INFO
 from cstoolkit.tts.pretrained.speaker import EMBED_FILE, SpeakerEncoder
 
 log = logging.getLogger(__name__)
 
-SIMILARITY_FILE = "similarity.json"
-GROUND_TRUTH_KIND = "ground truth"
 #: what a ground-truth folder carries over from its data directory (for the listening page and the scores)
 GROUND_TRUTH_TABLES = ("wav.scp", "text", "utt2lang", "utt2spk", "spk2utt", "utt2seg.jsonl", "utt2dur")
 
@@ -234,7 +244,7 @@ def evaluate_ground_truth(
         sim.get("own_mean", float("nan")),
         sim.get("other_mean") or float("nan"),
     )
-    return comparison_row(out_dir)
+    return comparison_row(out_dir, resampling_of(cfg.metric))
 
 
 def summary_row(synth_dir: Path) -> dict[str, Any]:
@@ -257,9 +267,11 @@ def summary_row(synth_dir: Path) -> dict[str, Any]:
     }
 
 
-def comparison_row(folder: str | Path) -> dict[str, Any]:
-    """:func:`summary_row` of a judged folder with its path (``folder``) and its numbers per language pair
-    (``per_tag``: ``utt2lang`` value -> utterances, mer, saer, e_sem, similarity_own, closer_to_own)."""
+def comparison_row(folder: str | Path, resampling: Resampling | None = DEFAULT_RESAMPLING) -> dict[str, Any]:
+    """:func:`summary_row` of a judged folder with its path (``folder``), the bootstrap intervals of its figures
+    (``ci``: figure -> level, low, high, resamples, seed; :mod:`cstoolkit.tts.eval.stats`; none with ``resampling``
+    None or of 0 resamples) and its numbers per language pair (``per_tag``: ``utt2lang`` value -> utterances, mer,
+    saer, e_sem, similarity_own, closer_to_own, ci)."""
     from cstoolkit.data.kaldi_dir import read_kaldi_file
 
     folder = Path(folder)
@@ -270,9 +282,14 @@ def comparison_row(folder: str | Path) -> dict[str, Any]:
     saer = json.loads((folder / "saer.json").read_text(encoding="utf-8"))
     sim = json.loads((folder / SIMILARITY_FILE).read_text(encoding="utf-8")).get("per_utterance", {})
     utt2lang = read_kaldi_file(folder / "utt2lang") if (folder / "utt2lang").is_file() else {}
+    saer_ci, tag_ci = saer_intervals(saer, resampling)
+    row["ci"] = {**saer_ci, **similarity_intervals(sim, resampling)}
     per_tag: dict[str, dict[str, Any]] = {}
     for tag, group in sorted(saer.get("per_tag", {}).items()):
-        own = [r for u, r in sim.items() if utt2lang.get(u) == tag]
+        utts = [u for u in sorted(sim) if utt2lang.get(u) == tag]
+        own = [sim[u] for u in utts]
+        sim_ci = similarity_intervals(sim, resampling, utts)
+        sim_ci.pop("similarity_other", None)
         per_tag[tag] = {
             "utterances": group.get("utterances"),
             "mer": group.get("form_error"),
@@ -280,62 +297,6 @@ def comparison_row(folder: str | Path) -> dict[str, Any]:
             "e_sem": group.get("semantic_error"),
             "similarity_own": round(float(np.mean([r["own"] for r in own])), 5) if own else None,
             "closer_to_own": round(float(np.mean([r["closer_to_own"] for r in own])), 5) if own else None,
+            "ci": {**tag_ci.get(tag, {}), **sim_ci},
         }
     return {**row, "folder": str(folder.resolve()), "per_tag": per_tag}
-
-
-#: columns of the per-language-pair table (``<table>_by_pair.tsv``): one row per folder and pair, "all" first
-PAIR_COLUMNS = [
-    "system",
-    "kind",
-    "lang_pair",
-    "utterances",
-    "mer",
-    "saer",
-    "e_sem",
-    "similarity_own",
-    "closer_to_own",
-    "rtf",
-]
-
-
-def pair_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The comparison table in long form: per folder, its overall row (``lang_pair`` "all") and one per pair."""
-    out = []
-    for r in rows:
-        out.append({**{c: r.get(c) for c in PAIR_COLUMNS}, "lang_pair": "all"})
-        for tag, group in r.get("per_tag", {}).items():
-            out.append({"system": r["system"], "kind": r["kind"], "lang_pair": tag, **group, "rtf": r.get("rtf")})
-    return out
-
-
-def write_summary(rows: list[dict[str, Any]], out_json: str | Path) -> None:
-    """The comparison table as JSON, TSV (same name, ``.tsv``) and, per language pair, ``<name>_by_pair.tsv``."""
-    out_json = Path(out_json)
-    atomic_write_text(out_json, json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
-    tags = sorted({t for r in rows for t in r["per_tag_mer"]})
-    cols = [
-        "system",
-        "kind",
-        "utterances",
-        "mer",
-        "saer",
-        "e_sem",
-        "similarity_own",
-        "similarity_other",
-        "closer_to_own",
-        "rtf",
-    ]
-    lines = ["\t".join(cols + [f"mer_{t}" for t in tags])]
-    for r in rows:
-        cells = [_cell(r[c]) for c in cols] + [_cell(r["per_tag_mer"].get(t)) for t in tags]
-        lines.append("\t".join(cells))
-    atomic_write_lines(out_json.with_suffix(".tsv"), lines)
-    by_pair = ["\t".join(PAIR_COLUMNS)] + ["\t".join(_cell(r.get(c)) for c in PAIR_COLUMNS) for r in pair_rows(rows)]
-    atomic_write_lines(out_json.with_name(f"{out_json.stem}_by_pair.tsv"), by_pair)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)

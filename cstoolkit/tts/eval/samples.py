@@ -2,8 +2,10 @@
 
 From the comparison table ``cstk evaluate-tts --table`` wrote (its rows name their folders: ground truth, copy
 synthesis, resynthesis, TTS), :func:`write_samples_page` writes one self-contained HTML file: the table of numbers
-(overall and per language pair) at the top, then, for a few sentences of every language pair (``utt2lang``), the
-text and one ``<audio controls>`` player per system with what the CS-ASR heard (``hyp.txt``).
+(overall and per language pair, each number with its bootstrap interval below it; the paired comparisons of the
+table: each system against the row it builds on, with differences, intervals and p-values) at the top, then, for a
+few sentences of every language pair (``utt2lang``), the text and one ``<audio controls>`` player per system with
+what the CS-ASR heard (``hyp.txt``).
 
 Audio is linked by paths relative to the page. WAV files (what the synthesis folders hold) are linked as they are;
 any other format (the real audio is FLAC under ``data/audio``) is converted to 16-bit WAV into ``<page>_audio/``
@@ -26,6 +28,8 @@ from urllib.parse import quote
 from cstoolkit.core.atomic import atomic_write_text
 from cstoolkit.data.kaldi_dir import read_kaldi_file
 from cstoolkit.errors import InputFileError
+from cstoolkit.tts.eval.stats import TEST
+from cstoolkit.tts.eval.table import format_interval
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +54,14 @@ a.forEach(function(e){var t=new Audio();t.preload='metadata';t.addEventListener(
 if(t.duration>0){ok++;}else{bad++;}show();});t.addEventListener('error',function(){bad++;show();});
 t.src=e.getAttribute('src');});show();})();"""
 PAIR_KEYS = ("utterances", "mer", "saer", "e_sem", "similarity_own", "closer_to_own")
+#: figures of the paired-comparisons table
+COMPARED = ("mer", "saer", "similarity_own", "closer_to_own")
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 .sentence{border:1px solid #ddd;border-radius:6px;padding:0.6em 1em;margin:0.8em 0}
 .text{font-size:1.15em;margin:0.2em 0 0.5em}.meta{color:#777;font-size:0.85em}.hyp{color:#555;font-size:0.9em}
-audio{height:2.2em;vertical-align:middle}"""
+audio{height:2.2em;vertical-align:middle}.ci,.p,.note{color:#777;font-size:0.8em}"""
 
 
 @dataclass
@@ -166,15 +172,75 @@ def _num(value: Any, fmt: str) -> str:
     return html.escape(fmt.format(value)) if isinstance(value, int | float) else html.escape(str(value))
 
 
+def _figure(group: dict[str, Any], key: str, fmt: str) -> str:
+    """A number with its interval below it (``group["ci"][key]``) when it has one."""
+    bounds = format_interval((group.get("ci") or {}).get(key), fmt)
+    text = _num(group.get(key), fmt)
+    return f'{text}<br><span class="ci">{html.escape(bounds)}</span>' if bounds and group.get(key) is not None else text
+
+
+def _intervals_note(systems: list[System]) -> str:
+    """What the brackets are: level, resamples, seed of the first interval of the table."""
+    first = next((i for s in systems for i in (s.row.get("ci") or {}).values() if isinstance(i, dict)), None)
+    if first is None:
+        return ""
+    return (
+        f'<p class="note">Below each number: its {first["level"] * 100:g}% percentile-bootstrap interval over '
+        f"utterances ({first['resamples']} resamples, seed {first['seed']}).</p>"
+    )
+
+
+def _comparisons(systems: list[System]) -> list[str]:
+    """The paired comparisons: B - A of each figure, its interval and p-value, B the row and A the one it is
+    compared with."""
+    found = [(s, c) for s in systems for c in s.row.get("comparisons") or []]
+    if not found:
+        return []
+    head = "".join(f"<th>&Delta; {h}</th>" for k, h, _ in COLUMNS if k in COMPARED)
+    lines = [
+        "<h3>Paired comparisons</h3>",
+        "<p>Each system against the row it builds on, over the utterances both have: the difference (system "
+        f"&minus; compared with), its interval, and the p-value of a {html.escape(TEST)}: how often chance alone "
+        "would give a difference at least this large if the two were equally good.</p>",
+        '<table class="comparisons">',
+        f"<tr><th>system</th><th>compared with</th><th>utts</th>{head}</tr>",
+    ]
+    for s, c in found:
+        cells = []
+        for key, _, fmt in COLUMNS:
+            if key not in COMPARED:
+                continue
+            diff = c.get("differences", {}).get(key)
+            if diff is None:
+                cells.append('<td class="num">&ndash;</td>')
+                continue
+            signed = fmt.replace("{:", "{:+")
+            bounds = format_interval(diff.get("ci"), fmt) or ""
+            cells.append(
+                f'<td class="num">{_num(diff.get("delta"), signed)}<br><span class="ci">{html.escape(bounds)}</span>'
+                f'<br><span class="p">p = {_num(diff.get("p_value"), "{:.3f}")}</span></td>'
+            )
+        vs = html.escape(str(c.get("vs")))
+        lines.append(
+            f'<tr><td>{html.escape(s.name)}</td><td>{vs}</td><td class="num">{_num(c.get("utterances"), "{}")}</td>'
+            + "".join(cells)
+            + "</tr>"
+        )
+    lines.append("</table>")
+    return lines
+
+
 def _numbers(systems: list[System]) -> list[str]:
-    """The overall table and the per-language-pair table."""
+    """The overall table (numbers with their intervals), the paired comparisons and the per-language-pair table."""
     esc = html.escape
     head = "".join(f"<th>{h}</th>" for _, h, _ in COLUMNS)
     lines = ["<h2>Numbers</h2>", '<table class="overall">', f"<tr><th>system</th><th>kind</th>{head}</tr>"]
     for s in systems:
-        cells = "".join(f'<td class="num">{_num(s.row.get(k), f)}</td>' for k, _, f in COLUMNS)
+        cells = "".join(f'<td class="num">{_figure(s.row, k, f)}</td>' for k, _, f in COLUMNS)
         lines.append(f"<tr><td>{esc(s.name)}</td><td>{esc(str(s.row.get('kind') or ''))}</td>{cells}</tr>")
     lines.append("</table>")
+    lines += [note for note in [_intervals_note(systems)] if note]
+    lines += _comparisons(systems)
     pairs = sorted({p for s in systems for p in s.row.get("per_tag", {})})
     if pairs:
         fmt = {k: (h, f) for k, h, f in COLUMNS}
@@ -190,7 +256,7 @@ def _numbers(systems: list[System]) -> list[str]:
                 group = s.row.get("per_tag", {}).get(pair)
                 if group is None:
                     continue
-                cells = "".join(f'<td class="num">{_num(group.get(k), fmt[k][1])}</td>' for k in PAIR_KEYS)
+                cells = "".join(f'<td class="num">{_figure(group, k, fmt[k][1])}</td>' for k in PAIR_KEYS)
                 lines.append(f"<tr><td>{esc(pair)}</td><td>{esc(s.name)}</td>{cells}</tr>")
         lines.append("</table>")
     return lines

@@ -144,3 +144,180 @@ def test_missing_inputs_are_one_input_file_error(tmp_path) -> None:
         real_embeddings(tmp_path)
     with pytest.raises(InputFileError, match=r"synthesis\.json: missing: not a finished synthesis folder"):
         evaluate_synthesis(tmp_path, tmp_path, None, None, None)
+
+
+# --- bootstrap intervals and paired p-values of the table (cstoolkit.tts.eval.stats) ---
+
+KINDS = ["ground truth", "copy synthesis", "resynthesis", "tts", "tts"]
+
+
+def test_which_row_each_row_is_compared_with() -> None:
+    from cstoolkit.tts.eval.stats import references
+
+    rows = [{"kind": k} for k in KINDS]
+    # copy synthesis vs ground truth, resynthesis vs copy synthesis, TTS vs resynthesis and ground truth, a second
+    # TTS (the AR model beside the NAR one) also vs the first
+    assert [references(rows, i) for i in range(5)] == [[], [0], [1], [2, 0], [2, 0, 3]]
+    stage_18 = [{"kind": "copy synthesis"}, {"kind": "resynthesis"}]
+    assert [references(stage_18, i) for i in range(2)] == [[], [0]]
+    no_copy = [{"kind": "ground truth"}, {"kind": "resynthesis"}, {"kind": "tts"}]
+    assert [references(no_copy, i) for i in range(3)] == [[], [0], [1, 0]]
+    stage_29 = [{"kind": "tts"}, {"kind": "tts"}]
+    assert [references(stage_29, i) for i in range(2)] == [[], [0]]
+
+
+def test_resampling_settings_from_the_metric_config() -> None:
+    from cstoolkit.errors import ConfigError
+    from cstoolkit.tts.eval.stats import Resampling, resampling_of
+
+    assert resampling_of({}) == resampling_of(None) == Resampling(1000, 12345, 0.95)
+    assert not resampling_of({"bootstrap": 0}).enabled
+    assert resampling_of({"bootstrap": 200, "seed": 3, "ci_level": 0.9}) == Resampling(200, 3, 0.9)
+    with pytest.raises(ConfigError, match="ci_level"):
+        resampling_of({"ci_level": 1.5})
+    with pytest.raises(ConfigError, match="bootstrap"):
+        resampling_of({"bootstrap": -3})
+
+
+def bag_of_letters(texts: list[str]) -> np.ndarray:
+    """A toy sentence embedding: letter counts folded into 8 dimensions."""
+    out = np.ones((len(texts), 8), np.float32)
+    for row, text in enumerate(texts):
+        for ch in text:
+            out[row, ord(ch) % 8] += 1
+    return out
+
+
+def scored(hyps: list[str], lam: float = 1.0, weighting: str = "mean"):
+    from cstoolkit.metrics.saer import SAERConfig, compute_saer
+    from cstoolkit.metrics.semantic import FunctionBackend
+
+    refs = ["我 去 shopping mall", "hola my friend", "买 东 西 today", "vamos al mall", "我 买 coffee", "good day"]
+    tags = {"u1": "zh-en", "u2": "es-en", "u3": "zh-en", "u4": "es-en", "u5": "zh-en", "u6": "es-en"}
+    config = SAERConfig(lam=lam, model="bag@test", semantic_weighting=weighting)
+    backend = FunctionBackend("bag@test", bag_of_letters) if lam < 1 else None
+    return compute_saer(refs, hyps, list(tags), config, tags, backend=backend)
+
+
+HYPS = ["我 去 mall", "hola friend", "买 东 西 today", "vamos al mall now", "我 买 tea", "good"]
+
+
+@pytest.mark.parametrize(("lam", "weighting"), [(1.0, "mean"), (0.5, "mean"), (0.5, "length")])
+def test_intervals_re_pooled_from_saer_json_match_the_metric(lam, weighting) -> None:
+    from cstoolkit.metrics.bootstrap import add_intervals, intervals_to_dict
+    from cstoolkit.tts.eval.stats import Resampling, result_from_json, saer_intervals
+
+    result = scored(HYPS, lam, weighting)
+    doc = json.loads(json.dumps(result.to_dict()))  # what saer.json holds
+    rebuilt = result_from_json(doc)
+    assert rebuilt is not None and rebuilt.signature == result.signature
+    assert rebuilt.saer == pytest.approx(result.saer) and rebuilt.form_error == result.form_error
+    assert rebuilt.per_tag["es-en"].saer == pytest.approx(result.per_tag["es-en"].saer)
+    expected = add_intervals(result, 300, 7, 0.9)
+    overall, per_tag = saer_intervals(doc, Resampling(300, 7, 0.9))
+    names = {"mer": "form_error", "saer": "saer", "e_sem": "semantic_error"}
+    want = intervals_to_dict(expected.ci)
+    assert overall == {key: want[name] for key, name in names.items() if name in want}
+    assert set(overall) == ({"mer", "saer"} if lam == 1 else {"mer", "saer", "e_sem"})
+    assert per_tag["zh-en"]["mer"] == expected.per_tag["zh-en"].ci["form_error"].to_dict()
+    assert overall["mer"]["low"] <= result.form_error <= overall["mer"]["high"]
+    assert saer_intervals(doc, None) == ({}, {})
+    assert result_from_json({k: v for k, v in doc.items() if k != "per_utterance"}) is None
+
+
+def test_intervals_saer_json_carries_are_read_not_recomputed() -> None:
+    from cstoolkit.tts.eval.stats import Resampling, saer_intervals
+
+    doc = json.loads(json.dumps(scored(HYPS).to_dict()))
+    made = {"level": 0.95, "low": 0.01, "high": 0.99, "resamples": 1000, "seed": 12345}
+    doc["ci"] = {"saer": made, "form_error": made}
+    doc["per_tag"]["es-en"]["ci"] = {"form_error": made}
+    overall, per_tag = saer_intervals(doc, Resampling())
+    assert overall == {"saer": made, "mer": made} and per_tag["es-en"] == {"mer": made}
+    other, _ = saer_intervals(doc, Resampling(seed=1))  # other settings: re-pooled from the utterances
+    assert other["mer"]["seed"] == 1 and other["mer"] != made
+
+
+def test_paired_mean_difference() -> None:
+    from cstoolkit.tts.eval.stats import Resampling, paired_mean_difference
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.6, 0.9, 80)
+    same = paired_mean_difference(a, a.copy(), Resampling())
+    assert same.delta == 0 and same.p_value == 1.0 and same.ci.low == same.ci.high == 0
+    lower = paired_mean_difference(a, a - 0.05 + rng.normal(0, 0.01, 80), Resampling())
+    assert lower.delta == pytest.approx(-0.05, abs=0.01) and lower.p_value < 0.01
+    assert lower.ci.low <= lower.delta <= lower.ci.high < 0
+    noise = paired_mean_difference(a, a + rng.normal(0, 0.05, 80), Resampling())
+    assert noise.ci.low < 0 < noise.ci.high and noise.p_value > 0.05
+
+
+def judged_folder(root, name: str, kind: str, hyps: list[str], own: list[float]):
+    """A judged folder: saer.json of real scores, similarity.json of the given own-speaker cosines."""
+    folder = root / name
+    folder.mkdir()
+    (folder / "saer.json").write_text(json.dumps(scored(hyps).to_dict()))
+    per_utt = {
+        f"u{i + 1}": {"speaker": "A", "own": v, "others": {"B": 0.5}, "closer_to_own": v > 0.5}
+        for i, v in enumerate(own)
+    }
+    sim = {
+        "own_mean": round(float(np.mean(own)), 5),
+        "other_mean": 0.5,
+        "closer_to_own": round(float(np.mean([v > 0.5 for v in own])), 5),
+        "per_utterance": per_utt,
+    }
+    (folder / "similarity.json").write_text(json.dumps(sim))
+    (folder / "synthesis.json").write_text(json.dumps({"kind": kind, "rtf": 0.5}))
+    return folder
+
+
+def test_a_system_identical_to_its_reference_row_differs_by_zero(tmp_path) -> None:
+    from cstoolkit.tts.eval.evaluate import comparison_row
+    from cstoolkit.tts.eval.stats import add_comparisons
+
+    own = [0.9, 0.85, 0.4, 0.8, 0.88, 0.7]
+    copy = judged_folder(tmp_path, "copy", "copy synthesis", HYPS, own)
+    resynth = judged_folder(tmp_path, "resynth", "resynthesis", HYPS, own)  # the same numbers as copy synthesis
+    worse = ["", "", "", "", "", ""]
+    tts = judged_folder(tmp_path, "tts", "tts", worse, [0.3, 0.2, 0.35, 0.1, 0.25, 0.3])
+    rows = add_comparisons([comparison_row(f) for f in (copy, resynth, tts)])
+    assert [r["vs"] for r in rows] == [None, "copy", "resynth"]
+    assert rows[0]["comparisons"] == [] and rows[0]["p_values"] == {}
+    same = rows[1]["comparisons"][0]
+    assert same["vs"] == "copy" and same["utterances"] == 6 and same["similarity_utterances"] == 6
+    assert set(same["differences"]) == {"mer", "saer", "similarity_own", "closer_to_own"}
+    for diff in same["differences"].values():
+        assert diff["delta"] == 0 and diff["p_value"] == 1.0 and diff["ci"]["low"] == diff["ci"]["high"] == 0
+    assert rows[1]["p_values"] == {"mer": 1.0, "saer": 1.0, "similarity_own": 1.0, "closer_to_own": 1.0}
+    worst = rows[2]["comparisons"][0]["differences"]
+    assert worst["mer"]["delta"] == pytest.approx(1 - rows[1]["mer"]) and worst["mer"]["ci"]["low"] > 0
+    assert worst["similarity_own"]["delta"] < 0 and worst["similarity_own"]["p_value"] < 0.05
+    for row in rows:
+        for key in ("mer", "saer", "similarity_own", "closer_to_own"):
+            ci = row["ci"][key]
+            assert ci["level"] == 0.95 and ci["resamples"] == 1000 and ci["seed"] == 12345
+            assert ci["low"] <= row[key] <= ci["high"], (row["system"], key)
+        assert row["per_tag"]["es-en"]["ci"]["mer"]["low"] <= row["per_tag"]["es-en"]["mer"]
+    write_summary(rows, tmp_path / "table.json")
+    header, *lines = (tmp_path / "table.tsv").read_text().splitlines()
+    cells = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
+    assert [c["vs"] for c in cells] == ["-", "copy", "resynth"] and cells[1]["p_saer"] == "1.0000"
+    assert cells[0]["mer_ci"].startswith("[") and cells[0]["similarity_own_ci"].startswith("[")
+    header, *lines = (tmp_path / "table_comparisons.tsv").read_text().splitlines()
+    cells = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
+    assert [(c["system"], c["vs"]) for c in cells] == [("resynth", "copy"), ("tts", "resynth")]  # no ground truth
+    assert cells[0]["d_mer"] == "0.0000" and cells[0]["p_mer"] == "1.0000" and cells[0]["d_e_sem"] == "-"
+
+
+def test_no_intervals_or_comparisons_without_resampling(tmp_path) -> None:
+    from cstoolkit.tts.eval.evaluate import comparison_row
+    from cstoolkit.tts.eval.stats import add_comparisons, resampling_of
+
+    a = judged_folder(tmp_path, "a", "copy synthesis", HYPS, [0.9] * 6)
+    b = judged_folder(tmp_path, "b", "resynthesis", HYPS, [0.8] * 6)
+    rows = add_comparisons([comparison_row(a, None), comparison_row(b, None)], None)
+    assert all(r["ci"] == {} and r["comparisons"] == [] and r["vs"] is None for r in rows)
+    none = resampling_of({"bootstrap": 0})  # metric.bootstrap=0
+    rows = add_comparisons([comparison_row(a, none), comparison_row(b, none)], none)
+    assert all(r["ci"] == {} and r["per_tag"]["es-en"]["ci"] == {} and r["comparisons"] == [] for r in rows)

@@ -117,43 +117,55 @@ def test_a_decode_of_other_data_is_refused(data, cfg, tmp_path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def synthesis_folder(root: Path, name: str, kind: str, utts: list[str], mer: float) -> Path:
-    """A judged synthesis folder with WAV audio of ``utts`` and made-up scores."""
+def synthesis_folder(root: Path, name: str, kind: str, hyps: dict[str, str], sim: dict, cfg) -> Path:
+    """A judged synthesis folder with WAV audio of the utterances of ``hyps``, what the CS-ASR heard scored for real
+    (``saer.json``) and the given per-utterance speaker similarity."""
+    from cstoolkit.asr.score import score_decoding
+
     folder = root / name
     (folder / "wav").mkdir(parents=True)
+    utts = sorted(hyps)
     for utt in utts:
         sf.write(folder / "wav" / f"{utt}.wav", np.zeros(2205, np.float32), 22050)
     write(folder / "wav.scp", {u: str(folder / "wav" / f"{u}.wav") for u in utts})
     write(folder / "text", {u: UTTS[u][2] for u in utts})
     write(folder / "utt2lang", {u: UTTS[u][1] for u in utts})
-    write(folder / "hyp.txt", {u: "<i>heard</i> & more" for u in utts})
-    per_tag = {
-        "zh-en": {"form_error": mer, "saer": mer, "semantic_error": None, "utterances": 2},
-        "es-en": {"form_error": 2 * mer, "saer": 2 * mer, "semantic_error": None, "utterances": 2},
+    write(folder / "hyp.txt", hyps)
+    score_decoding(folder, folder, cfg.metric, name)
+    rows = [sim[u] for u in utts]
+    summary = {
+        "own_mean": round(float(np.mean([r["own"] for r in rows])), 5),
+        "other_mean": round(float(np.mean([np.mean(list(r["others"].values())) for r in rows])), 5),
+        "closer_to_own": round(float(np.mean([r["closer_to_own"] for r in rows])), 5),
     }
-    (folder / "saer.json").write_text(
-        json.dumps(
-            {"utterances": len(utts), "form_error": mer, "saer": mer, "semantic_error": None, "per_tag": per_tag}
-        )
-    )
-    per_utt = {u: {"speaker": UTTS[u][0], "own": 0.8, "others": {}, "closer_to_own": True} for u in utts}
-    (folder / "similarity.json").write_text(
-        json.dumps({"own_mean": 0.8, "other_mean": 0.5, "closer_to_own": 1.0, "per_utterance": per_utt})
-    )
+    (folder / "similarity.json").write_text(json.dumps({**summary, "per_utterance": {u: sim[u] for u in utts}}))
     (folder / "synthesis.json").write_text(json.dumps({"kind": kind, "rtf": 0.25}))
     return folder
 
 
+#: what the CS-ASR heard from the TTS
+TTS_HYPS = {"a1": "<i>heard</i> & more", "a2": "买 东 西", "b1": "hola friend", "b2": "vamos al mall"}
+TTS_OWN = {"a1": 0.7, "a2": 0.62, "b1": 0.55, "b2": 0.66}
+
+
 @pytest.fixture(scope="module")
-def table(ground_truth) -> Path:
-    from cstoolkit.tts.eval.evaluate import comparison_row, write_summary
+def table(ground_truth, cfg) -> Path:
+    """ground truth; copy synthesis, the same transcripts and similarity as ground truth for a1, a2, b1, b2; TTS."""
+    from cstoolkit.tts.eval.evaluate import comparison_row
+    from cstoolkit.tts.eval.stats import add_comparisons
+    from cstoolkit.tts.eval.table import write_summary
 
     out, gt_row = ground_truth
     exp = out.parent.parent
     some = ["a1", "a2", "b1", "b2"]
-    copy = synthesis_folder(exp / "flow", "copysynth_test", "copy synthesis", some, 0.1)
-    tts = synthesis_folder(exp / "tts", "synth_test", "tts", some, 0.3)
-    rows = [gt_row, comparison_row(copy), comparison_row(tts)]
+    truth_sim = json.loads((out / "similarity.json").read_text())["per_utterance"]
+    copy_hyps = {u: UTTS[u][3] for u in some}
+    copy = synthesis_folder(exp / "flow", "copysynth_test", "copy synthesis", copy_hyps, truth_sim, cfg)
+    tts_sim = {
+        u: {"speaker": UTTS[u][0], "own": v, "others": {"X": 0.5}, "closer_to_own": v > 0.6} for u, v in TTS_OWN.items()
+    }
+    tts = synthesis_folder(exp / "tts", "synth_test", "tts", TTS_HYPS, tts_sim, cfg)
+    rows = add_comparisons([gt_row, comparison_row(copy), comparison_row(tts)])
     write_summary(rows, exp / "tts" / "evaluation.json")
     return exp / "tts" / "evaluation.json"
 
@@ -161,22 +173,66 @@ def table(ground_truth) -> Path:
 def test_the_comparison_table_per_language_pair(table) -> None:
     rows = json.loads(table.read_text())
     assert [r["system"] for r in rows] == ["ground_truth", "copysynth_test", "synth_test"]
-    assert rows[2]["per_tag"]["es-en"] == {
+    saer = json.loads((Path(rows[2]["folder"]) / "saer.json").read_text())
+    es_en = rows[2]["per_tag"]["es-en"]
+    assert {k: v for k, v in es_en.items() if k != "ci"} == {
         "utterances": 2,
-        "mer": 0.6,
-        "saer": 0.6,
+        "mer": saer["per_tag"]["es-en"]["form_error"],
+        "saer": saer["per_tag"]["es-en"]["saer"],
         "e_sem": None,
-        "similarity_own": 0.8,
-        "closer_to_own": 1.0,
+        "similarity_own": pytest.approx((0.55 + 0.66) / 2),
+        "closer_to_own": 0.5,
     }
+    assert es_en["mer"] == pytest.approx(1 / 6)  # b1: one deletion of 3 units, b2 heard right
+    assert set(es_en["ci"]) == {"mer", "saer", "similarity_own", "closer_to_own"}  # no E_sem at lambda 1
+    for key, interval in es_en["ci"].items():  # two utterances: wide intervals, still around the point value
+        assert interval["low"] <= es_en[key] <= interval["high"], key
     header, *lines = table.with_name("evaluation_by_pair.tsv").read_text().splitlines()
     cells = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
     assert [(c["system"], c["lang_pair"]) for c in cells] == [
         (s, p) for s in ("ground_truth", "copysynth_test", "synth_test") for p in ("all", "es-en", "zh-en")
     ]
     tts_es = next(c for c in cells if c["system"] == "synth_test" and c["lang_pair"] == "es-en")
-    assert tts_es["mer"] == "0.6000" and tts_es["rtf"] == "0.2500" and tts_es["e_sem"] == "-"
+    assert tts_es["mer"] == "0.1667" and tts_es["rtf"] == "0.2500" and tts_es["e_sem"] == "-"
+    low, high = es_en["ci"]["mer"]["low"], es_en["ci"]["mer"]["high"]
+    assert tts_es["mer_ci"] == f"[{low:.4f}, {high:.4f}]" and tts_es["e_sem_ci"] == "-"
     assert table.with_suffix(".tsv").is_file()
+
+
+def test_intervals_and_p_values_of_the_table(table) -> None:
+    rows = json.loads(table.read_text())
+    for row in rows:
+        assert set(row["ci"]) == {"mer", "saer", "similarity_own", "similarity_other", "closer_to_own"}
+        for key, interval in row["ci"].items():
+            assert interval["level"] == 0.95 and interval["low"] <= row[key] <= interval["high"], (row["system"], key)
+    truth, copy, tts = rows
+    assert truth["vs"] is None and truth["comparisons"] == []
+    # copy synthesis heard and sounding exactly like the ground truth on its four utterances: no difference
+    assert copy["vs"] == "ground_truth" and copy["p_values"] == dict.fromkeys(
+        ("mer", "saer", "similarity_own", "closer_to_own"), 1.0
+    )
+    same = copy["comparisons"][0]
+    assert same["utterances"] == 4 and same["similarity_utterances"] == 4 and same["test"] == "paired bootstrap"
+    assert all(d["delta"] == 0 for d in same["differences"].values())
+    # TTS against copy synthesis (no resynthesis in this table) and against ground truth, over a1, a2, b1, b2
+    assert [c["vs"] for c in tts["comparisons"]] == ["copysynth_test", "ground_truth"] and tts["vs"] == "copysynth_test"
+    for comparison in tts["comparisons"]:
+        mer = comparison["differences"]["mer"]
+        assert mer["b"] == tts["mer"] and mer["delta"] > 0 and mer["ci"]["low"] <= mer["delta"] <= mer["ci"]["high"]
+        assert 0 < mer["p_value"] <= 1 and comparison["differences"]["similarity_own"]["delta"] < 0
+    assert tts["p_values"]["mer"] == tts["comparisons"][0]["differences"]["mer"]["p_value"]
+    header, *lines = table.with_suffix(".tsv").read_text().splitlines()
+    columns = header.split("\t")
+    assert columns[columns.index("rtf") + 1 :][:5] == ["vs", "p_mer", "p_saer", "p_similarity_own", "p_closer_to_own"]
+    cells = [dict(zip(columns, line.split("\t"), strict=True)) for line in lines]
+    assert [c["vs"] for c in cells] == ["-", "ground_truth", "copysynth_test"] and cells[1]["p_mer"] == "1.0000"
+    header, *lines = table.with_name("evaluation_comparisons.tsv").read_text().splitlines()
+    pairs = [tuple(line.split("\t")[:3]) for line in lines]
+    assert pairs == [
+        ("copysynth_test", "ground_truth", "4"),
+        ("synth_test", "copysynth_test", "4"),
+        ("synth_test", "ground_truth", "4"),
+    ]
 
 
 class PageParser(HTMLParser):
@@ -226,6 +282,12 @@ def test_the_listening_page(table, capsys) -> None:
     parser.feed(raw)
     assert parser.sections == ["es-en", "zh-en"]
     assert parser.rows["overall"] == 4 and parser.rows["per-pair"] == 1 + 3 * 2  # header + systems x pairs
+    assert parser.rows["comparisons"] == 1 + 3  # copy vs ground truth, TTS vs copy and vs ground truth
+    # every number with its interval: the TTS's MER and its 95% interval
+    tts = json.loads(table.read_text())[2]
+    interval = f"[{tts['ci']['mer']['low']:.3f}, {tts['ci']['mer']['high']:.3f}]"
+    assert f'{tts["mer"]:.3f}<br><span class="ci">{interval}</span>' in raw
+    assert "95% percentile-bootstrap interval" in raw and "p = 1.000" in raw
     assert parser.rows["players"] == 4 * 3  # sentences x systems
     # sentences every system has: b1, b2 (es-en) and a1, a2 (zh-en), never a3 / c1 (ground truth only)
     assert sorted(parser.texts) == sorted(UTTS[u][2] for u in ("a1", "a2", "b1", "b2"))
