@@ -38,6 +38,7 @@ SUBCOMMANDS: dict[str, str] = {
     "resynthesize": "resynthesize",
     "evaluate-tts": "evaluate_tts",
     "novel-sentences": "novel_sentences",
+    "generate-text": "generate_text",
     "synthesize": "synthesize",
     "tts-samples": "tts_samples",
 }
