@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark the TTS back end: (speech tokens -> flow-matching mel -> HiFi-GAN waveform) vs copy synthesis.
 
-For 2, 4 and 10 Euler steps (classifier-free guidance and time schedule from the tts config) this times the flow
+For 2, 4 and 10 Euler steps (classifier-free guidance and time schedule from the flow config) this times the flow
 model (an untrained model of the configured size: the work per step does not depend on the weights) from random
 or given speech tokens, with a voice prompt cut from real speech, plus the vocoder on its output; each is compared
 with copy synthesis (the vocoder alone on a real mel of the same length) timed alternately in the same run.
@@ -11,7 +11,7 @@ error of the vocoder's output) with the features stage's mel convention and with
     .venv/bin/python scripts/bench_flow.py                                  # flow_cpu, espeak-ng speech
     .venv/bin/python scripts/bench_flow.py --wav prompt.wav --tokens toks.txt
     .venv/bin/python scripts/bench_flow.py --tts-config conf/flow/flow_gpu.yaml --device cuda
-    .venv/bin/python scripts/bench_flow.py model.estimator.channels=[96,96,96]   # overrides of the tts config
+    .venv/bin/python scripts/bench_flow.py model.estimator.channels=[96,96,96]   # overrides of the flow config
     .venv/bin/python scripts/bench_flow.py --model exp/flow --data-dir data/test --asr-dir exp/asr --utts 30
 
 With ``--model`` (a trained flow model directory) it measures the real thing instead: the first ``--utts``
@@ -52,7 +52,7 @@ SPEECH = [
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    p.add_argument("--tts-config", default=str(ROOT / "conf" / "tts" / "flow_cpu.yaml"), help="a conf/tts file")
+    p.add_argument("--tts-config", default=str(ROOT / "conf" / "flow" / "flow_cpu.yaml"), help="a conf/flow file")
     p.add_argument("--features-config", default=str(ROOT / "conf" / "features" / "default.yaml"))
     p.add_argument("--wav", help="real speech for the prompt and copy synthesis (default: espeak-ng)")
     p.add_argument("--tokens", help="file of whitespace-separated speech-token ids to speak (default: random)")
@@ -67,7 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data-dir", help="with --model: data directory with speech_tokens, mel.scp, utt_embed.scp")
     p.add_argument("--asr-dir", help="with --model: the CS-ASR that reads the audio back")
     p.add_argument("--utts", type=int, default=30, help="with --model: utterances to resynthesise")
-    p.add_argument("overrides", nargs="*", help="OmegaConf dot-list overrides of the tts config")
+    p.add_argument("overrides", nargs="*", help="OmegaConf dot-list overrides of the flow config")
     return p.parse_args(argv)
 
 

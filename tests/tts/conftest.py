@@ -24,7 +24,7 @@ def mel_cfg() -> dict:
 
 @pytest.fixture(scope="session")
 def flow_cpu_cfg():
-    """The ``tts`` group of the composed config (conf/flow/flow_cpu.yaml with its shared groups), with the values
+    """The ``flow`` group of the composed config (conf/flow/flow_cpu.yaml with its shared groups), with the values
     that training measures from the data filled in (vocab 50, 25 tokens/s, log-mel mean -5 and std 2)."""
     from cstoolkit.config import load_config
     from cstoolkit.tts.flow.model import fill_from_data

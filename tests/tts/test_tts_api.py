@@ -1,4 +1,4 @@
-"""The text-to-speech Python API on tiny models trained on the toy corpus (tests/t2s/conftest.py ``tts_exp``): a
+"""The text-to-speech Python API on tiny models trained on the toy corpus (tests/tts/t2s_fixtures.py ``tts_exp``): a
 T2S model directory names its flow model, speaks a code-switched text in the voice of a prompt of any rate and
 length, reports what it cannot speak, refuses texts with nothing speakable, and writes a synthesis folder from a
 Kaldi text file."""

@@ -1,10 +1,10 @@
-"""``cstk synthesize`` as a user runs it, on the tiny models of tests/t2s/conftest.py ``tts_exp``: one sentence into
+"""``cstk synthesize`` as a user runs it, on the tiny models of tests/tts/t2s_fixtures.py ``tts_exp``: one sentence into
 one file, a Kaldi text file and a data directory into synthesis folders; every bad input is exactly one stderr line
 and exit 2, with nothing written.
 
 One refused run is a real ``cstk`` process (a silent prompt: refused after every model has loaded, so its whole
 stderr shows that nothing else is printed); the others go through ``cstk``'s ``main`` in this process, whose stderr
-is checked the same way (as tests/tts/test_tts_cli.py does).
+is checked the same way (as tests/tts/flow/test_tts_cli.py does).
 """
 
 from __future__ import annotations
