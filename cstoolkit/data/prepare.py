@@ -1,4 +1,5 @@
-"""Stage 0: prepare a corpus into ``<output_dir>/{train,dev,test}`` Kaldi directories, validated, with a report."""
+"""Stage 0: prepare a corpus into ``<output_dir>/{train,dev,test}`` Kaldi directories (the generated demo world
+also ``test_novel``), validated, with a report."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from cstoolkit.errors import ConfigError, CstkError, InputFileError
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "dev", "test")
+#: splits only some corpora have (the generated demo world's held-out frames); a stale one is removed
+OPTIONAL_SPLITS = ("test_novel",)
 #: formats write_audio can store 16-bit PCM in
 AUDIO_FORMATS = ("flac", "wav")
 #: allowed values of the ``data`` config group (common settings and each corpus's)
@@ -51,7 +54,10 @@ RULES: dict[str, Rule] = {
 
 def check_data_config(data_cfg: DictConfig) -> None:
     """Raise ConfigError (one line naming the key and the allowed values) for a bad ``data`` setting."""
+    from cstoolkit.data.corpora.mini_world import check_world_config
+
     check_config(data_cfg, RULES, "data")
+    check_world_config(corpus_config(data_cfg, "mini"))  # the demo world's sentence source (mini_world.RULES)
     if data_cfg.min_duration > data_cfg.max_duration:
         raise ConfigError(
             f"bad configuration value data.min_duration={data_cfg.min_duration}: "
@@ -86,12 +92,13 @@ def prepare(data_root: str | Path | None, output_dir: str | Path, data_cfg: Dict
     Every split directory is written atomically and validated; ``prepare_report.json`` and the plots are written
     last. Returns the report.
     """
-    from cstoolkit.data.corpora.mini import prepare_mini
+    from cstoolkit.data.corpora.mini_world import prepare_demo
     from cstoolkit.data.corpora.switchlingua import prepare_switchlingua
 
     check_data_config(data_cfg)
     output_dir = Path(output_dir).resolve()
-    for split in SPLITS:  # refuse before touching anything: a file where a split folder belongs is not ours
+    # refuse before touching anything: a file where a split folder belongs is not ours
+    for split in SPLITS + OPTIONAL_SPLITS:
         if (output_dir / split).is_symlink() or ((output_dir / split).exists() and not (output_dir / split).is_dir()):
             raise InputFileError(output_dir / split, "exists and is not a folder; expected a split directory here")
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -104,17 +111,21 @@ def prepare(data_root: str | Path | None, output_dir: str | Path, data_cfg: Dict
         splits, report = prepare_switchlingua(data_root, output_dir, corpus_config(data_cfg, corpus), num_jobs)
     else:
         corpus = "mini"
-        splits = prepare_mini(output_dir, corpus_config(data_cfg, corpus), num_jobs)
-        report = {"corpus": corpus, "kept": sum(map(len, splits.values())), "skipped": 0, "skipped_items": []}
-    report["splits"] = {split: split_summary(splits[split]) for split in SPLITS}
+        splits, extra = prepare_demo(output_dir, corpus_config(data_cfg, corpus), num_jobs)
+        report = {"corpus": corpus, "kept": sum(map(len, splits.values())), "skipped": 0, "skipped_items": [], **extra}
+    names = [split for split in SPLITS + OPTIONAL_SPLITS if split in SPLITS or splits.get(split)]
+    report["splits"] = {split: split_summary(splits[split]) for split in names}
+    for split, details in report.pop("split_details", {}).items():  # the demo world's sentences and units
+        report["splits"].get(split, {}).update(details)
     if not splits["train"]:
         report["failed"] = "no usable training utterance"
         _write_report(report, output_dir)
         raise CstkError(f"{corpus}: no usable training utterance (reasons above and in {output_dir / REPORT_FILE})")
     check = partial(_must_be_valid, sample_rate=int(data_cfg.sample_rate))
-    for split in SPLITS:
-        if not splits[split]:
-            log.warning("%s: split %s is empty (too few usable items for the split ratios)", corpus, split)
+    for split in SPLITS + OPTIONAL_SPLITS:
+        if not splits.get(split):
+            if split in SPLITS:
+                log.warning("%s: split %s is empty (too few usable items for the split ratios)", corpus, split)
             if (output_dir / split).exists():  # never leave a split of an earlier run next to this one
                 shutil.rmtree(output_dir / split)
             continue
@@ -147,7 +158,7 @@ def _plots(splits: dict[str, list[Utterance]], folder: Path, corpus: str) -> lis
 def _log_summary(report: dict, output_dir: Path) -> None:
     for split, info in report["splits"].items():
         log.info(
-            "%-5s %6d utts %4d speakers %7.3f h  %s",
+            "%-10s %6d utts %4d speakers %7.3f h  %s",
             split,
             info["utterances"],
             info["speakers"],

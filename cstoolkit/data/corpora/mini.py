@@ -4,7 +4,9 @@ Sentences come from templates with slot lexicons (``mini/<pair>.json`` + ``mini/
 language-tagged segments. Every segment is spoken by espeak-ng in its own language, by pseudo-speakers that differ
 in voice variant, pitch and rate (``conf/data/mini.yaml``). Train, dev and test have disjoint speakers and disjoint
 sentences; dev/test sentences are new combinations of slot words that all occur in train. Audio is cached under
-``<output_dir>/audio/mini`` by a hash of everything that shapes it, so a re-run synthesises nothing.
+``<output_dir>/audio/mini`` by a hash of everything that shapes it, so a re-run synthesises nothing. The other
+sentence source, the text generator's frames (``data.mini.sentences: generated``), is in
+:mod:`cstoolkit.data.corpora.mini_world`; it synthesises through :func:`run_jobs` too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from cstoolkit.data.audio import duration_of, resample, trim_silence, write_audio
+from cstoolkit.data.corpora.mini_voices import espeak_rate, vocal_tract_warp
 from cstoolkit.data.kaldi_dir import Utterance, segments_text
 from cstoolkit.data.parallel import parallel_map
 from cstoolkit.errors import ConfigError, CstkError
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).with_name("mini")
 SPLITS = ("train", "dev", "test")
+#: splits read by the same voices: the generated world's test_novel is read by the test voices
+SAME_VOICES = {frozenset(("test", "test_novel"))}
 _SLOT = re.compile(r"\{([A-Z_]+)\}")
 #: storage normalisation of the sentence files: Unicode NFKC and single spaces, nothing else
 _STORE = NormalizeOptions(nfkc=True, casefold=False, punctuation=False, whitespace=True)
@@ -150,7 +155,7 @@ def espeak_text(lang: str, text: str) -> str:
 def _speak(cfg: dict[str, Any], speaker: dict[str, Any], lang: str, text: str) -> np.ndarray:
     """One segment through espeak-ng, trimmed of its leading/trailing silence, at espeak's sample rate."""
     voice = f"{cfg['voices'][lang]}+{speaker['variant']}"
-    cmd = [cfg["espeak"], "-v", voice, "-p", str(speaker["pitch"]), "-s", str(speaker["rate"]), "--stdout"]
+    cmd = [cfg["espeak"], "-v", voice, "-p", str(speaker["pitch"]), "-s", str(espeak_rate(speaker)), "--stdout"]
     try:
         out = subprocess.run([*cmd, espeak_text(lang, text)], capture_output=True, check=True).stdout
     except FileNotFoundError:
@@ -161,7 +166,8 @@ def _speak(cfg: dict[str, Any], speaker: dict[str, Any], lang: str, text: str) -
     samples, rate = sf.read(io.BytesIO(out), dtype="float32")
     if rate != cfg["espeak_rate"]:
         raise RuntimeError(f"espeak-ng produced {rate} Hz, config says {cfg['espeak_rate']}")
-    return trim_silence(samples, cfg["trim_db"])
+    # a speaker's vocal-tract warp (generated voices only; the hand-listed speakers have none)
+    return vocal_tract_warp(trim_silence(samples, cfg["trim_db"]), rate, float(speaker.get("warp", 1.0)))
 
 
 def synthesize(job: SynthJob, cfg: dict[str, Any]) -> Utterance:
@@ -222,26 +228,30 @@ def plan_jobs(cfg: dict[str, Any], audio_dir: Path) -> dict[str, list[SynthJob]]
 
 
 def check_disjoint(splits: dict[str, list[Utterance]]) -> None:
-    """Raise RuntimeError unless dev/test share no speaker and no sentence with train (or with each other)."""
-    for a, b in itertools.combinations(SPLITS, 2):
-        spk = {u.speaker for u in splits[a]} & {u.speaker for u in splits[b]}
-        txt = {u.text for u in splits[a]} & {u.text for u in splits[b]}
+    """Raise RuntimeError if two splits share a sentence (compared after SAER normalisation) or a speaker (except
+    the splits of :data:`SAME_VOICES`)."""
+    for a, b in itertools.combinations(splits, 2):
+        spk = set() if {a, b} in SAME_VOICES else {u.speaker for u in splits[a]} & {u.speaker for u in splits[b]}
+        txt = {normalize(u.text) for u in splits[a]} & {normalize(u.text) for u in splits[b]}
         if spk or txt:
             raise RuntimeError(f"{a}/{b} overlap: speakers {sorted(spk)[:3]}, sentences {sorted(txt)[:3]}")
 
 
 def prepare_mini(output_dir: str | Path, cfg: dict[str, Any], num_jobs: int = 1) -> dict[str, list[Utterance]]:
     """Synthesise the demo corpus into ``<output_dir>/audio/mini`` and return its utterances per split."""
-    audio_dir = Path(output_dir).resolve() / "audio" / "mini"
-    jobs = plan_jobs(cfg, audio_dir)
+    return run_jobs(plan_jobs(cfg, Path(output_dir).resolve() / "audio" / "mini"), cfg, num_jobs)
+
+
+def run_jobs(jobs: dict[str, list[SynthJob]], cfg: dict[str, Any], num_jobs: int) -> dict[str, list[Utterance]]:
+    """Synthesise (or take from the cache) every job; the utterances per split, checked to be disjoint."""
     total = sum(len(j) for j in jobs.values())
     cached = sum(Path(j.path).is_file() for js in jobs.values() for j in js)
     log.info("demo corpus: %d pairs, %d utterances (%d cached), %d job(s)", len(cfg["pairs"]), total, cached, num_jobs)
-    flat = [job for split in SPLITS for job in jobs[split]]
+    flat = [job for split in jobs for job in jobs[split]]
     results = parallel_map(partial(synthesize, cfg=cfg), flat, num_jobs, desc="synthesise")
     out: dict[str, list[Utterance]] = {}
     start = 0
-    for split in SPLITS:
+    for split in jobs:
         out[split] = results[start : start + len(jobs[split])]
         start += len(jobs[split])
     check_disjoint(out)
