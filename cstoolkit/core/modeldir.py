@@ -1,4 +1,4 @@
-"""The one layout of a trained model directory, its reader, its weight loader and its run-config writer.
+"""The one layout of a trained model directory, its reader, its weight loader and its writer.
 
 Every training stage (``cstk train-asr``, ``train-tokenizer``, ``train-flow``, ``train-t2s``) leaves a
 self-contained directory::

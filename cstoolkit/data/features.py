@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from cstoolkit.config import FLAG, Rule, check_config, choice, number, whole
 from cstoolkit.core import stamps
 from cstoolkit.core.atomic import atomic_path, atomic_write_lines, remove_stale_temporaries
+from cstoolkit.core.runtime import set_torch_threads
 from cstoolkit.core.shards import worker_pool
 from cstoolkit.data.audio import load_audio, resample
 from cstoolkit.data.kaldi_dir import read_kaldi_entries
@@ -182,9 +183,7 @@ def extract_chunk(
 ) -> dict[str, Any]:
     """Worker: fbank + mel for one chunk of ``(uttid, audio_path, wav.scp line)``, streamed to ``fbank.<i>.ark`` /
     ``mel.<i>.ark``. Unusable audio raises a CstkError naming the wav.scp line, the utterance and the file."""
-    import torch
-
-    torch.set_num_threads(1)
+    set_torch_threads(1)  # one thread per worker: the workers are the parallelism
     fb_cfg, mel_cfg = cfg["fbank"], cfg["mel"]
     dims = fb_cfg["num_mel_bins"]
     stats = {"count": 0, "sum": np.zeros(dims, np.float64), "sum_square": np.zeros(dims, np.float64)}

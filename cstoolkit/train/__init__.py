@@ -5,7 +5,8 @@ LightningModule in ``module._target_``; a :class:`CstkLightningModule` subclass 
 returns a :class:`StepOutput` (named losses and stats); a loader from :mod:`cstoolkit.data.loader`. Then
 ``fit(build_module(cfg, prefix, **data), train_loader, dev_loader, exp_dir, cfg.train, trainer_cfg, seed)``.
 
-Names load on first use, so importing ``cstoolkit.train.env`` (before torch) does not import torch.
+Names load on first use, so importing ``cstoolkit.train`` does not import torch (process settings, made before
+torch loads, are in :mod:`cstoolkit.core.runtime`).
 """
 
 from __future__ import annotations

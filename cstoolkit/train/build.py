@@ -1,6 +1,6 @@
 """Building a model from its config group: values measured from the data, then Hydra's ``instantiate``.
 
-A model group (``conf/tts``, ``conf/t2s``, ...) leaves ``null`` in the ``model:`` keys that depend on the data
+A model group (``conf/flow``, ``conf/t2s``, ...) leaves ``null`` in the ``model:`` keys that depend on the data
 (a codebook size, a token rate, feature statistics). The training stage measures them and fills them in with
 :func:`fill_from_data`; :func:`build_model` refuses a config where one is still null and turns Hydra's
 instantiation errors into one-line ConfigErrors naming the group.

@@ -215,7 +215,7 @@ FROM_DATA = ("encoder.vocab_size", "token_rate", "mel_mean", "mel_std")
 
 
 def fill_from_data(flow_cfg: Any, **values: float) -> Any:
-    """A copy of the ``tts`` group whose ``model`` keys of :data:`FROM_DATA` that are null take ``values``
+    """A copy of the ``flow`` group whose ``model`` keys of :data:`FROM_DATA` that are null take ``values``
     (``vocab_size``, ``token_rate``, ``mel_mean``, ``mel_std``); set keys stay as the user wrote them."""
     from cstoolkit.train.build import fill_from_data as fill
 
@@ -223,7 +223,7 @@ def fill_from_data(flow_cfg: Any, **values: float) -> Any:
 
 
 def build_flow_model(flow_cfg: Any) -> FlowModel:
-    """The :class:`FlowModel` of a ``conf/tts`` group (its ``model:`` node, built with Hydra's ``instantiate``)."""
+    """The :class:`FlowModel` of a ``conf/flow`` group (its ``model:`` node, built with Hydra's ``instantiate``)."""
     from cstoolkit.train.build import build_model
 
     return build_model(flow_cfg, "flow", FlowModel, FROM_DATA, "cstk train-flow")

@@ -7,7 +7,7 @@ magnitude (not power) spectrogram, reflect padding of (n_fft - hop) / 2 on each 
 :func:`cstoolkit.data.features.hifigan_mel`), so a ``mel.scp`` matrix (transposed) goes straight in.
 The package's own ``wav_to_mel`` differs (``center=True``, clamp 1e-7): it shifts frames by half a hop and puts
 silence at log(1e-7), which the generator never saw. Copy synthesis of espeak-ng speech shows it
-(``tests/tts/test_tts_vocoder.py``, ``scripts/bench_flow.py``): the mean |log-mel| error of the resynthesised
+(``tests/tts/pretrained/test_tts_vocoder.py``, ``scripts/bench_flow.py``): the mean |log-mel| error of the resynthesised
 audio is 0.28-0.30 with our convention, 0.44-0.47 with the package's (measured with our mel; 0.8-1.15 with its).
 
 The package's ``Synthesiser.__call__`` returns int16 after ``x * 32768``, which wraps a full-scale sample
