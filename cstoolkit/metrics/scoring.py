@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cstoolkit.config import check_config, number, whole
+from cstoolkit.config import FLAG, check_config, choice, number, whole
 from cstoolkit.core.atomic import atomic_write_text
 from cstoolkit.data.kaldi_dir import read_segments
 from cstoolkit.data.transcripts import (
@@ -137,8 +137,20 @@ def resampling_from_mapping(metric: Mapping[str, Any]) -> Resampling:
     return Resampling(values["bootstrap"], values["seed"], float(values["ci_level"]))
 
 
+#: the other keys of the ``metric`` group, checked where they are read
+METRIC_RULES = {
+    "lam": number(0.0, 1.0),
+    "units": choice("mixed", "word", "char"),
+    "normalize": FLAG,
+    "semantic_weighting": choice("mean", "length"),
+    "jobs": whole(1),
+}
+
+
 def config_from_mapping(metric: Mapping[str, Any]) -> SAERConfig:
-    """SAERConfig from the ``metric`` config group (conf/metric/*.yaml)."""
+    """SAERConfig from the ``metric`` config group (conf/metric/*.yaml); ConfigError naming the key for a bad
+    value."""
+    check_config(metric, {k: rule for k, rule in METRIC_RULES.items() if k in metric}, "metric")
     return SAERConfig(
         lam=float(metric.get("lam", 0.5)),
         model=str(metric.get("model")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,22 @@ def test_html_and_plot_show_script_and_tag_intervals(tmp_path) -> None:
     below, above = error_bars([tag.saer], [tag.ci["saer"]])
     assert below[0] == pytest.approx(tag.saer - tag.ci["saer"].low) and above[0] >= 0
     assert error_bars([0.1, 0.2], [None, None]) is None
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("metric.lam=abc", "metric.lam='abc': expected a number >= 0 and <= 1"),
+        ("metric.lam=1.5", "metric.lam=1.5"),
+        ("metric.jobs=0", "metric.jobs=0: expected a whole number >= 1"),
+        ("metric.units=bytes", "metric.units='bytes'"),
+        ("metric.normalize=maybe", "metric.normalize='maybe'"),
+    ],
+)
+def test_a_bad_scoring_setting_is_one_line_naming_the_key(override, message):
+    from cstoolkit.config import load_config
+    from cstoolkit.metrics.scoring import config_from_mapping
+
+    with pytest.raises(ConfigError, match=re.escape(message)) as err:
+        config_from_mapping(load_config([override]).metric)
+    assert "\n" not in str(err.value)
