@@ -215,14 +215,19 @@ def mean_interval(
     speaker first"), resampled like the SAER figures (the same draws for the same seed and size) and summed exactly
     (values rounded to multiples of ``2**-SEMANTIC_FRACTION_BITS``), so that it repeats on every CPU."""
     check_settings(resamples, seed, level)
-    array = np.asarray(values, dtype=np.float64)
-    if array.size == 0:
+    if len(values) == 0:
         return Interval(level, math.nan, math.nan, resamples, seed)
+    return percentile_interval(resampled_means(values, resamples, seed), level, resamples, seed)
+
+
+def resampled_means(values: Sequence[float], resamples: int, seed: int) -> np.ndarray:
+    """The mean of non-empty per-utterance ``values`` in each bootstrap resample (the draws of the SAER figures),
+    from exact sums of the values rounded to multiples of ``2**-SEMANTIC_FRACTION_BITS``."""
+    array = np.asarray(values, dtype=np.float64)
     low = min(0.0, float(array.min()))  # ExactSums adds non-negative integers: shift negative values up
     column = np.rint(np.ldexp(array - low, SEMANTIC_FRACTION_BITS)).astype(np.int64)[:, None]
     sums = resampled_sums(column, resamples, seed)[:, 0]
-    means = np.ldexp(sums, -SEMANTIC_FRACTION_BITS) / array.size + low
-    return percentile_interval(means, level, resamples, seed)
+    return np.ldexp(sums, -SEMANTIC_FRACTION_BITS) / array.size + low
 
 
 def error_rates(errors: np.ndarray, units: np.ndarray) -> np.ndarray:

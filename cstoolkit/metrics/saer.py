@@ -208,7 +208,8 @@ class SAERResult:
         return "\n".join(lines)
 
 
-def _group(scores: Sequence[UtteranceScore], config: SAERConfig) -> GroupScore:
+def group_score(scores: Sequence[UtteranceScore], config: SAERConfig) -> GroupScore:
+    """Pooled scores of a group of utterances: summed edit counts, E_sem averaged (or length-weighted)."""
     counts = EditCounts()
     for utt in scores:
         counts.add(utt.counts)
@@ -313,10 +314,10 @@ def compute_saer(
         by_tag: dict[str, list[UtteranceScore]] = {}
         for utt in per_utterance:
             by_tag.setdefault(utt.tag or UNTAGGED, []).append(utt)
-        per_tag = {tag: _group(group, config) for tag, group in by_tag.items()}
+        per_tag = {tag: group_score(group, config) for tag, group in by_tag.items()}
 
     return SAERResult(
-        corpus=_group(per_utterance, config),
+        corpus=group_score(per_utterance, config),
         signature=config.signature(backend),
         per_utterance=per_utterance,
         per_script=per_script,

@@ -29,15 +29,14 @@ import numpy as np
 from cstoolkit.errors import ConfigError
 from cstoolkit.metrics.align import Alignment, EditCounts
 from cstoolkit.metrics.bootstrap import (
-    SEMANTIC_FRACTION_BITS,
     add_intervals,
     intervals_to_dict,
     mean_interval,
     percentile_interval,
-    resampled_sums,
+    resampled_means,
 )
 from cstoolkit.metrics.comparison import TESTS, Difference, bootstrap_p_value, compare_results
-from cstoolkit.metrics.saer import GroupScore, SAERConfig, SAERResult, UtteranceScore
+from cstoolkit.metrics.saer import SAERConfig, SAERResult, UtteranceScore, group_score
 from cstoolkit.metrics.scoring import Resampling, resampling_from_mapping
 
 log = logging.getLogger(__name__)
@@ -96,20 +95,6 @@ def _signature_fields(signature: Any) -> dict[str, str]:
     return dict(p.split(":", 1) for p in parts if ":" in p)
 
 
-def _pool(scores: Sequence[UtteranceScore], config: SAERConfig, semantic: bool) -> GroupScore:
-    """A group's pooled scores, as the metric pools them."""
-    counts = EditCounts()
-    for utt in scores:
-        counts.add(utt.counts)
-    esem = None
-    if semantic and scores:
-        values = [u.semantic_error or 0.0 for u in scores]
-        weights = [u.counts.ref_units for u in scores] if config.semantic_weighting == "length" else [1] * len(values)
-        total = sum(weights)
-        esem = sum(v * w for v, w in zip(values, weights)) / total if total else sum(values) / len(values)
-    return GroupScore(counts, esem, config.lam, len(scores))
-
-
 def result_from_json(doc: Mapping[str, Any], ids: Sequence[str] | None = None) -> SAERResult | None:
     """The scores of a ``saer.json`` document rebuilt from its per-utterance edit counts and E_sem values (of
     ``ids`` only, in that order, when given), enough to resample and compare; None when it has no per-utterance
@@ -137,17 +122,16 @@ def result_from_json(doc: Mapping[str, Any], ids: Sequence[str] | None = None) -
     except (KeyError, TypeError, ValueError, ConfigError) as err:
         log.warning("saer.json with unreadable per-utterance scores (%s): no intervals from it", err)
         return None
-    semantic = doc.get("semantic_error") is not None
     by_tag: dict[str, list[UtteranceScore]] = {}
     for score in scores:
         if score.tag is not None:
             by_tag.setdefault(score.tag, []).append(score)
     return SAERResult(
-        corpus=_pool(scores, config, semantic),
+        corpus=group_score(scores, config),
         signature=str(doc.get("signature")),
         per_utterance=scores,
         per_script={},
-        per_tag={tag: _pool(group, config, semantic) for tag, group in sorted(by_tag.items())},
+        per_tag={tag: group_score(group, config) for tag, group in sorted(by_tag.items())},
         per_word_language={},
         config=config,
     )
@@ -197,15 +181,6 @@ def similarity_intervals(
     values = similarity_values(per_utt, sorted(per_utt) if utts is None else utts)
     r = resampling
     return {key: mean_interval(v, r.resamples, r.seed, r.level).to_dict() for key, v in values.items() if v}
-
-
-def resampled_means(values: Sequence[float], resamples: int, seed: int) -> np.ndarray:
-    """The mean of ``values`` in each bootstrap resample (the draws and exact sums of :func:`mean_interval`)."""
-    array = np.asarray(values, dtype=np.float64)
-    low = min(0.0, float(array.min()))  # the exact sums add non-negative integers
-    column = np.rint(np.ldexp(array - low, SEMANTIC_FRACTION_BITS)).astype(np.int64)[:, None]
-    sums = resampled_sums(column, resamples, seed)[:, 0]
-    return np.ldexp(sums, -SEMANTIC_FRACTION_BITS) / array.size + low
 
 
 def paired_mean_difference(a: Sequence[float], b: Sequence[float], resampling: Resampling) -> Difference:
