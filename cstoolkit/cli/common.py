@@ -52,9 +52,27 @@ def positive_int(text: str) -> int:
     return value
 
 
-def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: str = "asr", out_dir: str | None = None):
+def add_dir_pairs(parser: argparse.ArgumentParser, data_help: str, out_help: str, required: bool = True) -> None:
+    """``--data-dir`` and ``--out-dir``, repeatable in pairs: one command (one model load) serves several data
+    directories, e.g. ``--data-dir data/test --out-dir X --data-dir data/test_novel --out-dir Y``."""
+    parser.add_argument("--data-dir", action="append", required=required, help=f"{data_help} (repeatable)")
+    parser.add_argument("--out-dir", action="append", required=required, help=f"{out_help} (one per --data-dir)")
+
+
+def dir_pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The ``(data_dir, out_dir)`` pairs of :func:`add_dir_pairs` options; CstkError when the counts differ or an
+    output folder is named twice."""
+    data, out = args.data_dir or [], args.out_dir or []
+    if len(data) != len(out):
+        raise CstkError(f"--data-dir and --out-dir go in pairs: {len(data)} --data-dir, {len(out)} --out-dir")
+    if len(set(out)) != len(out):
+        raise CstkError("each --out-dir must be a different folder")
+    return list(zip(data, out, strict=True))
+
+
+def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: str = "asr", out_dirs=()):
     """What ``decode-asr``, ``decode-tokenizer`` and ``robustness`` share before decoding: check the trainer and the
-    decoding settings (the model's own, ``overrides`` on top), clear ``out_dir`` when given, set the thread
+    decoding settings (the model's own, ``overrides`` on top), clear every folder of ``out_dirs``, set the thread
     environment before torch is imported, then load the model (``kind``: a CS-ASR or a speech tokenizer directory,
     decoded through its quantizer). Returns ``(bundle, decode_cfg)``."""
     from cstoolkit.asr.checks import decode_config, prepare_out_dir, read_model_config
@@ -66,7 +84,7 @@ def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: s
     else:
         read_config = read_model_config
     decode_cfg = decode_config(read_config(model_dir), cfg, overrides)
-    if out_dir is not None:
+    for out_dir in out_dirs:
         prepare_out_dir(out_dir)
 
     if kind == "tokenizer":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cstoolkit.cli.common import open_decoder
+from cstoolkit.cli.common import add_dir_pairs, dir_pairs, open_decoder
 from cstoolkit.config import load_config
 
 HELP = "decode a data directory through the tokenizer's quantizer (how much of what was said the tokens keep)"
@@ -13,8 +13,7 @@ HELP = "decode a data directory through the tokenizer's quantizer (how much of w
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-dir", required=True, help="trained tokenizer directory (cstk train-tokenizer)")
-    parser.add_argument("--data-dir", required=True, help="data directory with feats.scp")
-    parser.add_argument("--out-dir", required=True, help="where hyp.txt and decode.json go (older outputs removed)")
+    add_dir_pairs(parser, "data directory with feats.scp", "where hyp.txt and decode.json go (older outputs removed)")
     parser.add_argument("--method", choices=("greedy", "beam"), help="default: asr.decode.method of the model")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
@@ -26,17 +25,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    pairs = dir_pairs(args)
     cfg = load_config(args.overrides)
     if args.score:
         from cstoolkit.asr.score import check_metric_config
 
         check_metric_config(cfg.metric)  # a bad scoring setting fails before the decoding, not after
-    bundle, decode_cfg = open_decoder(args.model_dir, args.device, cfg, args.overrides, "tokenizer", args.out_dir)
+    bundle, decode_cfg = open_decoder(
+        args.model_dir, args.device, cfg, args.overrides, "tokenizer", [out for _, out in pairs]
+    )
     from cstoolkit.asr.inference import decode_dir
 
-    decode_dir(bundle, args.data_dir, args.out_dir, args.method or decode_cfg.method, decode_cfg)
-    if args.score:
-        from cstoolkit.asr.score import score_decoding
+    for data_dir, out_dir in pairs:
+        decode_dir(bundle, data_dir, out_dir, args.method or decode_cfg.method, decode_cfg)
+        if args.score:
+            from cstoolkit.asr.score import score_decoding
 
-        score_decoding(args.data_dir, args.out_dir, cfg.metric, "tokenizer " + Path(args.out_dir).name)
+            score_decoding(data_dir, out_dir, cfg.metric, "tokenizer " + Path(out_dir).name)
     return 0

@@ -6,6 +6,7 @@ Two ways in:
   error line naming the file and line; nothing is written then (exit 2).
 - ``--data-dir data/test --out-dir DIR``: every utterance of a data directory from its own ``speech_tokens``, with
   another utterance of the same speaker as voice prompt (the recipe's resynthesis; ``cstk evaluate-tts`` judges it).
+  Repeat the pair for more data directories (one model load).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cstoolkit.cli.common import positive_int, read_prompt_audio
+from cstoolkit.cli.common import add_dir_pairs, dir_pairs, positive_int, read_prompt_audio
 from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "speak speech tokens in the voice of a prompt (flow-matching model + HiFi-GAN): one wav per token line"
@@ -21,10 +22,14 @@ HELP = "speak speech tokens in the voice of a prompt (flow-matching model + HiFi
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="trained flow model directory (cstk train-flow --exp-dir)")
-    parser.add_argument("--out-dir", required=True, help="folder to write: wav/<uttid>.wav, wav.scp, synthesis.json")
     parser.add_argument("--tokens", help="Kaldi-style token lines 'uttid t1 t2 ...' (with --prompt)")
     parser.add_argument("--prompt", help="voice prompt audio (any format and sample rate; a few seconds)")
-    parser.add_argument("--data-dir", help="resynthesise this data directory instead (prompts: same speaker)")
+    add_dir_pairs(
+        parser,
+        "resynthesise this data directory instead (prompts: same speaker)",
+        "folder to write: wav/<uttid>.wav, wav.scp, synthesis.json",
+        required=False,
+    )
     parser.add_argument("--steps", type=positive_int, help="Euler steps (default: flow.inference.steps of the model)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the model's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the starting noise")
@@ -68,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
         raise CstkError("give either --data-dir, or --tokens FILE with --prompt AUDIO")
     if not args.data_dir and not (args.tokens and args.prompt):
         raise CstkError("--tokens and --prompt go together")
+    if not args.data_dir and len(args.out_dir or []) != 1:
+        raise CstkError("--tokens and --prompt go with one --out-dir")
+    pairs = dir_pairs(args) if args.data_dir else []
     cfg, _ = read_flow_config(args.model)  # a missing or broken model is refused before torch loads
     tokens = read_token_lines(Path(args.tokens), int(cfg.flow.model.encoder.vocab_size)) if args.tokens else None
     prompt_audio = None
@@ -78,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
 
     set_torch_threads(args.threads)
     synth = FlowSynthesizer.load(args.model, args.device, steps=args.steps, guidance=args.guidance)
-    if args.data_dir:
-        resynthesize_dir(synth, args.data_dir, args.out_dir, args.seed)
+    if pairs:
+        for data_dir, out_dir in pairs:
+            resynthesize_dir(synth, data_dir, out_dir, args.seed)
         return 0
     try:
         prompt = synth.prompt_from_wave(prompt_audio[0], prompt_audio[1], name=str(args.prompt))
@@ -91,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             yield utt, synth.vocode(synth.generate_mels([ids], [prompt], args.seed + k)[0])
 
     info = {"kind": "resynthesis", "prompt": str(Path(args.prompt).resolve()), "tokens": str(Path(args.tokens))}
-    out = Path(args.out_dir)
+    out = Path(args.out_dir[0])
     write_synthesis_dir(Path(args.tokens).parent, out, waves(), synth.sample_rate, info)
     print(f"{len(tokens)} files in {out / 'wav'}")
     return 0

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cstoolkit.cli.common import positive_int
+from cstoolkit.cli.common import add_dir_pairs, dir_pairs, positive_int
 from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "copy synthesis: the real log-mel of every utterance (mel.scp) through the HiFi-GAN vocoder"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", required=True, help="data directory with mel.scp (cstk features)")
-    parser.add_argument("--out-dir", required=True, help="folder to write: wav/<uttid>.wav, wav.scp, synthesis.json")
+    add_dir_pairs(
+        parser,
+        "data directory with mel.scp (cstk features)",
+        "folder to write: wav/<uttid>.wav, wav.scp, synthesis.json",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. flow.vocoder.model=LJSpeech")
@@ -25,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     from cstoolkit.config import load_config
 
+    pairs = dir_pairs(args)
     cfg = load_config(args.overrides)
     mel_cfg = OmegaConf.to_container(cfg.features.mel, resolve=True)
 
@@ -33,7 +37,10 @@ def run(args: argparse.Namespace) -> int:
 
     set_torch_threads(args.threads)
     vocoder = Vocoder(str(cfg.flow.vocoder.model), args.device, mel_cfg)
-    info = vocode_dir(args.data_dir, args.out_dir, vocoder, vocoder.sample_rate, vocoder.n_mels)
-    for utt, reason in sorted(info["skipped"].items()):
-        print(f"cstk vocode: error: {utt} left out: {reason}", file=sys.stderr, flush=True)
-    return 2 if info["skipped"] else 0
+    skipped = 0
+    for data_dir, out_dir in pairs:
+        info = vocode_dir(data_dir, out_dir, vocoder, vocoder.sample_rate, vocoder.n_mels)
+        for utt, reason in sorted(info["skipped"].items()):
+            print(f"cstk vocode: error: {data_dir}: {utt} left out: {reason}", file=sys.stderr, flush=True)
+        skipped += len(info["skipped"])
+    return 2 if skipped else 0

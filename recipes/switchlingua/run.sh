@@ -140,6 +140,22 @@ join_side_lane() {
 
 stage 0 "prepare data (demo corpus, or the release at --data_root)" \
   "$cstk" prepare --data_root "$data_root" --work_dir "$work_dir" --nj "$nj" "${overrides[@]}"
+# The evaluation splits: test, and test_novel where the corpus has one (the demo corpus: sentences of held-out
+# structures, read by the test voices). eval_pairs PREFIX sets `pairs` to --data-dir/--out-dir options, one pair
+# per evaluation split (out: PREFIX<split>); eval_data sets `pairs` to --data-dir options of the given splits and
+# the evaluation splits.
+eval_splits=(test)
+[[ ! -f $work_dir/data/test_novel/wav.scp ]] || eval_splits+=(test_novel)
+eval_pairs() {
+  local split
+  pairs=()
+  for split in "${eval_splits[@]}"; do pairs+=(--data-dir "$work_dir/data/$split" --out-dir "$1$split"); done
+}
+eval_data() {
+  local split
+  pairs=()
+  for split in "$@" "${eval_splits[@]}"; do pairs+=(--data-dir "$work_dir/data/$split"); done
+}
 stage 1 "features: fbank (ASR), HiFi-GAN mel (TTS), CMVN statistics" \
   "$cstk" features --work_dir "$work_dir" --nj "$nj" "${overrides[@]}"
 
@@ -164,26 +180,27 @@ data_only_stages() {
     "$cstk" robustness --whisper --conditions-dir "$work_dir/data/test_conditions" \
     --out-dir "$work_dir/exp/whisper/robustness" --conditions white_20db,speed_0.9 whisper.language=utt2lang \
     "${overrides[@]}"
+  eval_data train dev
   stage 14 "speaker embeddings (resemblyzer d-vectors) of every utterance: data/<split>/utt_embed.scp" \
-    "$cstk" embed-speakers --data-dir "$work_dir/data/train" --data-dir "$work_dir/data/dev" \
-    --data-dir "$work_dir/data/test" "${overrides[@]}"
+    "$cstk" embed-speakers "${pairs[@]}" "${overrides[@]}"
 }
 side_lane data_only_stages "5 6 7 9 14"
 stage 3 "train the CS-ASR model (ESPnet conformer, CTC/attention; a re-run resumes a killed training)" \
   "$cstk" train-asr --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/asr" "${asr_trainer[@]}" "${overrides[@]}"
-stage 4 "decode the test set (joint CTC/attention beam search) and score it with SAER" \
-  "$cstk" decode-asr --model-dir "$work_dir/exp/asr" --data-dir "$work_dir/data/test" \
-  --out-dir "$work_dir/exp/asr/decode_test" --score "${overrides[@]}"
+eval_pairs "$work_dir/exp/asr/decode_"
+stage 4 "decode the test sets (joint CTC/attention beam search: test, test_novel) and score them with SAER" \
+  "$cstk" decode-asr --model-dir "$work_dir/exp/asr" "${pairs[@]}" --score "${overrides[@]}"
 join_side_lane
 
-# Side lane 2, beside the tokenizer training: robustness of the CS-ASR, and copy synthesis of the test set (real
-# mel -> HiFi-GAN, into exp/flow/copysynth_test; it needs no model of ours).
+# Side lane 2, beside the tokenizer training: robustness of the CS-ASR, and copy synthesis of the test sets (real
+# mel -> HiFi-GAN, into exp/flow/copysynth_<split>; it needs no model of ours).
 # Speech tokenizer (CosyVoice's supervised semantic tokens): a quantizer inside the CS-ASR encoder, trained through the
 # ASR loss from exp/asr; its tokens for every split are what the TTS stages read.
 asr_robustness_stages() {
-  stage 16 "copy synthesis of the test set (real mel -> HiFi-GAN): the upper bound" \
-    "$cstk" vocode --data-dir "$work_dir/data/test" --out-dir "$work_dir/exp/flow/copysynth_test" "${overrides[@]}"
+  eval_pairs "$work_dir/exp/flow/copysynth_"
+  stage 16 "copy synthesis of the test sets (real mel -> HiFi-GAN): the upper bound" \
+    "$cstk" vocode "${pairs[@]}" "${overrides[@]}"
   stage 8 "robustness of the CS-ASR: every condition decoded and scored (table + PNG)" \
     "$cstk" robustness --model-dir "$work_dir/exp/asr" --conditions-dir "$work_dir/data/test_conditions" \
     --out-dir "$work_dir/exp/asr/robustness" "${overrides[@]}"
@@ -193,12 +210,12 @@ stage 10 "train the speech tokenizer: the CS-ASR with a quantizer after encoder 
   "$cstk" train-tokenizer --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --asr-dir "$work_dir/exp/asr" --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/tokenizer" \
   "${asr_trainer[@]}" "${overrides[@]}"
-stage 11 "decode the test set through the quantizer and score it as stage 4 does (what the tokens keep of what was said)" \
-  "$cstk" decode-tokenizer --model-dir "$work_dir/exp/tokenizer" --data-dir "$work_dir/data/test" \
-  --out-dir "$work_dir/exp/tokenizer/decode_test" --score "${overrides[@]}"
+eval_pairs "$work_dir/exp/tokenizer/decode_"
+stage 11 "decode the test sets through the quantizer and score them as stage 4 does (what the tokens keep of what was said)" \
+  "$cstk" decode-tokenizer --model-dir "$work_dir/exp/tokenizer" "${pairs[@]}" --score "${overrides[@]}"
+eval_data train dev
 stage 12 "speech tokens for every split: data/<split>/speech_tokens" \
-  "$cstk" tokenize --model "$work_dir/exp/tokenizer" --data-dir "$work_dir/data/train" \
-  --data-dir "$work_dir/data/dev" --data-dir "$work_dir/data/test" --nj "$nj"
+  "$cstk" tokenize --model "$work_dir/exp/tokenizer" "${pairs[@]}" --nj "$nj"
 stage 13 "tokenizer report: codebook usage, MER through the quantizer vs the CS-ASR, speaker invariance (JSON + PNG)" \
   "$cstk" tokenizer-report --model-dir "$work_dir/exp/tokenizer" --data-root "$work_dir/data" \
   --decode-dir "$work_dir/exp/tokenizer/decode_test" --asr-decode-dir "$work_dir/exp/asr/decode_test" \
@@ -213,9 +230,9 @@ stage 15 "train the flow-matching acoustic model (OT-CFM, classifier-free guidan
 
 # Side lane 3, beside the text -> token model's alignment and training: the flow model's resynthesis and judging.
 flow_judging_stages() {
-  stage 17 "resynthesis of the test set from its speech tokens, voice prompt: another utterance of the same speaker" \
-    "$cstk" resynthesize --model "$work_dir/exp/flow" --data-dir "$work_dir/data/test" \
-    --out-dir "$work_dir/exp/flow/resynth_test"
+  eval_pairs "$work_dir/exp/flow/resynth_"
+  stage 17 "resynthesis of the test sets from their speech tokens, voice prompt: another utterance of the same speaker" \
+    "$cstk" resynthesize --model "$work_dir/exp/flow" "${pairs[@]}"
   stage 18 "judge both: CS-ASR transcripts scored with SAER, speaker similarity (table: exp/flow/evaluation.tsv)" \
     "$cstk" evaluate-tts --synth-dir "$work_dir/exp/flow/copysynth_test" --synth-dir "$work_dir/exp/flow/resynth_test" \
     --data-dir "$work_dir/data/test" --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/flow/evaluation.json" \
@@ -245,19 +262,26 @@ stage 22 "judge the TTS and the real audio; table over ground truth, copy synthe
 stage 23 "listening page: a few sentences of every language pair from every system (exp/tts/samples.html)" \
   "$cstk" tts-samples --table "$work_dir/exp/tts/evaluation.json" --out "$work_dir/exp/tts/samples.html"
 
-# New sentences made of the corpus's words (none of them in it), spoken in the test speakers' voices: the TTS must
-# speak what it never heard, and the CS-ASR read it back. (Not in a side lane beside stages 21-23: there they cost
-# more than they save, the vocoder being 1.7x slower on one thread.)
-stage 24 "new sentences: train sentences crossed over at a language switch, none in train/dev/test (data/test_novel)" \
-  "$cstk" novel-sentences --data-dir "$work_dir/data/train" --exclude "$work_dir/data/dev" \
-  --exclude "$work_dir/data/test" --speakers-from "$work_dir/data/test" --per-pair 3 \
-  --out-dir "$work_dir/data/test_novel"
-stage 25 "TTS of the new sentences, voice prompts: utterances of the same test speaker (data/test)" \
-  "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test_novel" \
-  --prompts-from "$work_dir/data/test" --out-dir "$work_dir/exp/tts/synth_novel"
-stage 26 "judge the new sentences as stage 22 does (exp/tts/novel_evaluation.tsv)" \
-  "$cstk" evaluate-tts --synth-dir "$work_dir/exp/tts/synth_novel" --data-dir "$work_dir/data/test" \
-  --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts/novel_evaluation.json" --nj "$nj" "${overrides[@]}"
+# Sentences of structures no model heard (test_novel: held-out frames of the demo corpus's generator, read by the
+# test voices): the TTS must speak what it never heard and the CS-ASR read it back, judged as stages 21-23 judge the
+# test set. A corpus without test_novel (the release) skips them; `cstk novel-sentences` makes text-only new
+# sentences for it (see README.md).
+if [[ " ${eval_splits[*]} " == *" test_novel "* ]]; then
+  stage 24 "TTS of the test_novel sentences, voice prompt: another utterance of the same speaker (as stage 17)" \
+    "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test_novel" \
+    --out-dir "$work_dir/exp/tts/synth_test_novel"
+  stage 25 "judge test_novel as stage 22 judges test: ground truth, copy synthesis, resynthesis, TTS (exp/tts/novel_evaluation.tsv)" \
+    "$cstk" evaluate-tts --ground-truth "$work_dir/data/test_novel" \
+    --ground-truth-decode "$work_dir/exp/asr/decode_test_novel" --ground-truth-out "$work_dir/exp/tts/ground_truth_novel" \
+    --synth-dir "$work_dir/exp/flow/copysynth_test_novel" --synth-dir "$work_dir/exp/flow/resynth_test_novel" \
+    --synth-dir "$work_dir/exp/tts/synth_test_novel" --data-dir "$work_dir/data/test_novel" \
+    --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts/novel_evaluation.json" --nj "$nj" "${overrides[@]}"
+  stage 26 "listening page of test_novel (exp/tts/samples_novel.html)" \
+    "$cstk" tts-samples --table "$work_dir/exp/tts/novel_evaluation.json" --out "$work_dir/exp/tts/samples_novel.html" \
+    --title "test_novel: sentence structures no model heard"
+elif ((stop_stage >= 24 && first_stage <= 26)); then
+  log "stages 24-26 skipped: $work_dir/data has no test_novel split (held-out sentence structures)"
+fi
 
 # Beyond the demo's default range (--stop_stage 29): CosyVoice's autoregressive text -> speech-token LM in place of
 # the NAR model, on the same data and flow model, judged beside it.
