@@ -71,21 +71,42 @@ def recognition(work: Path) -> list[str]:
     return out
 
 
+def own_first(row: dict) -> tuple[float | None, dict | None, float | None]:
+    """The share of outputs whose own speaker ranks first, its interval and p-value (a table written before ranks:
+    its ``closer_to_own``)."""
+    ci, p = row.get("ci") or {}, row.get("p_values") or {}
+    key = "own_first" if "own_first" in row else "closer_to_own"
+    return row.get(key), ci.get(key), p.get(key)
+
+
 def synthesis(table: Path) -> list[str]:
+    """Speaker similarity as a user reads it: does each output's own speaker rank first among the N speakers of the
+    reference data (top-1 of N), and by what margin (own minus best other cosine)."""
     rows = load(table)
     if rows is None:
         return [f"(no {table})"]
+    counts = {r.get("speakers") for r in rows}
+    n = counts.pop() if len(counts) == 1 and None not in counts else None
+    header = f"own first (of {n})" if n is not None else "own first (of N)"
     out = [
-        "| system | MER | SAER | similarity own / other | closer to own | vs | p (MER) | p (similarity own) |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| system | MER | SAER | similarity own / best other | {header} | margin | vs | p (MER) | "
+        "p (similarity own) | p (own first) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ci, p = r.get("ci") or {}, r.get("p_values") or {}
-        similarity = f"{cell(r.get('similarity_own'), ci.get('similarity_own'))} / {cell(r.get('similarity_other'))}"
+        similarity = (
+            f"{cell(r.get('similarity_own'), ci.get('similarity_own'))} / {cell(r.get('similarity_best_other'))}"
+        )
+        first, first_ci, first_p = own_first(r)
+        first_cell = share(first, first_ci)
+        if n is None and first_cell and r.get("speakers") is not None:
+            first_cell += f" of {r['speakers']}"
+        margin = cell(r.get("margin"), ci.get("margin"))
         out.append(
             f"| {r['system']} | {cell(r.get('mer'), ci.get('mer'))} | {cell(r.get('saer'), ci.get('saer'))} | "
-            f"{similarity} | {share(r.get('closer_to_own'), ci.get('closer_to_own'))} | {r.get('vs') or ''} | "
-            f"{p_value(p.get('mer'))} | {p_value(p.get('similarity_own'))} |"
+            f"{similarity} | {first_cell} | {margin} | {r.get('vs') or ''} | "
+            f"{p_value(p.get('mer'))} | {p_value(p.get('similarity_own'))} | {p_value(first_p)} |"
         )
     return out
 

@@ -352,5 +352,8 @@ def test_the_ground_truth_decoded_by_a_cs_asr(aligned, tts_exp, tmp_path) -> Non
     assert sorted(read_kaldi_file(out / "hyp.txt", allow_empty_value=True)) == utts
     assert json.loads((out / "decode.json").read_text())["method"] == "greedy"
     sim = json.loads((out / "similarity.json").read_text())
-    assert sorted(sim["per_utterance"]) == utts and sim["other_mean"] is None  # one speaker: nobody else
+    assert sorted(sim["per_utterance"]) == utts and sim["speakers"] == 1  # one speaker: nobody else to rank
+    assert sim["own_first"] == 1.0 and sim["margin_mean"] is None and sim["best_other_mean"] is None
+    assert all(r["rank"] == 1 and r["margin"] is None for r in sim["per_utterance"].values())
+    assert row["speakers"] == 1 and row["own_first"] == 1.0 and row["margin"] is None
     assert json.loads((out / "synthesis.json").read_text())["decoded"] == "here"

@@ -5,10 +5,12 @@ text, utt2lang, utt2seg, utt2spk), computes its fbank, decodes it with the recip
 against the source text (``hyp.txt``, ``saer.json``, ``report.html``, ``breakdown.png``: overall, per language pair,
 per word language), and writes ``similarity.json``: the resemblyzer cosine of each output to the real audio of its
 own speaker (the mean embedding of that speaker's real utterances, the utterance itself left out) and to each other
-speaker of the reference data directory. :func:`summary_row` puts a folder's numbers in a row of the comparison
-table; :func:`comparison_row` adds its numbers per language pair (``utt2lang``) and the bootstrap intervals of every
-figure; :mod:`cstoolkit.tts.eval.stats` compares the rows (paired p-values) and :mod:`cstoolkit.tts.eval.table`
-writes the table.
+speaker of the reference data directory, as a user reads it: whether its own speaker ranks first among the N
+speakers of the reference directory (top-1 of N), and the margin to the best other speaker (own minus best other
+cosine). :func:`summary_row` puts a folder's numbers in a row of the comparison table; :func:`comparison_row` adds
+its numbers per language pair (``utt2lang``) and the bootstrap intervals of every figure;
+:mod:`cstoolkit.tts.eval.stats` compares the rows (paired p-values) and :mod:`cstoolkit.tts.eval.table` writes the
+table.
 
 :func:`evaluate_ground_truth` judges the real audio of a data directory the same way, into a folder that reads like
 a judged synthesis folder (``kind`` "ground truth", no RTF): the CS-ASR's transcripts of the real test set (decoded,
@@ -38,6 +40,7 @@ from cstoolkit.tts.eval.stats import (
     resampling_of,
     saer_intervals,
     similarity_intervals,
+    similarity_values,
 )
 from cstoolkit.tts.eval.table import write_summary as write_summary  # its old home: imported from here too
 from cstoolkit.tts.flow.synthesis import SYNTH_INFO
@@ -63,10 +66,23 @@ def _cos(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
 
 
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 5) if values else None
+
+
 def similarity(outputs: dict[str, np.ndarray], real: dict[str, np.ndarray], utt2spk: dict[str, str]) -> dict[str, Any]:
-    """Per output utterance: cosine to its own speaker's real audio (without the same utterance) and to every other
-    speaker; the share of outputs closer to their own speaker than to any other, overall and per speaker. Outputs
-    whose speaker has no other real utterance are left out."""
+    """Speaker similarity as a listener reads it: does each output sound like its own speaker rather than like any
+    other speaker of the reference data directory (top-1 of N, N its speakers).
+
+    Per output utterance (``per_utterance``): ``speaker``; ``own``, the cosine to its own speaker's real audio
+    (without the same utterance); ``others``, the cosine to every other speaker; ``rank`` (1 + the number of other
+    speakers at least as close as the own one: a tie is not first); ``own_first`` (rank 1: the own speaker ranks
+    first among the N speakers); ``margin``, own minus the best other speaker's cosine (None without another
+    speaker). Ranks and margins are of the rounded cosines written (5 digits), so the file checks out as it reads.
+    Overall and per speaker (``per_speaker``): ``utterances``, ``speakers`` (N, the candidate speakers),
+    ``own_mean``, ``best_other_mean`` (mean best other cosine), ``margin_mean`` (these two None without another
+    speaker) and ``own_first`` (the share of outputs whose own speaker ranks first). Outputs whose speaker has no
+    other real utterance are left out."""
     sums = speaker_centroids(real, utt2spk)
     counts = {s: sum(1 for u in real if utt2spk.get(u) == s) for s in sums}
     per_utt: dict[str, dict[str, Any]] = {}
@@ -77,11 +93,18 @@ def similarity(outputs: dict[str, np.ndarray], real: dict[str, np.ndarray], utt2
         if utt in real and counts[own] == 1:
             continue  # the speaker's only real audio is this utterance: nothing else to compare with
         own_sum = sums[own] - real[utt] if utt in real else sums[own]
-        others = {s: _cos(vector, c) for s, c in sums.items() if s != own}
-        own_cos = _cos(vector, own_sum)
-        closer = bool(not others or own_cos > max(others.values()))
-        rounded = {s: round(v, 5) for s, v in others.items()}
-        per_utt[utt] = {"speaker": own, "own": round(own_cos, 5), "others": rounded, "closer_to_own": closer}
+        own_cos = round(_cos(vector, own_sum), 5)
+        others = {s: round(_cos(vector, c), 5) for s, c in sums.items() if s != own}
+        rank = 1 + sum(1 for v in others.values() if v >= own_cos)
+        margin = round(own_cos - max(others.values()), 5) if others else None
+        per_utt[utt] = {
+            "speaker": own,
+            "own": own_cos,
+            "others": others,
+            "rank": rank,
+            "own_first": rank == 1,
+            "margin": margin,
+        }
     if not per_utt:
         return {"utterances": 0, "per_utterance": {}}
     rows = list(per_utt.values())
@@ -89,13 +112,14 @@ def similarity(outputs: dict[str, np.ndarray], real: dict[str, np.ndarray], utt2
     for row in rows:
         by_speaker.setdefault(row["speaker"], []).append(row)
 
-    def stats(group: list[dict]) -> dict[str, float]:
-        other = [np.mean(list(r["others"].values())) for r in group if r["others"]]
+    def stats(group: list[dict]) -> dict[str, Any]:
         return {
             "utterances": len(group),
-            "own_mean": round(float(np.mean([r["own"] for r in group])), 5),
-            "other_mean": round(float(np.mean(other)), 5) if other else None,
-            "closer_to_own": round(float(np.mean([r["closer_to_own"] for r in group])), 5),
+            "speakers": 1 + max(len(r["others"]) for r in group),
+            "own_mean": _mean([r["own"] for r in group]),
+            "best_other_mean": _mean([max(r["others"].values()) for r in group if r["others"]]),
+            "margin_mean": _mean([r["margin"] for r in group if r["margin"] is not None]),
+            "own_first": _mean([float(r["own_first"]) for r in group]),
         }
 
     return {
@@ -103,6 +127,19 @@ def similarity(outputs: dict[str, np.ndarray], real: dict[str, np.ndarray], utt2
         "per_speaker": {s: stats(g) for s, g in sorted(by_speaker.items())},
         "per_utterance": per_utt,
     }
+
+
+def similarity_summary(sim: dict[str, Any]) -> str:
+    """The log line of a ``similarity.json``: own cosine, how often the own speaker ranks first among the N
+    speakers and the mean margin to the best other speaker."""
+    if not sim.get("utterances"):
+        return "no speaker similarity (no output of a reference speaker)"
+    margin = sim.get("margin_mean")
+    return (
+        f"speaker similarity to own {sim.get('own_mean', float('nan')):.3f}; own speaker first among "
+        f"{sim.get('speakers')} for {100 * (sim.get('own_first') or 0.0):.1f}%"
+        + (f" (margin {margin:+.3f})" if margin is not None else " (no other speaker)")
+    )
 
 
 def embed_folder(synth_dir: Path, encoder: SpeakerEncoder) -> dict[str, np.ndarray]:
@@ -162,15 +199,7 @@ def evaluate_synthesis(
     sim = similarity(embed_folder(synth_dir, encoder), real_embeddings(ref_dir), speakers)
     sim["reference"] = str(ref_dir.resolve())
     atomic_write_text(synth_dir / SIMILARITY_FILE, json.dumps(sim, indent=1, ensure_ascii=False) + "\n")
-    log.info(
-        "%s: MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f, closer to own for %.1f%%",
-        synth_dir.name,
-        result.form_error,
-        result.saer,
-        sim.get("own_mean", float("nan")),
-        sim.get("other_mean") or float("nan"),
-        100 * sim.get("closer_to_own", 0.0),
-    )
+    log.info("%s: MER %.4f, SAER %.4f; %s", synth_dir.name, result.form_error, result.saer, similarity_summary(sim))
     return summary_row(synth_dir)
 
 
@@ -237,18 +266,28 @@ def evaluate_ground_truth(
     }
     atomic_write_text(out_dir / SYNTH_INFO, json.dumps(info, indent=1, ensure_ascii=False) + "\n")
     log.info(
-        "%s (real audio): MER %.4f, SAER %.4f; speaker similarity own %.3f vs other %.3f",
+        "%s (real audio): MER %.4f, SAER %.4f; %s",
         data_dir.name,
         result.form_error,
         result.saer,
-        sim.get("own_mean", float("nan")),
-        sim.get("other_mean") or float("nan"),
+        similarity_summary(sim),
     )
     return comparison_row(out_dir, resampling_of(cfg.metric))
 
 
+def _speakers(per_utt: Any) -> int | None:
+    """N of a ``similarity.json`` without ``speakers`` (written before it had one), from its utterances."""
+    if not isinstance(per_utt, dict) or not per_utt:
+        return None
+    return 1 + max(len(r.get("others") or {}) for r in per_utt.values())
+
+
 def summary_row(synth_dir: Path) -> dict[str, Any]:
-    """One row of the comparison table from a judged synthesis folder's files."""
+    """One row of the comparison table from a judged synthesis folder's files: the speaker similarity as
+    ``speakers`` (N, the speakers of the reference directory), ``similarity_own``, ``similarity_best_other``,
+    ``own_first`` (the share of outputs whose own speaker ranks first of the N) and ``margin`` (mean own minus best
+    other cosine). A ``similarity.json`` written before ranks (``closer_to_own``) gives its share as ``own_first``
+    and no margin."""
     saer = json.loads((synth_dir / "saer.json").read_text(encoding="utf-8"))
     sim = json.loads((synth_dir / SIMILARITY_FILE).read_text(encoding="utf-8"))
     info = json.loads((synth_dir / SYNTH_INFO).read_text(encoding="utf-8"))
@@ -259,9 +298,11 @@ def summary_row(synth_dir: Path) -> dict[str, Any]:
         "mer": saer["form_error"],
         "saer": saer["saer"],
         "e_sem": saer["semantic_error"],
+        "speakers": sim.get("speakers", _speakers(sim.get("per_utterance"))),
         "similarity_own": sim.get("own_mean"),
-        "similarity_other": sim.get("other_mean"),
-        "closer_to_own": sim.get("closer_to_own"),
+        "similarity_best_other": sim.get("best_other_mean"),
+        "own_first": sim.get("own_first", sim.get("closer_to_own")),  # closer_to_own: a similarity.json before ranks
+        "margin": sim.get("margin_mean"),
         "rtf": info.get("rtf"),
         "per_tag_mer": {tag: g["form_error"] for tag, g in sorted(saer.get("per_tag", {}).items())},
     }
@@ -271,7 +312,7 @@ def comparison_row(folder: str | Path, resampling: Resampling | None = DEFAULT_R
     """:func:`summary_row` of a judged folder with its path (``folder``), the bootstrap intervals of its figures
     (``ci``: figure -> level, low, high, resamples, seed; :mod:`cstoolkit.tts.eval.stats`; none with ``resampling``
     None or of 0 resamples) and its numbers per language pair (``per_tag``: ``utt2lang`` value -> utterances, mer,
-    saer, e_sem, similarity_own, closer_to_own, ci)."""
+    saer, e_sem, speakers, similarity_own, own_first, margin, ci)."""
     from cstoolkit.data.kaldi_dir import read_kaldi_file
 
     folder = Path(folder)
@@ -287,16 +328,16 @@ def comparison_row(folder: str | Path, resampling: Resampling | None = DEFAULT_R
     per_tag: dict[str, dict[str, Any]] = {}
     for tag, group in sorted(saer.get("per_tag", {}).items()):
         utts = [u for u in sorted(sim) if utt2lang.get(u) == tag]
-        own = [sim[u] for u in utts]
+        values = similarity_values(sim, utts)
         sim_ci = similarity_intervals(sim, resampling, utts)
-        sim_ci.pop("similarity_other", None)
+        sim_ci.pop("similarity_best_other", None)
         per_tag[tag] = {
             "utterances": group.get("utterances"),
             "mer": group.get("form_error"),
             "saer": group.get("saer"),
             "e_sem": group.get("semantic_error"),
-            "similarity_own": round(float(np.mean([r["own"] for r in own])), 5) if own else None,
-            "closer_to_own": round(float(np.mean([r["closer_to_own"] for r in own])), 5) if own else None,
+            "speakers": row["speakers"],
+            **{key: _mean(values[key]) for key in ("similarity_own", "own_first", "margin")},
             "ci": {**tag_ci.get(tag, {}), **sim_ci},
         }
     return {**row, "folder": str(folder.resolve()), "per_tag": per_tag}

@@ -40,8 +40,9 @@ COLUMNS = [
     ("saer", "SAER", "{:.3f}"),
     ("e_sem", "E<sub>sem</sub>", "{:.3f}"),
     ("similarity_own", "spk sim (own)", "{:.3f}"),
-    ("similarity_other", "spk sim (other)", "{:.3f}"),
-    ("closer_to_own", "closer to own", "{:.0%}"),
+    ("similarity_best_other", "spk sim (best other)", "{:.3f}"),
+    ("own_first", "own first (of N)", "{:.0%}"),
+    ("margin", "margin", "{:+.3f}"),
     ("rtf", "RTF", "{:.3f}"),
 ]
 #: the page reports how many of its audio files this browser can decode (loads each file's metadata); a headless
@@ -53,9 +54,9 @@ function show(){o.textContent='Audio check: '+ok+' of '+a.length+' files playabl
 a.forEach(function(e){var t=new Audio();t.preload='metadata';t.addEventListener('loadedmetadata',function(){
 if(t.duration>0){ok++;}else{bad++;}show();});t.addEventListener('error',function(){bad++;show();});
 t.src=e.getAttribute('src');});show();})();"""
-PAIR_KEYS = ("utterances", "mer", "saer", "e_sem", "similarity_own", "closer_to_own")
+PAIR_KEYS = ("utterances", "mer", "saer", "e_sem", "similarity_own", "own_first", "margin")
 #: figures of the paired-comparisons table
-COMPARED = ("mer", "saer", "similarity_own", "closer_to_own")
+COMPARED = ("mer", "saer", "similarity_own", "own_first", "margin")
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
@@ -179,6 +180,30 @@ def _figure(group: dict[str, Any], key: str, fmt: str) -> str:
     return f'{text}<br><span class="ci">{html.escape(bounds)}</span>' if bounds and group.get(key) is not None else text
 
 
+def _speakers(systems: list[System]) -> int | None:
+    """N, the speakers each output's own speaker is ranked among, when every row of the table has the same."""
+    found = {s.row.get("speakers") for s in systems}
+    return found.pop() if len(found) == 1 else None
+
+
+def _headers(systems: list[System]) -> dict[str, tuple[str, str]]:
+    """Row key -> (header, number format) of :data:`COLUMNS`, N of "own first (of N)" filled in when every row has
+    the same (else each cell says its N)."""
+    out = {key: (header, fmt) for key, header, fmt in COLUMNS}
+    n = _speakers(systems)
+    if n is not None:
+        out["own_first"] = (f"own first (of {n})", out["own_first"][1])
+    return out
+
+
+def _cell(group: dict[str, Any], key: str, fmt: str, n_each: bool) -> str:
+    """:func:`_figure` in a table cell; the own-first share with its N when the header has none."""
+    text = _figure(group, key, fmt)
+    if key == "own_first" and n_each and group.get("speakers") is not None and group.get(key) is not None:
+        text += f'<br><span class="note">of {_num(group["speakers"], "{}")}</span>'
+    return f'<td class="num">{text}</td>'
+
+
 def _intervals_note(systems: list[System]) -> str:
     """What the brackets are: level, resamples, seed of the first interval of the table."""
     first = next((i for s in systems for i in (s.row.get("ci") or {}).values() if isinstance(i, dict)), None)
@@ -196,7 +221,8 @@ def _comparisons(systems: list[System]) -> list[str]:
     found = [(s, c) for s in systems for c in s.row.get("comparisons") or []]
     if not found:
         return []
-    head = "".join(f"<th>&Delta; {h}</th>" for k, h, _ in COLUMNS if k in COMPARED)
+    headers = _headers(systems)
+    head = "".join(f"<th>&Delta; {headers[k][0]}</th>" for k, _, _ in COLUMNS if k in COMPARED)
     lines = [
         "<h3>Paired comparisons</h3>",
         "<p>Each system against the row it builds on, over the utterances both have: the difference (system "
@@ -214,7 +240,7 @@ def _comparisons(systems: list[System]) -> list[str]:
             if diff is None:
                 cells.append('<td class="num">&ndash;</td>')
                 continue
-            signed = fmt.replace("{:", "{:+")
+            signed = fmt if "{:+" in fmt else fmt.replace("{:", "{:+")
             bounds = format_interval(diff.get("ci"), fmt) or ""
             cells.append(
                 f'<td class="num">{_num(diff.get("delta"), signed)}<br><span class="ci">{html.escape(bounds)}</span>'
@@ -233,18 +259,18 @@ def _comparisons(systems: list[System]) -> list[str]:
 def _numbers(systems: list[System]) -> list[str]:
     """The overall table (numbers with their intervals), the paired comparisons and the per-language-pair table."""
     esc = html.escape
-    head = "".join(f"<th>{h}</th>" for _, h, _ in COLUMNS)
+    fmt = _headers(systems)
+    n_each = _speakers(systems) is None
+    head = "".join(f"<th>{fmt[k][0]}</th>" for k, _, _ in COLUMNS)
     lines = ["<h2>Numbers</h2>", '<table class="overall">', f"<tr><th>system</th><th>kind</th>{head}</tr>"]
     for s in systems:
-        cells = "".join(f'<td class="num">{_figure(s.row, k, f)}</td>' for k, _, f in COLUMNS)
+        cells = "".join(_cell(s.row, k, f, n_each) for k, _, f in COLUMNS)
         lines.append(f"<tr><td>{esc(s.name)}</td><td>{esc(str(s.row.get('kind') or ''))}</td>{cells}</tr>")
     lines.append("</table>")
     lines += [note for note in [_intervals_note(systems)] if note]
     lines += _comparisons(systems)
     pairs = sorted({p for s in systems for p in s.row.get("per_tag", {})})
     if pairs:
-        fmt = {k: (h, f) for k, h, f in COLUMNS}
-        fmt["closer_to_own"] = ("closer to own", "{:.0%}")
         head = "".join(f"<th>{fmt[k][0]}</th>" for k in PAIR_KEYS)
         lines += [
             "<h3>Per language pair</h3>",
@@ -256,7 +282,7 @@ def _numbers(systems: list[System]) -> list[str]:
                 group = s.row.get("per_tag", {}).get(pair)
                 if group is None:
                     continue
-                cells = "".join(f'<td class="num">{_figure(group, k, fmt[k][1])}</td>' for k in PAIR_KEYS)
+                cells = "".join(_cell(group, k, fmt[k][1], n_each) for k in PAIR_KEYS)
                 lines.append(f"<tr><td>{esc(pair)}</td><td>{esc(s.name)}</td>{cells}</tr>")
         lines.append("</table>")
     return lines
@@ -286,7 +312,9 @@ def write_samples_page(table_json: str | Path, out_html: str | Path, per_pair: i
         + "; ".join(f"<b>{esc(s.name)}</b> ({esc(str(s.row.get('kind') or ''))})" for s in systems)
         + ". Each sentence is spoken in the voice of its own test "
         "speaker; below each player, what the CS-ASR heard. MER: mixed error rate of the CS-ASR transcripts; "
-        "SAER: semantic-aware error rate; spk sim: speaker-embedding cosine to the real speaker.</p>",
+        "SAER: semantic-aware error rate; spk sim: speaker-embedding cosine to the real audio of the own speaker "
+        "and of the best other speaker; own first (of N): the share of outputs whose own speaker ranks first among "
+        "the N speakers of the reference data (top-1 of N); margin: own minus best other cosine.</p>",
     ]
     lines.append('<p id="audio-check" data-ok="0" data-bad="0">Audio check: not run (needs JavaScript).</p>')
     lines += _numbers(systems)

@@ -3,8 +3,10 @@
 Every figure of a judged folder gets a percentile-bootstrap interval over its utterances, overall and per language
 pair: MER, SAER and E_sem from ``saer.json`` (its own ``ci`` when it carries intervals of the same settings, else
 re-pooled from its per-utterance edit counts and E_sem values by :func:`cstoolkit.metrics.bootstrap.add_intervals`),
-speaker similarity (own, other) and the share of outputs closer to their own speaker from ``similarity.json``
-(:func:`cstoolkit.metrics.bootstrap.mean_interval` of the per-utterance values).
+speaker similarity from ``similarity.json`` as a user reads it: the share of outputs whose own speaker ranks first
+among the N speakers of the reference directory (top-1 of N), the margin to the best other speaker, the cosine to
+the own and to the best other speaker (:func:`cstoolkit.metrics.bootstrap.mean_interval` of the per-utterance
+values).
 
 Each row is compared with the row it builds on in the chain ground truth -> copy synthesis -> resynthesis -> TTS
 (:func:`references`): copy synthesis with ground truth; resynthesis with copy synthesis (else ground truth); TTS,
@@ -12,8 +14,9 @@ and any other kind, with resynthesis (else copy synthesis, else ground truth) an
 of a kind also with the first row of its kind (an AR TTS beside the NAR one). A comparison pairs the utterances both
 folders judged (same reference text and language pair) and gives B - A, the row as B and its reference as A: MER,
 SAER and E_sem by :func:`cstoolkit.metrics.comparison.compare_results` (paired bootstrap, two-sided p-value on the
-shifted distribution), speaker similarity and the share closer to the own speaker by the same paired bootstrap of
-the per-utterance differences. A row identical to its reference gets difference 0 and p = 1.
+shifted distribution), the own-speaker cosine, the share of outputs whose own speaker ranks first and the margin
+by the same paired bootstrap of the per-utterance differences (the margin over the utterances both have one for).
+A row identical to its reference gets difference 0 and p = 1.
 """
 
 from __future__ import annotations
@@ -46,8 +49,10 @@ SAER_FILE = "saer.json"
 GROUND_TRUTH_KIND = "ground truth"
 #: the metric's figure names -> the table's
 FIGURE_KEYS = {"form_error": "mer", "saer": "saer", "semantic_error": "e_sem"}
-#: figures of similarity.json with intervals (per language pair: all but similarity_other)
-SIMILARITY_KEYS = ("similarity_own", "similarity_other", "closer_to_own")
+#: figures of similarity.json with intervals (per language pair: all but similarity_best_other)
+SIMILARITY_KEYS = ("similarity_own", "similarity_best_other", "own_first", "margin")
+#: figures of similarity.json compared between rows (paired over their utterances)
+PAIRED_SIMILARITY_KEYS = ("similarity_own", "own_first", "margin")
 #: kind of a row -> the kinds of the row it is compared with, the first one present wins
 REFERENCE_KINDS = {
     GROUND_TRUTH_KIND: (),
@@ -161,21 +166,33 @@ def saer_intervals(
     return _renamed(intervals_to_dict(result.ci)), per_tag
 
 
+def similarity_value(row: Mapping[str, Any], key: str) -> float | None:
+    """One of :data:`SIMILARITY_KEYS` of an utterance of ``similarity.json`` (None: it has none). An utterance
+    written before ranks (``closer_to_own``) gives that as ``own_first`` and no margin."""
+    if key == "similarity_own":
+        return float(row["own"])
+    if key == "similarity_best_other":
+        return float(max(row["others"].values())) if row.get("others") else None
+    if key == "own_first":
+        return float(bool(row["own_first"] if "own_first" in row else row["closer_to_own"]))
+    if key == "margin":
+        return None if row.get("margin") is None else float(row["margin"])
+    raise KeyError(key)
+
+
 def similarity_values(per_utt: Mapping[str, Mapping[str, Any]], utts: Iterable[str]) -> dict[str, list[float]]:
-    """Per-utterance values of :data:`SIMILARITY_KEYS` of ``utts`` (those ``similarity.json`` has)."""
+    """Per-utterance values of :data:`SIMILARITY_KEYS` of ``utts`` (those ``similarity.json`` has a value for)."""
     rows = [per_utt[u] for u in utts if u in per_utt]
-    return {
-        "similarity_own": [float(r["own"]) for r in rows],
-        "similarity_other": [float(np.mean(list(r["others"].values()))) for r in rows if r.get("others")],
-        "closer_to_own": [float(bool(r["closer_to_own"])) for r in rows],
-    }
+    values = {key: [similarity_value(r, key) for r in rows] for key in SIMILARITY_KEYS}
+    return {key: [v for v in vs if v is not None] for key, vs in values.items()}
 
 
 def similarity_intervals(
     per_utt: Mapping[str, Mapping[str, Any]], resampling: Resampling | None, utts: Iterable[str] | None = None
 ) -> dict[str, Any]:
-    """:func:`mean_interval` of the speaker similarity (own, other) and of "closer to own" over ``utts`` (default:
-    all of ``similarity.json``'s ``per_utterance``), as JSON objects; none for a figure without values."""
+    """:func:`mean_interval` of :data:`SIMILARITY_KEYS` over ``utts`` (default: all of ``similarity.json``'s
+    ``per_utterance``): the cosine to the own and to the best other speaker, the share of outputs whose own speaker
+    ranks first and the margin, as JSON objects; none for a figure without values."""
     if not _enabled(resampling):
         return {}
     values = similarity_values(per_utt, sorted(per_utt) if utts is None else utts)
@@ -242,10 +259,12 @@ def compare_judged(
     count, differences, note = _paired_saer(saer_a, saer_b, r, (str(a.get("system")), str(b.get("system"))))
     per_a, per_b = sim_a.get("per_utterance") or {}, sim_b.get("per_utterance") or {}
     shared = [u for u in sorted(per_b) if u in per_a]
-    values_a, values_b = similarity_values(per_a, shared), similarity_values(per_b, shared)
-    for key in ("similarity_own", "closer_to_own"):
-        if shared:
-            differences[key] = paired_mean_difference(values_a[key], values_b[key], r).to_dict()
+    for key in PAIRED_SIMILARITY_KEYS:
+        pairs = [(similarity_value(per_a[u], key), similarity_value(per_b[u], key)) for u in shared]
+        pairs = [(va, vb) for va, vb in pairs if va is not None and vb is not None]
+        if pairs:
+            values_a, values_b = zip(*pairs, strict=True)
+            differences[key] = paired_mean_difference(values_a, values_b, r).to_dict()
     out = {
         "vs": a.get("system"),
         "kind": a.get("kind"),

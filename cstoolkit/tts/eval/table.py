@@ -2,6 +2,11 @@
 line per system), ``<table>_by_pair.tsv`` (one line per system and language pair) and ``<table>_comparisons.tsv``
 (one line per paired comparison: the row, the row it is compared with, B - A of each figure with its interval and
 p-value). An interval cell reads ``[low, high]``; a missing value ``-``.
+
+Speaker similarity reads as a user reads it: ``speakers`` (N, the speakers of the reference data directory),
+``similarity_own`` and ``similarity_best_other`` (mean cosine to the own and to the best other speaker),
+``own_first`` (the share of outputs whose own speaker ranks first among the N: top-1 of N) and ``margin`` (mean own
+minus best other cosine).
 """
 
 from __future__ import annotations
@@ -13,13 +18,13 @@ from typing import Any
 from cstoolkit.core.atomic import atomic_write_lines, atomic_write_text
 
 #: figures of the table that carry intervals (``<figure>_ci``), in column order
-FIGURES = ("mer", "saer", "e_sem", "similarity_own", "similarity_other", "closer_to_own")
+FIGURES = ("mer", "saer", "e_sem", "similarity_own", "similarity_best_other", "own_first", "margin")
 #: figures of the per-language-pair table
-PAIR_FIGURES = ("mer", "saer", "e_sem", "similarity_own", "closer_to_own")
+PAIR_FIGURES = ("mer", "saer", "e_sem", "similarity_own", "own_first", "margin")
 #: figures with a p-value in the main table (``p_<figure>``, against the row named in ``vs``)
-P_FIGURES = ("mer", "saer", "similarity_own", "closer_to_own")
+P_FIGURES = ("mer", "saer", "similarity_own", "own_first", "margin")
 #: figures of the comparisons table (``d_<figure>``, ``d_<figure>_ci``, ``p_<figure>``)
-COMPARED_FIGURES = ("mer", "saer", "e_sem", "similarity_own", "closer_to_own")
+COMPARED_FIGURES = ("mer", "saer", "e_sem", "similarity_own", "own_first", "margin")
 
 
 def _with_ci(figures: tuple[str, ...]) -> list[str]:
@@ -31,13 +36,14 @@ COLUMNS = [
     "system",
     "kind",
     "utterances",
+    "speakers",
     *_with_ci(FIGURES),
     "rtf",
     "vs",
     *(f"p_{f}" for f in P_FIGURES),
 ]
 #: columns of the per-language-pair table (``<table>_by_pair.tsv``): one row per folder and pair, "all" first
-PAIR_COLUMNS = ["system", "kind", "lang_pair", "utterances", *_with_ci(PAIR_FIGURES), "rtf"]
+PAIR_COLUMNS = ["system", "kind", "lang_pair", "utterances", "speakers", *_with_ci(PAIR_FIGURES), "rtf"]
 #: columns of the comparisons table (``<table>_comparisons.tsv``)
 COMPARISON_COLUMNS = [
     "system",

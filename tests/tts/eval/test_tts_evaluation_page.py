@@ -98,7 +98,13 @@ def test_the_ground_truth_row(ground_truth, data) -> None:
     own = real["a2"] + real["a3"]  # a1 itself left out of its speaker's centroid
     expected = float(real["a1"] @ own / np.linalg.norm(own))
     assert sim["per_utterance"]["a1"]["own"] == pytest.approx(expected, abs=1e-5)
-    assert row["closer_to_own"] == 1.0 and row["per_tag"]["es-en"]["closer_to_own"] == 1.0
+    assert row["own_first"] == 1.0 and row["per_tag"]["es-en"]["own_first"] == 1.0
+    # every utterance ranked among all three speakers (C, with its only utterance left out, is still a candidate)
+    assert row["speakers"] == sim["speakers"] == 3 and row["per_tag"]["es-en"]["speakers"] == 3
+    assert all(
+        r["rank"] == 1 and set(r["others"]) | {r["speaker"]} == {"A", "B", "C"} for r in sim["per_utterance"].values()
+    )
+    assert row["margin"] == sim["margin_mean"] > 0 and row["similarity_best_other"] == sim["best_other_mean"]
     info = json.loads((out / "synthesis.json").read_text())
     assert info["decoded"] == str((data.parent.parent / "decode").resolve())
     for name in ("wav.scp", "text", "utt2lang", "utt2spk", "hyp.txt", "decode.json"):
@@ -134,9 +140,12 @@ def synthesis_folder(root: Path, name: str, kind: str, hyps: dict[str, str], sim
     score_decoding(folder, folder, cfg.metric, name)
     rows = [sim[u] for u in utts]
     summary = {
+        "utterances": len(rows),
+        "speakers": 1 + max(len(r["others"]) for r in rows),
         "own_mean": round(float(np.mean([r["own"] for r in rows])), 5),
-        "other_mean": round(float(np.mean([np.mean(list(r["others"].values())) for r in rows])), 5),
-        "closer_to_own": round(float(np.mean([r["closer_to_own"] for r in rows])), 5),
+        "best_other_mean": round(float(np.mean([max(r["others"].values()) for r in rows])), 5),
+        "margin_mean": round(float(np.mean([r["margin"] for r in rows])), 5),
+        "own_first": round(float(np.mean([r["own_first"] for r in rows])), 5),
     }
     (folder / "similarity.json").write_text(json.dumps({**summary, "per_utterance": {u: sim[u] for u in utts}}))
     (folder / "synthesis.json").write_text(json.dumps({"kind": kind, "rtf": 0.25}))
@@ -146,6 +155,20 @@ def synthesis_folder(root: Path, name: str, kind: str, hyps: dict[str, str], sim
 #: what the CS-ASR heard from the TTS
 TTS_HYPS = {"a1": "<i>heard</i> & more", "a2": "买 东 西", "b1": "hola friend", "b2": "vamos al mall"}
 TTS_OWN = {"a1": 0.7, "a2": 0.62, "b1": 0.55, "b2": 0.66}
+#: the TTS's cosine to the other two speakers of the reference directory: the best other at 0.6
+TTS_OTHERS = {"A": {"B": 0.6, "C": 0.3}, "B": {"A": 0.6, "C": 0.3}}
+
+
+def tts_similarity(utt: str, own: float) -> dict:
+    speaker = UTTS[utt][0]
+    return {
+        "speaker": speaker,
+        "own": own,
+        "others": TTS_OTHERS[speaker],
+        "rank": 1 if own > 0.6 else 2,
+        "own_first": own > 0.6,
+        "margin": round(own - 0.6, 5),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -161,9 +184,7 @@ def table(ground_truth, cfg) -> Path:
     truth_sim = json.loads((out / "similarity.json").read_text())["per_utterance"]
     copy_hyps = {u: UTTS[u][3] for u in some}
     copy = synthesis_folder(exp / "flow", "copysynth_test", "copy synthesis", copy_hyps, truth_sim, cfg)
-    tts_sim = {
-        u: {"speaker": UTTS[u][0], "own": v, "others": {"X": 0.5}, "closer_to_own": v > 0.6} for u, v in TTS_OWN.items()
-    }
+    tts_sim = {u: tts_similarity(u, v) for u, v in TTS_OWN.items()}
     tts = synthesis_folder(exp / "tts", "synth_test", "tts", TTS_HYPS, tts_sim, cfg)
     rows = add_comparisons([gt_row, comparison_row(copy), comparison_row(tts)])
     write_summary(rows, exp / "tts" / "evaluation.json")
@@ -180,11 +201,13 @@ def test_the_comparison_table_per_language_pair(table) -> None:
         "mer": saer["per_tag"]["es-en"]["form_error"],
         "saer": saer["per_tag"]["es-en"]["saer"],
         "e_sem": None,
+        "speakers": 3,
         "similarity_own": pytest.approx((0.55 + 0.66) / 2),
-        "closer_to_own": 0.5,
+        "own_first": 0.5,  # b1 behind A, b2 first
+        "margin": pytest.approx((-0.05 + 0.06) / 2),
     }
     assert es_en["mer"] == pytest.approx(1 / 6)  # b1: one deletion of 3 units, b2 heard right
-    assert set(es_en["ci"]) == {"mer", "saer", "similarity_own", "closer_to_own"}  # no E_sem at lambda 1
+    assert set(es_en["ci"]) == {"mer", "saer", "similarity_own", "own_first", "margin"}  # no E_sem at lambda 1
     for key, interval in es_en["ci"].items():  # two utterances: wide intervals, still around the point value
         assert interval["low"] <= es_en[key] <= interval["high"], key
     header, *lines = table.with_name("evaluation_by_pair.tsv").read_text().splitlines()
@@ -202,14 +225,15 @@ def test_the_comparison_table_per_language_pair(table) -> None:
 def test_intervals_and_p_values_of_the_table(table) -> None:
     rows = json.loads(table.read_text())
     for row in rows:
-        assert set(row["ci"]) == {"mer", "saer", "similarity_own", "similarity_other", "closer_to_own"}
+        assert set(row["ci"]) == {"mer", "saer", "similarity_own", "similarity_best_other", "own_first", "margin"}
         for key, interval in row["ci"].items():
-            assert interval["level"] == 0.95 and interval["low"] <= row[key] <= interval["high"], (row["system"], key)
+            low, high = interval["low"] - 1e-9, interval["high"] + 1e-9  # a constant's resampled mean: float noise
+            assert interval["level"] == 0.95 and low <= row[key] <= high, (row["system"], key)
     truth, copy, tts = rows
     assert truth["vs"] is None and truth["comparisons"] == []
     # copy synthesis heard and sounding exactly like the ground truth on its four utterances: no difference
     assert copy["vs"] == "ground_truth" and copy["p_values"] == dict.fromkeys(
-        ("mer", "saer", "similarity_own", "closer_to_own"), 1.0
+        ("mer", "saer", "similarity_own", "own_first", "margin"), 1.0
     )
     same = copy["comparisons"][0]
     assert same["utterances"] == 4 and same["similarity_utterances"] == 4 and same["test"] == "paired bootstrap"
@@ -223,7 +247,15 @@ def test_intervals_and_p_values_of_the_table(table) -> None:
     assert tts["p_values"]["mer"] == tts["comparisons"][0]["differences"]["mer"]["p_value"]
     header, *lines = table.with_suffix(".tsv").read_text().splitlines()
     columns = header.split("\t")
-    assert columns[columns.index("rtf") + 1 :][:5] == ["vs", "p_mer", "p_saer", "p_similarity_own", "p_closer_to_own"]
+    assert columns[columns.index("rtf") + 1 :][:6] == [
+        "vs",
+        "p_mer",
+        "p_saer",
+        "p_similarity_own",
+        "p_own_first",
+        "p_margin",
+    ]
+    assert columns[columns.index("utterances") + 1] == "speakers"
     cells = [dict(zip(columns, line.split("\t"), strict=True)) for line in lines]
     assert [c["vs"] for c in cells] == ["-", "ground_truth", "copysynth_test"] and cells[1]["p_mer"] == "1.0000"
     header, *lines = table.with_name("evaluation_comparisons.tsv").read_text().splitlines()
@@ -288,6 +320,12 @@ def test_the_listening_page(table, capsys) -> None:
     interval = f"[{tts['ci']['mer']['low']:.3f}, {tts['ci']['mer']['high']:.3f}]"
     assert f'{tts["mer"]:.3f}<br><span class="ci">{interval}</span>' in raw
     assert "95% percentile-bootstrap interval" in raw and "p = 1.000" in raw
+    # speaker similarity as a user reads it: own speaker first among the 3 speakers, the margin to the best other
+    assert (
+        "<th>own first (of 3)</th>" in raw and "<th>margin</th>" in raw and "<th>&Delta; own first (of 3)</th>" in raw
+    )
+    assert f'{tts["own_first"]:.0%}<br><span class="ci">' in raw and f"{tts['margin']:+.3f}" in raw
+    assert "closer to own" not in raw
     assert parser.rows["players"] == 4 * 3  # sentences x systems
     # sentences every system has: b1, b2 (es-en) and a1, a2 (zh-en), never a3 / c1 (ground truth only)
     assert sorted(parser.texts) == sorted(UTTS[u][2] for u in ("a1", "a2", "b1", "b2"))
@@ -326,3 +364,39 @@ def test_refused_command_lines_are_one_line(data, table, tmp_path, capsys) -> No
         ["tts-samples", "--table", str(tmp_path / "old.json"), "--out", str(tmp_path / "p.html")], "tts-samples"
     )
     assert "names no folder" in message
+
+
+def test_the_results_table_of_the_readme(table, tmp_path) -> None:
+    """scripts/results_table.py: own speaker first among the N speakers and the margin, N in the header; a table
+    written before ranks (closer_to_own) still reads."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[3] / "scripts" / "results_table.py"
+    spec = importlib.util.spec_from_file_location("results_table", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    header, _, *lines = script.synthesis(table)
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    assert columns[3:6] == ["similarity own / best other", "own first (of 3)", "margin"]
+    tts = json.loads(table.read_text())[2]
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[4].startswith(f"{100 * tts['own_first']:.0f}% [") and cells[5].startswith(f"{tts['margin']:.3f} [")
+    old = [{"system": "old", "closer_to_own": 0.75, "ci": {"closer_to_own": {"low": 0.5, "high": 1.0}}}]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    header, _, line = script.synthesis(tmp_path / "old.json")
+    assert "own first (of N)" in header and "| 75% [50, 100] |" in line
+
+
+def test_each_cell_names_its_n_when_the_rows_differ(tmp_path) -> None:
+    from cstoolkit.tts.eval.samples import System, _numbers
+
+    rows = [
+        {"system": "eight", "kind": "tts", "speakers": 8, "own_first": 0.75, "margin": 0.05},
+        {"system": "two", "kind": "tts", "speakers": 2, "own_first": 0.5, "margin": -0.01},
+    ]
+    html_lines = "\n".join(_numbers([System(r, tmp_path, {}, {}, {}, {}, {}) for r in rows]))
+    assert "<th>own first (of N)</th>" in html_lines
+    assert (
+        '75%<br><span class="note">of 8</span>' in html_lines and '50%<br><span class="note">of 2</span>' in html_lines
+    )
+    assert "+0.050" in html_lines and "-0.010" in html_lines
