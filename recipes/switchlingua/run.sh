@@ -32,7 +32,7 @@ Usage: $0 [options] [key=value ...]
   --lanes BOOL      true (default): stages that do not need each other run side by side, each command with
                     half the CPU threads; false: one stage at a time
   -h, --help        this message
-  key=value         Hydra overrides for every stage, e.g. data.mini.train_sentences=50
+  key=value         Hydra overrides for every stage, e.g. data.mini.generated.train_sentences=100
 USAGE
 }
 
