@@ -50,11 +50,12 @@ def texts(selection, split: str) -> list[str]:
     return [c.sentence.text for pair in sorted(selection) for c in selection[pair].splits[split]]
 
 
-def test_generated_is_the_default_and_the_templates_plan_is_unchanged():
-    default = mini_cfg([])
-    assert default["sentences"] == "generated"
-    check_world_config(default)  # the shipped settings pass their rules
-    cfg = mini_cfg(["data.mini.sentences=templates"])
+def test_templates_stay_the_default_and_their_plan_is_unchanged():
+    """The CPU models cannot learn the generated world within the demo's hour (recipe README): templates stay the
+    default, byte for byte; the generated world's shipped settings pass their rules too."""
+    check_world_config(mini_cfg(["data.mini.sentences=generated"]))
+    cfg = mini_cfg([])
+    assert cfg["sentences"] == "templates"
     check_world_config(cfg)
     jobs = plan_jobs(cfg, Path("/a"))
     paths = "\n".join(job.path for split in ("train", "dev", "test") for job in jobs[split])
@@ -238,7 +239,7 @@ def test_vocal_tract_warp_scales_every_frequency_and_the_duration():
 
 def test_the_default_test_novel_is_balanced_over_switch_kinds():
     """Every pair's test_novel takes its kinds in turn (counts differ by at most one), known words first or not."""
-    selection = select_generated(mini_cfg([]))
+    selection = select_generated(mini_cfg(["data.mini.sentences=generated"]))
     for pair, chosen in selection.items():
         kinds = [c.kind for c in chosen.splits["test_novel"]]
         counts = [kinds.count(kind) for kind in chosen.held_out if chosen.held_out[kind]]
