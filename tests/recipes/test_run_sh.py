@@ -30,8 +30,8 @@ TINY = [
     "data.mini.test_sentences=1",
     "data.plots=false",
 ]
-#: a demo corpus from the generator (data.mini.sentences=generated): 2 pairs x (4 train, 1 shared by 2 voices, 1 dev, 1 test,
-#: 1 test_novel) sentences, 2 + 1 + 1 voices
+#: a demo corpus from the generator (data.mini.sentences=generated): 2 pairs x (4 train, 1 shared by 2 voices,
+#: 1 dev, 1 test, 1 test_novel) sentences, 2 + 1 + 1 voices
 TINY_GENERATED = [
     "data.mini.pairs=[zh-en,es-en]",
     "data.mini.sentences=generated",
