@@ -168,7 +168,9 @@ def _reading(match: regex.Match, groups: dict, lang: str, text: str, known: Call
         return _ordinal(n, groups["suf"], lang)
     if groups["num"]:
         words = read_number(groups["num"], lang, text, match.start("num"), match.end())
-        return (_minus(lang) + " " + words) if groups["minus"] else words
+        if not groups["minus"]:
+            return words
+        return _minus(lang) + ("" if lang in ("zh", "yue", "ja") else " ") + words
     if groups["acro"] and is_acronym(groups["acro"]):
         return read_acronym(groups["acro"], lang, known)
     return None
