@@ -5,8 +5,7 @@ or ja, whichever the pair has; Hangul -> ko; Cyrillic -> ru ...); for a Latin wo
 languages (es-en, de-en, fr-en, it-en) the pair's lexicon (the generator's words, or ``lexicon`` given), then
 letters English does not write (ñ, é, ß), then English. A word with no letter (a number, a symbol) takes the
 language of the next word (the one it counts: "3 个", "3 meetings"), else the previous one's. A word of a third
-script gets the language its script implies (else the pair's matrix language) and is reported in ``foreign``
-with its script. No word is ever left ``und``.
+script gets the pair's first (matrix) language and is reported in ``foreign`` with its script. No word is ever left ``und``.
 """
 
 from __future__ import annotations
@@ -173,7 +172,7 @@ def _word_language(
     if found in pair:
         return found
     foreign.append((word, script))
-    return found or pair[0]
+    return pair[0]
 
 
 def _fill_neutral(words: list[tuple[str, str | None, bool]], pair: Sequence[str]) -> list[tuple[str, str, bool]]:
