@@ -3,9 +3,10 @@
 Order of evidence, per untagged word: inline tags win (``<es>vamos al</es> mall``); then the script (Han -> zh, yue
 or ja, whichever the pair has; Hangul -> ko; Cyrillic -> ru ...); for a Latin word in a pair of two Latin-script
 languages (es-en, de-en, fr-en, it-en) the pair's lexicon (the generator's words, or ``lexicon`` given), then
-letters English does not write (ñ, é, ß), then English. A word with no letter (a number, a symbol) takes the
-language of the next word (the one it counts: "3 个", "3 meetings"), else the previous one's. A word of a third
-script gets the pair's first (matrix) language and is reported in ``foreign`` with its script. No word is ever left ``und``.
+letters English does not write (ñ, é, ß), then English; an all-caps acronym no lexicon has (GPU) takes its
+neighbours' language there. A word with no letter (a number, a symbol) takes the language of the next word (the one
+it counts: "3 个", "3 meetings"), else the previous one's. A word of a third script gets the pair's first (matrix)
+language and is reported in ``foreign`` with its script. No word is ever left ``und``.
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ def _word_language(
     lexicon: Mapping[str, frozenset[str] | set[str]],
     previous: str | None,
     foreign: list[tuple[str, str]],
-) -> str:
+) -> str | None:
+    """The language of one word with letters of ``script`` (None: an acronym that takes its neighbours')."""
     if script == "Latin":
         latin = [p for p in pair if p in LATIN_LANGS]
         if len(latin) == 1:
@@ -165,6 +167,8 @@ def _word_language(
             return hits[0]
         if len(hits) > 1 and previous in hits:
             return previous
+        if len(hits) == 0 and len(key) > 1 and word.isupper() and word.isalpha():
+            return previous or None  # an acronym (GPU) of a Latin pair: read in its sentence's language
         if not set(key) <= _ASCII_LETTERS:
             return next((p for p in latin if p != ENGLISH), latin[0])
         return ENGLISH if ENGLISH in latin else latin[0]

@@ -40,3 +40,8 @@ def test_pair_from_the_scripts_when_none_is_given() -> None:
     assert pair_languages(None, "only english") == ("en",)
     assert pair_languages("de") == ("de", "en")
     assert _pairs(assign_languages("Heute meetings")) == [("en", "Heute meetings")]
+
+
+def test_an_acronym_of_a_latin_pair_takes_its_sentences_language() -> None:
+    assert _pairs(assign_languages("für die GPU", "de-en")) == [("de", "für die GPU")]
+    assert _pairs(assign_languages("my GPU", "zh-en")) == [("en", "my GPU")]
