@@ -3,10 +3,12 @@
 
 Both runs start from an empty output folder (no cache) in the same process, one after the other, after an untimed
 warm-up on a tiny input, on:
-  mini          the embedded demo corpus (espeak-ng synthesis), --sentences train sentences per pair
+  mini          the embedded demo corpus (espeak-ng synthesis), --sentences train sentences per pair from the
+                --source sentence source (templates: 2 readings each; generated: --sentences / 5 read twice)
   switchlingua  a generated release-shaped folder of --files AAC .m4a files (48 kHz), decoded with PyAV
 
-Usage: .venv/bin/python scripts/bench_prepare.py [--corpus mini|switchlingua] [--sentences 30] [--files 200]
+Usage: .venv/bin/python scripts/bench_prepare.py [--corpus mini|switchlingua] [--source templates|generated]
+                                                  [--sentences 30] [--files 200]
 """
 
 from __future__ import annotations
@@ -58,6 +60,25 @@ def make_release(root: Path, files: int, seconds: float = 3.0, rate: int = 48000
     return root
 
 
+def mini_overrides(source: str, train: int, held: int, pairs: str | None = None) -> list[str]:
+    """Demo-corpus overrides of ``train`` train and ``held`` dev/test (generated: also test_novel) sentences per pair
+    from ``source``; each source has its own size keys (``data.mini.*`` or ``data.mini.generated.*``)."""
+    out = [f"data.mini.sentences={source}"] + ([f"data.mini.pairs={pairs}"] if pairs else [])
+    if source == "templates":
+        return [
+            *out,
+            f"data.mini.train_sentences={train}",
+            *(f"data.mini.{s}_sentences={held}" for s in ("dev", "test")),
+        ]
+    gen = "data.mini.generated"
+    return [
+        *out,
+        f"{gen}.train_sentences={train}",
+        f"{gen}.shared_sentences={train // 5}",
+        *(f"{gen}.{s}_sentences={held}" for s in ("dev", "test", "test_novel")),
+    ]
+
+
 def measure(data_root: Path | None, overrides: list[str], nj: int, with_features: bool) -> dict[str, float]:
     """Prepare into a fresh folder with ``nj`` jobs; return utterances, hours and wall seconds."""
     cfg = load_config(overrides)
@@ -78,7 +99,13 @@ def measure(data_root: Path | None, overrides: list[str], nj: int, with_features
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=("mini", "switchlingua"), default="mini")
-    parser.add_argument("--sentences", type=int, default=30, help="mini: train sentences per pair (x2 readings)")
+    parser.add_argument(
+        "--source",
+        choices=("templates", "generated"),
+        default="templates",
+        help="mini: sentence source (data.mini.sentences; default templates, comparable with earlier benchmarks)",
+    )
+    parser.add_argument("--sentences", type=int, default=30, help="mini: train sentences per pair")
     parser.add_argument("--files", type=int, default=200, help="switchlingua: number of generated .m4a files")
     parser.add_argument("--features", action="store_true", help="also time stage 1 (fbank + mel + CMVN)")
     args = parser.parse_args()
@@ -87,17 +114,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_release.") as tmp:
         data_root = None
         if args.corpus == "mini":
-            overrides += [
-                f"data.mini.train_sentences={args.sentences}",
-                "data.mini.dev_sentences=5",
-                "data.mini.test_sentences=5",
-            ]
+            overrides += mini_overrides(args.source, args.sentences, 5)
         else:
             data_root = make_release(Path(tmp) / "release", args.files)
         # untimed warm-up on a tiny input: first imports and caches must not count against nj 1
         if args.corpus == "mini":
-            tiny = [*overrides, "data.mini.pairs=[zh-en]", "data.mini.train_sentences=4"]
-            measure(None, [*tiny, "data.mini.dev_sentences=1", "data.mini.test_sentences=1"], 1, args.features)
+            measure(None, [*overrides, *mini_overrides(args.source, 4, 1, "[zh-en]")], 1, args.features)
         else:
             measure(make_release(Path(tmp) / "warmup", 4), overrides, 1, args.features)
         rows = [measure(data_root, overrides, nj, args.features) for nj in (1, 2)]

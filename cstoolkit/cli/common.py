@@ -65,7 +65,7 @@ def dir_pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
     data, out = args.data_dir or [], args.out_dir or []
     if len(data) != len(out):
         raise CstkError(f"--data-dir and --out-dir go in pairs: {len(data)} --data-dir, {len(out)} --out-dir")
-    if len(set(out)) != len(out):
+    if len({os.path.realpath(path) for path in out}) != len(out):
         raise CstkError("each --out-dir must be a different folder")
     return list(zip(data, out, strict=True))
 

@@ -32,7 +32,7 @@ Usage: $0 [options] [key=value ...]
   --lanes BOOL      true (default): stages that do not need each other run side by side, each command with
                     half the CPU threads; false: one stage at a time
   -h, --help        this message
-  key=value         Hydra overrides for every stage, e.g. data.mini.train_sentences=50
+  key=value         Hydra overrides for every stage, e.g. data.mini.generated.train_sentences=100
 USAGE
 }
 
@@ -262,10 +262,10 @@ stage 22 "judge the TTS and the real audio; table over ground truth, copy synthe
 stage 23 "listening page: a few sentences of every language pair from every system (exp/tts/samples.html)" \
   "$cstk" tts-samples --table "$work_dir/exp/tts/evaluation.json" --out "$work_dir/exp/tts/samples.html"
 
-# Sentences of structures no model heard (test_novel: held-out frames of the demo corpus's generator, read by the
-# test voices): the TTS must speak what it never heard and the CS-ASR read it back, judged as stages 21-23 judge the
-# test set. A corpus without test_novel (the release) skips them; `cstk novel-sentences` makes text-only new
-# sentences for it (see README.md).
+# Sentences the TTS never heard. With a test_novel split (the generated demo world, data.mini.sentences=generated:
+# sentences of held-out structures, read by the test voices), the TTS speaks them and they are judged as stages
+# 21-23 judge the test set, beside their ground truth. Without one (the templates world, the release), new sentences
+# are stitched from train sentences (text only) and spoken in the test speakers' voices.
 if [[ " ${eval_splits[*]} " == *" test_novel "* ]]; then
   stage 24 "TTS of the test_novel sentences, voice prompt: another utterance of the same speaker (as stage 17)" \
     "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/test_novel" \
@@ -279,8 +279,17 @@ if [[ " ${eval_splits[*]} " == *" test_novel "* ]]; then
   stage 26 "listening page of test_novel (exp/tts/samples_novel.html)" \
     "$cstk" tts-samples --table "$work_dir/exp/tts/novel_evaluation.json" --out "$work_dir/exp/tts/samples_novel.html" \
     --title "test_novel: sentence structures no model heard"
-elif ((stop_stage >= 24 && first_stage <= 26)); then
-  log "stages 24-26 skipped: $work_dir/data has no test_novel split (held-out sentence structures)"
+else  # no recorded test_novel: new sentences stitched from train sentences (text only), in the test voices
+  stage 24 "new sentences: train sentences crossed over at a language switch, none in train/dev/test (data/novel_text)" \
+    "$cstk" novel-sentences --data-dir "$work_dir/data/train" --exclude "$work_dir/data/dev" \
+    --exclude "$work_dir/data/test" --speakers-from "$work_dir/data/test" --per-pair 3 \
+    --out-dir "$work_dir/data/novel_text"
+  stage 25 "TTS of the new sentences, voice prompts: utterances of the same test speaker (data/test)" \
+    "$cstk" synthesize --model "$work_dir/exp/tts" --data-dir "$work_dir/data/novel_text" \
+    --prompts-from "$work_dir/data/test" --out-dir "$work_dir/exp/tts/synth_novel"
+  stage 26 "judge the new sentences as stage 22 does (exp/tts/novel_evaluation.tsv)" \
+    "$cstk" evaluate-tts --synth-dir "$work_dir/exp/tts/synth_novel" --data-dir "$work_dir/data/test" \
+    --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts/novel_evaluation.json" --nj "$nj" "${overrides[@]}"
 fi
 
 # Beyond the demo's default range (--stop_stage 29): CosyVoice's autoregressive text -> speech-token LM in place of

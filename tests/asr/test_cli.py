@@ -147,3 +147,18 @@ def test_bad_input_is_one_line_exit_2(argv, needle, capsys) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_decode_asr_with_two_pairs_decodes_each_data_dir_into_its_folder(trained, toy, tmp_path) -> None:
+    """One model load, two ``--data-dir/--out-dir`` pairs: each folder as a one-pair run would leave it."""
+    base = ["decode-asr", "--model-dir", str(trained), "--method", "greedy", "--device", "cpu", *TINY]
+    pairs = {"dev": tmp_path / "dec_dev", "train": tmp_path / "dec_train"}
+    pair_args = [arg for s, out in pairs.items() for arg in ("--data-dir", str(toy / s), "--out-dir", str(out))]
+    assert main([*base, *pair_args]) == 0
+    alone = tmp_path / "dev_alone"
+    assert main([*base, "--data-dir", str(toy / "dev"), "--out-dir", str(alone)]) == 0
+    for split, out in pairs.items():
+        utts = {line.split(maxsplit=1)[0] for line in (toy / split / "text").read_text().splitlines()}
+        assert {line.split(maxsplit=1)[0] for line in (out / "hyp.txt").read_text().splitlines()} == utts, split
+        assert json.loads((out / "decode.json").read_text())["method"] == "greedy"
+    assert (pairs["dev"] / "hyp.txt").read_text() == (alone / "hyp.txt").read_text()

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-#: a demo corpus of a handful of sentences (never the full one in tests)
+#: a demo corpus of a handful of sentences (never the full one in tests): the templates source (its sizes and
+#: speakers are what the tests count), since the default source (``generated``) is sized by data.mini.generated.*
 TINY_MINI = [
+    "data.mini.sentences=templates",
     "data.mini.pairs=[zh-en,ja-en,de-en]",
     "data.mini.train_sentences=4",
     "data.mini.dev_sentences=1",

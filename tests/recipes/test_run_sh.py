@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -20,11 +21,28 @@ from cstoolkit.data.validate import validate_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "recipes" / "switchlingua" / "run.sh"
+#: a demo corpus from the templates (the tests count its utterances: 2 pairs x 4 sentences x 2 readings in train)
 TINY = [
+    "data.mini.sentences=templates",
     "data.mini.pairs=[zh-en,es-en]",
     "data.mini.train_sentences=4",
     "data.mini.dev_sentences=1",
     "data.mini.test_sentences=1",
+    "data.plots=false",
+]
+#: a demo corpus from the generator (data.mini.sentences=generated): 2 pairs x (4 train, 1 shared by 2 voices, 1 dev, 1 test,
+#: 1 test_novel) sentences, 2 + 1 + 1 voices
+TINY_GENERATED = [
+    "data.mini.pairs=[zh-en,es-en]",
+    "data.mini.sentences=generated",
+    "data.mini.generated.train_sentences=4",
+    "data.mini.generated.shared_sentences=1",
+    "data.mini.generated.dev_sentences=1",
+    "data.mini.generated.test_sentences=1",
+    "data.mini.generated.test_novel_sentences=1",
+    "data.mini.generated.speakers.train=2",
+    "data.mini.generated.speakers.dev=1",
+    "data.mini.generated.speakers.test=1",
     "data.plots=false",
 ]
 
@@ -95,6 +113,29 @@ def test_stages_stamps_skip_and_force(tmp_path: Path):
     assert "===== stage 1" in changed.stderr
 
 
+def test_stages_0_1_on_the_generated_world_write_and_featurise_test_novel(tmp_path: Path):
+    """The default sentence source: stage 0 writes the fourth split test_novel (held-out structures read by the test
+    voices), stage 1 gives it fbank and log-mel features like the others, and the report lists it."""
+    work = tmp_path / "work"
+    run_sh("--work_dir", str(work), "--nj", "2", *TINY_GENERATED)
+    data = work / "data"
+    counts = {}
+    for split in ("train", "dev", "test", "test_novel"):
+        assert validate_data_dir(data / split) == [], split
+        utts = read_data_dir(data / split)
+        counts[split] = len(utts)
+        for name in ("feats.scp", "mel.scp"):
+            listed = {line.split(maxsplit=1)[0] for line in (data / split / name).read_text().splitlines()}
+            assert listed == {u.id for u in utts}, (split, name)
+    assert counts == {"train": 2 * (4 + 1), "dev": 2, "test": 2, "test_novel": 2}
+    speakers = {split: {u.speaker for u in read_data_dir(data / split)} for split in ("test", "test_novel")}
+    assert speakers["test_novel"] == speakers["test"]
+    report = json.loads((data / "prepare_report.json").read_text())
+    assert report["sentence_source"] == "generated"
+    assert set(report["splits"]) == {"train", "dev", "test", "test_novel"}
+    assert report["splits"]["test_novel"]["utterances"] == 2
+
+
 def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120) -> None:
     end = time.time() + timeout
     while not predicate():
@@ -106,6 +147,7 @@ def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120) -> None:
 def test_kill_in_the_middle_then_clean_rerun(tmp_path: Path):
     work = tmp_path / "work"
     over = [
+        "data.mini.sentences=templates",
         "data.mini.pairs=[zh-en,ja-en,de-en]",
         "data.mini.train_sentences=20",
         "data.mini.dev_sentences=2",

@@ -10,8 +10,9 @@ The generator makes one pool of distinct sentences per pair (its duplicate check
 every sentence of the pool apart from every other), the pool is split by the frame each sentence came from, and
 each split takes its sentences from its side, balanced over the switch kinds: dev, test, then train from the seen
 side (sentences never in train), ``test_novel`` from the held-out side; train sentences first cover the scoring
-units of dev and test, so that these are new sentences of known words, and ``test_novel`` prefers held-out
-sentences whose words train has (new structures of known words, as far as the held-out frames allow). The generator has no way to be asked for
+units of dev and test, so that these are new sentences of known words, and ``test_novel`` prefers, within each
+switch kind, held-out sentences whose words train has (new structures of known words, as far as the held-out
+frames allow). The generator has no way to be asked for
 some frames only, so the pool is made of all frames and grows (doubling) until both sides hold enough sentences or
 the grammar runs out.
 """
@@ -158,12 +159,19 @@ def assign(order: list[Generated], counts: dict[str, int]) -> dict[str, list[Gen
     return {"train": train, "dev": held[: counts["dev"]], "test": held[counts["dev"] :]}
 
 
-def known_words_first(candidates: list[Generated], train: list[Generated]) -> list[Generated]:
-    """``candidates`` reordered so that sentences with fewer scoring units unheard in ``train`` come first (a stable
-    sort: the balance over kinds is kept among equals): ``test_novel`` is new structures of known words as far as
-    the held-out frames allow."""
+def known_words_first(candidates: list[Generated], train: list[Generated], kinds: list[str]) -> list[Generated]:
+    """``candidates`` ranked within each switch kind by how many of their scoring units ``train`` never heard (a
+    stable sort), then taken one kind after the other as :func:`interleave` does: ``test_novel`` is new structures
+    of known words as far as the held-out frames allow, and stays balanced over the kinds."""
     heard = set().union(*(units_of(s) for s in train))
-    return sorted(candidates, key=lambda s: len(units_of(s) - heard))
+    by_kind = {
+        kind: sorted((s for s in candidates if s.kind == kind), key=lambda s: len(units_of(s) - heard))
+        for kind in kinds
+    }
+    out = []
+    for index in range(max(map(len, by_kind.values()), default=0)):
+        out += [group[index] for group in by_kind.values() if index < len(group)]
+    return out
 
 
 def sentence_key(sentence: Generated) -> str:
@@ -207,7 +215,8 @@ def select_pair(pair: str, gen: dict[str, Any], seed: int) -> PairSelection:
         )
     rng = random.Random(f"cstk-mini-sentences|{seed}|{pair}")
     splits = assign(interleave(from_seen, kinds, rng), counts)
-    splits["test_novel"] = known_words_first(interleave(from_held, kinds, rng), splits["train"])[: counts["test_novel"]]
+    held_order = interleave(from_held, kinds, rng)
+    splits["test_novel"] = known_words_first(held_order, splits["train"], kinds)[: counts["test_novel"]]
     short = [
         f"{split} {len(splits[split])} of {counts[split]}" for split in counts if len(splits[split]) < counts[split]
     ]

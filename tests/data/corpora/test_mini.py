@@ -1,4 +1,5 @@
-"""The embedded demo corpus: sentence design checked on the full plan, synthesis on a handful of sentences."""
+"""The embedded demo corpus from its slot templates (``data.mini.sentences=templates``): sentence design checked on
+the full plan, synthesis on a handful of sentences (the generated source: test_mini_generated.py)."""
 
 import sys
 from pathlib import Path
@@ -45,7 +46,7 @@ def test_segments_are_in_the_script_of_their_language(pair):
 
 
 def test_full_plan_is_big_enough_and_held_out_is_unseen():
-    cfg = corpus_config(load_config([]).data, "mini")
+    cfg = corpus_config(load_config(["data.mini.sentences=templates"]).data, "mini")
     jobs = plan_jobs(cfg, Path("/nonexistent"))
     assert len(jobs["train"]) >= 2000
     pairs = {split: {j.sentence.pair for j in js} for split, js in jobs.items()}
