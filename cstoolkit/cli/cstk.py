@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, str] = {
     "evaluate-tts": "evaluate_tts",
     "novel-sentences": "novel_sentences",
     "generate-text": "generate_text",
+    "normalize-text": "normalize_text",
     "synthesize": "synthesize",
     "tts-samples": "tts_samples",
 }

@@ -86,6 +86,12 @@ def _add_scoring_options(p: argparse.ArgumentParser, word_languages: bool = True
         help="per-character scripts in mixed mode: '+Hangul', '-Thai' or a list 'Han,Katakana'",
     )
     p.add_argument("--no-normalize", action="store_true", help="switch every normalisation step off")
+    p.add_argument(
+        "--verbalize",
+        action="store_true",
+        help="write numbers, dates, times, amounts and acronyms out on both sides before scoring, in each "
+        "utterance's languages (--utt2lang pair, else its scripts): '3 meetings' == 'three meetings'",
+    )
     p.add_argument("--no-nfkc", action="store_true", help="skip Unicode NFKC")
     p.add_argument("--no-casefold", action="store_true", help="keep case")
     p.add_argument("--keep-punctuation", action="store_true", help="keep punctuation")
@@ -192,6 +198,7 @@ def config_from_args(args: argparse.Namespace) -> SAERConfig:
         units=UnitOptions.from_spec(args.units, args.char_scripts),
         normalize=normalize,
         semantic_weighting=args.semantic_weighting,
+        verbalize=args.verbalize,
     )
 
 

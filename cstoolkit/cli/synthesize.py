@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out-dir", help="synthesis folder to write: wav/<uttid>.wav, wav.scp, synthesis.json")
     parser.add_argument("--lang", help="language pair of the text, e.g. zh-en (default: guessed from the scripts)")
+    parser.add_argument(
+        "--show-text",
+        action="store_true",
+        help="print what the model will read (language segments with numbers and acronyms written out, its units "
+        "with unknown ones marked '?') for SENTENCE or each line of --text, and exit without synthesising",
+    )
     parser.add_argument("--steps", type=positive_int, help="Euler steps (default: flow.inference.steps of the flow)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the flow's)")
     parser.add_argument("--duration-scale", type=float, help="> 1 speaks slower (default: t2s.inference's)")
@@ -69,6 +75,12 @@ def check_args(args: argparse.Namespace) -> str:
             "--out-dir), or --data-dir (with --out-dir)"
         )
     mode = modes[0]
+    if getattr(args, "show_text", False):
+        if mode == "data":
+            raise CstkError("--show-text goes with a SENTENCE or --text FILE")
+        if mode == "sentence" and not args.sentence.strip():
+            raise CstkError("empty text: nothing to say")
+        return mode
     if mode == "sentence":
         if not (args.prompt and args.out) or args.out_dir:
             raise CstkError("a SENTENCE goes with --prompt AUDIO and --out FILE (not --out-dir)")
@@ -94,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
 
     mode = check_args(args)
     read_info(args.model)  # a missing model is refused before torch loads
+    if args.show_text:
+        return show_text(args, mode)
     prompt_audio = None
     if args.prompt:
         prompt_audio = read_prompt_audio(args.prompt)
@@ -125,4 +139,27 @@ def run(args: argparse.Namespace) -> int:
     speech = tts.speak([plain], [prompt], [args.lang], [segments], ["text"], args.seed)[0]
     write_audio(args.out, speech.wave, speech.sample_rate, OUT_FORMATS[Path(args.out).suffix.lower()])
     print(f"{args.out}: {speech.wave.size / speech.sample_rate:.2f} s at {speech.sample_rate} Hz")
+    return 0
+
+
+def show_text(args: argparse.Namespace, mode: str) -> int:
+    """Print the front end's reading of the SENTENCE (or of each line of --text) without loading any model."""
+    from cstoolkit.data.kaldi_dir import read_kaldi_entries
+    from cstoolkit.errors import InputFileError
+    from cstoolkit.text.lang_markup import split_language_tags
+    from cstoolkit.tts.frontend import describe, load_frontend
+
+    frontend = load_frontend(args.model)
+    if mode == "sentence":
+        items = [("", args.sentence)]
+    else:
+        if not Path(args.text).is_file():
+            raise InputFileError(args.text, "no such file")
+        items = [
+            (utt, value) for utt, (_, value) in read_kaldi_entries(Path(args.text), allow_empty_value=True).items()
+        ]
+    for name, text in items:
+        plain, segments = split_language_tags(text)
+        lines = describe(frontend(plain, args.lang, segments))
+        print("\n".join(f"{name} {line}" if name else line for line in lines))
     return 0

@@ -2,34 +2,16 @@
 
 Used where a corpus gives no segment tags (SwitchLingua): English is written in Latin script, the matrix
 languages Arabic, Hindi, Japanese, Korean, Mandarin, Cantonese and Russian in scripts of their own. For French,
-German, Italian and Spanish the script cannot tell the languages apart; those words are tagged ``und``.
+German, Italian and Spanish the script cannot tell the languages apart; those words are tagged ``und`` here, and
+the TTS front end gives them a language of the pair (:func:`cstoolkit.text.langs.assign_languages`, whose script
+tables these are).
 """
 
 from __future__ import annotations
 
 from cstoolkit.text import script_of_char
+from cstoolkit.text.langs import CANTONESE_MARKERS, LANG_SCRIPT, SCRIPT_LANG
 
-#: language code -> the script that marks it (Latin-script matrix languages are absent)
-LANG_SCRIPT = {
-    "ar": "Arabic",
-    "hi": "Devanagari",
-    "ja": "Hiragana",
-    "ko": "Hangul",
-    "ru": "Cyrillic",
-    "zh": "Han",
-    "yue": "Han",
-}
-SCRIPT_LANG = {
-    "Arabic": "ar",
-    "Devanagari": "hi",
-    "Hiragana": "ja",
-    "Katakana": "ja",
-    "Hangul": "ko",
-    "Cyrillic": "ru",
-    "Han": "zh",
-}
-#: characters that occur in written Cantonese and (practically) never in Mandarin
-CANTONESE_MARKERS = frozenset("嘅唔咗係佢嘢冇啲喺哋嚟乜嗰啱睇攞俾咁噉")
 UNDETERMINED = "und"
 _NEUTRAL = {"Common", "Inherited", "Other"}
 

@@ -33,6 +33,7 @@ def saer(
     bootstrap: int | None = None,
     seed: int = DEFAULT_SEED,
     ci_level: float = DEFAULT_LEVEL,
+    verbalize: bool = False,
 ) -> SAERResult:
     """Semantic-Aware Error Rate of hypothesis against reference (one string each, or equal-length lists).
 
@@ -44,6 +45,8 @@ def saer(
     change; scripts need the ``if __name__ == "__main__":`` guard).
     bootstrap: resamples of a percentile bootstrap over utterances (e.g. 1000): ``r.ci["saer"]``,
     ``r.per_tag[tag].ci``, ``r.per_script_ci`` hold ``ci_level`` intervals; ``seed`` makes them reproducible.
+    verbalize: numbers, dates, amounts and acronyms written out on both sides first, in each utterance's language
+    pair (``tags``, else its scripts): "3 meetings" and "three meetings" agree (recorded in the signature).
 
     >>> saer("我今天去 shopping mall", "我今天去 shopping mall", lam=1).saer
     0.0
@@ -51,7 +54,7 @@ def saer(
     if bootstrap is not None:
         check_settings(bootstrap, seed, ci_level)  # before any scoring
     refs, hyps, ids, config, backend = _prepare(
-        reference, hypothesis, lam, model, units, char_scripts, normalize, ids, semantic_weighting
+        reference, hypothesis, lam, model, units, char_scripts, normalize, ids, semantic_weighting, verbalize
     )
     embedding_cache = EmbeddingCache(cache) if cache is not None else None
     try:
@@ -130,6 +133,7 @@ def _prepare(
     normalize: bool | NormalizeOptions,
     ids: Sequence[str] | None,
     semantic_weighting: str,
+    verbalize: bool = False,
 ) -> tuple[list[str], list[str], list[str] | None, SAERConfig, SemanticBackend | None]:
     """Check the arguments of :func:`saer` -> (refs, hyps, ids, config, backend object or None)."""
     refs = [reference] if isinstance(reference, str) else list(reference)
@@ -155,5 +159,6 @@ def _prepare(
         units=UnitOptions.from_spec(units, char_scripts),
         normalize=normalize,
         semantic_weighting=semantic_weighting,
+        verbalize=verbalize,
     )
     return refs, hyps, id_list, config, backend

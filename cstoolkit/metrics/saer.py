@@ -39,6 +39,8 @@ class SAERConfig:
     units: UnitOptions = field(default_factory=UnitOptions)
     normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
     semantic_weighting: str = "mean"  # "mean" over utterances or "length" (weighted by reference units)
+    #: numbers and acronyms written out on both sides before scoring (cstoolkit.text.verbalize), "3" == "three"
+    verbalize: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.lam <= 1.0:
@@ -55,8 +57,9 @@ class SAERConfig:
         """sacreBLEU-style signature naming every setting that changes the score."""
         model = backend.signature if backend is not None else "none"
         esem = f"|esem:{self.semantic_weighting}" if backend is not None else ""
+        norm = self.normalize.signature + ("+verbalize" if self.verbalize else "")
         return (
-            f"saer|lam:{self.lam:g}|units:{self.units.signature}|norm:{self.normalize.signature}"
+            f"saer|lam:{self.lam:g}|units:{self.units.signature}|norm:{norm}"
             f"|model:{model}{esem}|version:{cstoolkit.__version__}"
         )
 
@@ -237,6 +240,14 @@ def _word_language_labels(
     return labels if len(labels) == len(ref_units) else None
 
 
+def _verbalized(texts: Sequence[str], ids: Sequence[str], tags: Mapping[str, str] | None) -> list[str]:
+    """Texts with numbers and acronyms written out, each in the language pair of its tag (utt2lang, e.g. zh-en;
+    without one: from its scripts)."""
+    from cstoolkit.text.verbalize import normalize_text
+
+    return [normalize_text(t, (tags or {}).get(u)).text for t, u in zip(texts, ids)]
+
+
 def _texts_to_embed(refs: Sequence[str], hyps: Sequence[str]) -> int:
     """How many distinct texts the model has to embed for these (normalised) pairs."""
     return len({text for pair in zip(refs, hyps) if needs_model(*pair) for text in pair})
@@ -278,6 +289,8 @@ def compute_saer(
     elif backend is None:
         backend = workers or load_backend(config.model)
     try:
+        if config.verbalize:
+            refs, hyps = _verbalized(refs, ids, tags), _verbalized(hyps, ids, tags)
         norm_refs = [normalize(t, config.normalize) for t in refs]
         norm_hyps = [normalize(t, config.normalize) for t in hyps]
         if workers and cache is None and _texts_to_embed(norm_refs, norm_hyps) > EMBED_CHUNK:

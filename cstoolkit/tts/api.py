@@ -13,9 +13,9 @@ speak is reported, never dropped silently: text units outside its vocabulary (sp
 codes it was not trained on are logged as warnings and returned with each :class:`Speech`; a text with nothing
 speakable (no unit after normalisation, or only unknown units) is a :class:`NothingToSpeakError`.
 
-Languages: each unit's language comes from the script, with the matrix language of ``lang`` (a ``utt2lang`` value
-such as ``zh-en``: the hint for Latin-script matrix languages and for Han characters), or from inline tags the
-user writes, ``<es>hola</es> my friend`` (:mod:`cstoolkit.text.lang_markup`).
+Languages: each unit's language comes from :func:`cstoolkit.text.langs.assign_languages` (never ``und``), with the
+pair ``lang`` (a ``utt2lang`` value such as ``zh-en``: the hint for Latin-script matrix languages and for Han
+characters), or from inline tags the user writes, ``<es>hola</es> my friend`` (:mod:`cstoolkit.text.lang_markup`).
 
 :func:`cstoolkit.tts.speak_dir.synthesize_dir` speaks every sentence of a data directory in the voice of another
 utterance of its speaker (the prompts :func:`~cstoolkit.tts.flow.synthesis.choose_prompts` picks, as resynthesis
@@ -43,7 +43,7 @@ from cstoolkit.tts.flow.synthesis import (
     Prompt,
     write_synthesis_dir,
 )
-from cstoolkit.tts.frontend import FrontEnd, matrix_language, speakable, with_script_langs
+from cstoolkit.tts.frontend import FrontEnd, speakable
 from cstoolkit.tts.t2s.checks import FLOW_DIR_KEY, T2S_INFO, check_flow_dir, read_t2s_dir
 from cstoolkit.tts.t2s.infer import TextToSpeechTokens
 
@@ -158,8 +158,6 @@ class TextToSpeech:
             plain, segments = split_language_tags(text)
         except CstkError as err:
             raise NothingToSpeakError(f"{name}: {err}") from None
-        if segments is not None:
-            segments = with_script_langs(segments, matrix_language(lang, plain))
         return plain, segments
 
     def check_text(self, text: str, lang: str | None = None, segments: list | None = None, name: str = "text"):

@@ -419,3 +419,17 @@ def test_compare_console_script(files, hyp_b) -> None:
         [sys.executable, "-m", "cstoolkit.cli.saer", *argv], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0 and "B is better" in proc.stdout, proc.stderr
+
+
+def test_verbalize_option_scores_3_and_three_alike_and_marks_the_signature(tmp_path: Path, capsys) -> None:
+    ref, hyp = tmp_path / "ref.txt", tmp_path / "hyp.txt"
+    ref.write_text("u1 I have three meetings\n", encoding="utf-8")
+    hyp.write_text("u1 I have 3 meetings\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, ref, hyp, "--lambda", "1", "--json", "--verbalize")
+    spoken = json.loads(out)
+    code_default, out, _ = run_cli(capsys, ref, hyp, "--lambda", "1", "--json")
+    default = json.loads(out)
+    assert code == code_default == 0
+    assert spoken["saer"] == pytest.approx(0.0, abs=1e-12)
+    assert default["saer"] == pytest.approx(0.25, abs=1e-9)
+    assert "+verbalize" in spoken["signature"] and "verbalize" not in default["signature"]

@@ -1,5 +1,6 @@
 import pytest
 
+import cstoolkit
 from cstoolkit import saer
 from cstoolkit.errors import ConfigError
 from cstoolkit.metrics.embedding_cache import EmbeddingCache
@@ -130,3 +131,26 @@ def test_bad_arguments() -> None:
 def test_ids_that_are_numbers_become_strings() -> None:
     result = saer(["a b", "c"], ["a b", "d"], lam=1, ids=[10, 11], tags={"11": "x"})  # type: ignore[list-item]
     assert [u.id for u in result.per_utterance] == ["10", "11"] and set(result.per_tag) == {"<none>", "x"}
+
+
+#: the default signature of lam 1 before --verbalize existed (the default must not change)
+DEFAULT_SIGNATURE_LAM1 = "saer|lam:1|units:mixed|norm:nfkc+fold+punct+ws|model:none|version:"
+
+
+def test_verbalize_scores_digits_and_words_alike() -> None:
+
+    plain = saer("I have three meetings", "I have 3 meetings", lam=1)
+    spoken = saer("I have three meetings", "I have 3 meetings", lam=1, verbalize=True)
+    assert plain.corpus.counts.substitutions == 1
+    assert spoken.corpus.counts.substitutions + spoken.corpus.counts.insertions + spoken.corpus.counts.deletions == 0
+    assert spoken.saer == pytest.approx(0.0, abs=1e-12)
+    assert plain.signature == DEFAULT_SIGNATURE_LAM1 + cstoolkit.__version__
+    assert "norm:nfkc+fold+punct+ws+verbalize|" in spoken.signature
+    assert spoken.signature != plain.signature
+
+
+def test_verbalize_reads_each_utterance_in_its_pair() -> None:
+
+    result = saer(["我有三个 meeting"], ["我有 3 个 meeting"], lam=1, ids=["u1"], tags={"u1": "zh-en"}, verbalize=True)
+    assert result.saer == pytest.approx(0.0, abs=1e-12)
+    assert saer("我有三个 meeting", "我有 3 个 meeting", lam=1).saer > 0

@@ -357,3 +357,22 @@ def test_the_ground_truth_decoded_by_a_cs_asr(aligned, tts_exp, tmp_path) -> Non
     assert all(r["rank"] == 1 and r["margin"] is None for r in sim["per_utterance"].values())
     assert row["speakers"] == 1 and row["own_first"] == 1.0 and row["margin"] is None
     assert json.loads((out / "synthesis.json").read_text())["decoded"] == "here"
+
+
+def test_show_text_prints_what_the_model_reads_without_synthesising(tts_exp, files, tmp_path, capsys) -> None:
+    model = tts_exp / "tts"
+    code = main(["synthesize", "--model", str(model), "--show-text", "--lang", "zh-en", "我去 shopping 买 2 个 GPU"])
+    out, err = capsys.readouterr()
+    assert code == 0 and err == "", err
+    lines = out.splitlines()
+    assert lines[:4] == ["zh: 我去", "en: shopping", "zh: 买 两 个", "en: G P U"]
+    units = lines[4].removeprefix("units: ").split()
+    assert "两/zh" in [u.rstrip("?") for u in units] and all("/und" not in u for u in units)
+    assert all(u.rsplit("/", 1)[1].rstrip("?") in ("zh", "en") for u in units)
+    unknown = [u.rsplit("/", 1)[0] for u in units if u.endswith("?")]
+    if unknown:  # the toy model's vocabulary is small: what it cannot say is named
+        assert lines[5] == "unknown to the model (spoken as <unk>): " + " ".join(dict.fromkeys(unknown))
+    code = main(["synthesize", "--model", str(model), "--show-text", "--text", str(files["lines"])])
+    out, _ = capsys.readouterr()
+    assert code == 0 and out.splitlines()[:2] == ["a zh: 我去", "a en: shopping"]
+    assert "b en: mall" in out.splitlines()
