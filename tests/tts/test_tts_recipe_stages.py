@@ -11,14 +11,38 @@ RUN = Path(__file__).resolve().parents[2] / "recipes" / "switchlingua" / "run.sh
 VARS = {'"$cstk"': "cstk", "$work_dir": "/w", '"${overrides[@]}"': "", '"${asr_trainer[@]}"': "", '"$nj"': "2"}
 
 
-def stages() -> dict[int, list[str]]:
-    """Stage number -> the ``cstk`` argument list of each ``stage N "description" ...`` call of run.sh."""
+def stages(eval_splits: tuple[str, ...] = ("test",)) -> dict[int, list[str]]:
+    """Stage number -> the ``cstk`` argument list of each ``stage N "description" ...`` call of run.sh, with the
+    ``eval_pairs``/``eval_data`` option lists expanded for ``eval_splits`` and, of the ``if test_novel ... else``
+    branches, the one those splits take."""
     text = RUN.read_text().replace("\\\n", " ")
-    out = {}
+    out: dict[int, list[str]] = {}
+    pairs = ""
+    branch = None  # None: outside the test_novel if/else; True/False: inside the taken/other branch
+    novel = "test_novel" in eval_splits
     for line in text.splitlines():
+        if re.match(r"\s*if \[\[ .*test_novel", line):
+            branch = novel
+            continue
+        if branch is not None and re.match(r"\s*else\b", line):
+            branch = not novel
+            continue
+        if branch is not None and re.match(r"\s*fi\b", line):
+            branch = None
+            continue
+        if branch is False:
+            continue
+        call = re.match(r"\s*eval_(pairs|data) (.*)$", line)
+        if call:
+            words = [w.replace("$work_dir", "/w") for w in shlex.split(call.group(2))]
+            if call.group(1) == "pairs":
+                pairs = " ".join(f"--data-dir /w/data/{s} --out-dir {words[0]}{s}" for s in eval_splits)
+            else:
+                pairs = " ".join(f"--data-dir /w/data/{s}" for s in (*words, *eval_splits))
+            continue
         match = re.match(r'\s*stage (\d+) "[^"]*" (.*)$', line)
         if match:
-            command = match.group(2)
+            command = match.group(2).replace('"${pairs[@]}"', pairs)
             for name, value in VARS.items():
                 command = command.replace(name, value)
             out[int(match.group(1))] = shlex.split(command)
@@ -95,3 +119,24 @@ def test_side_lanes_hold_only_stages_that_need_nothing_the_main_lane_makes_befor
         "stage 3",
         "stage 4",
     ]
+
+
+def test_with_test_novel_every_evaluation_stage_covers_it_and_stages_24_26_judge_it() -> None:
+    from cstoolkit.cli.cstk import build_parser
+
+    found = stages(("test", "test_novel"))
+    assert sorted(found) == list(range(30))
+    parser = build_parser()
+    args = {n: parser.parse_args(cmd[1:]) for n, cmd in found.items()}
+    for n, prefix in ((4, "/w/exp/asr/decode_"), (11, "/w/exp/tokenizer/decode_"), (16, "/w/exp/flow/copysynth_")):
+        assert args[n].data_dir == ["/w/data/test", "/w/data/test_novel"], n
+        assert args[n].out_dir == [f"{prefix}test", f"{prefix}test_novel"], n
+    assert args[17].out_dir == ["/w/exp/flow/resynth_test", "/w/exp/flow/resynth_test_novel"]
+    for n in (12, 14):
+        assert args[n].data_dir[-2:] == ["/w/data/test", "/w/data/test_novel"], n
+    assert [found[n][1] for n in range(24, 27)] == ["synthesize", "evaluate-tts", "tts-samples"]
+    assert args[24].data_dir == "/w/data/test_novel" and args[24].model == "/w/exp/tts"
+    assert args[25].ground_truth == args[25].data_dir == "/w/data/test_novel"
+    assert args[25].ground_truth_decode == args[4].out_dir[1]
+    assert args[25].synth_dir == [args[16].out_dir[1], args[17].out_dir[1], args[24].out_dir]
+    assert args[26].table == args[25].table == "/w/exp/tts/novel_evaluation.json"
