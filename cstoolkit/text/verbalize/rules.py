@@ -75,6 +75,14 @@ def parse_number(text: str, lang: str) -> tuple[int, str | None] | None:
     return int("".join(groups)), tail if sep else None
 
 
+def parse_amount(text: str, lang: str) -> tuple[int, str | None] | None:
+    """:func:`parse_number` for an amount or a percentage, which may be written with the other convention than the
+    segment's language (``21,50 €`` inside an English segment of a Spanish sentence): the language's separators
+    first, then the other ones."""
+    other = "en" if lang in COMMA_DECIMAL else "de"
+    return parse_number(text, lang) or parse_number(text, other)
+
+
 def _next_word(text: str, end: int) -> str:
     rest = text[end:].lstrip()
     match = regex.match(r"[\p{L}\p{M}]+", rest)
@@ -158,10 +166,10 @@ def _reading(match: regex.Match, groups: dict, lang: str, text: str, known: Call
         return clock(h, m, lang)
     symbol, amount = groups["sym1"] or groups["sym2"], groups["amt1"] or groups["amt2"]
     if symbol:
-        parsed = parse_number(amount, lang)
+        parsed = parse_amount(amount, lang)
         return money(*parsed, symbol, lang) if parsed else None
     if groups["pct"]:
-        parsed = parse_number(groups["pct"], lang)
+        parsed = parse_amount(groups["pct"], lang)
         return percent(*parsed, lang) if parsed else None
     if groups.get("ord"):
         n = int(groups["ord"])

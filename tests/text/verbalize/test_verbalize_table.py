@@ -11,6 +11,7 @@ from cstoolkit.text.verbalize import LANGUAGES, normalize_text, verbalize
 
 CASES: dict[str, list[tuple[str, str]]] = {
     "en": [
+        ("21,50 €", "twenty-one euros and fifty cents"),  # an amount written the other way (a Spanish sentence)
         ("0", "zero"),
         ("7", "seven"),
         ("15", "fifteen"),
