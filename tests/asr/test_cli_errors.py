@@ -195,7 +195,8 @@ def test_decode_uses_the_models_settings_and_reports_failures_apart(trained, toy
     out = tmp_path / "c"
     out.mkdir()
     (out / "saer.json").write_text("{}")
-    assert main([*args, "--data-dir", str(data), "--out-dir", str(out), "--method", "greedy"]) == 0
+    other = ["decode-asr", "--model-dir", str(trained), "--data-dir", str(data), "--device", "cpu"]
+    assert main([*other, "--out-dir", str(out), "--method", "greedy"]) == 0
     info = json.loads((out / "decode.json").read_text())
     assert info["utterances"] == len(scp) - 1 and bad in info["skipped"]
     assert "cannot read" in info["skipped"][bad] and ":  (" not in info["skipped"][bad]  # a reason is given
