@@ -187,3 +187,19 @@ def test_without_lanes_the_stages_run_one_after_the_other(tmp_path: Path):
     assert not (work / "logs").exists()
     bad = run_sh("--work_dir", str(work), "--lanes", "maybe", check=False)
     assert bad.returncode == 2 and "--lanes needs true or false" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "ngpu, trainer",
+    [("0", ""), ("1", "trainer=gpu "), ("2", "trainer=ddp trainer.devices=2 ")],
+)
+def test_ngpu_picks_the_trainer_and_the_gpu_sized_models(tmp_path: Path, ngpu: str, trainer: str):
+    """--ngpu N >= 1 trains the GPU configurations (bf16, DDP for N > 1); the trailing overrides still come last. The
+    stages fail here (no data, and no GPU for N >= 1) after logging their command lines."""
+    models = "asr=gpu_base tokenizer=gpu flow=flow_gpu t2s=nar_gpu " if ngpu != "0" else ""
+    for stage, ar in (("3", ""), ("27", "t2s=ar_gpu " if ngpu != "0" else "t2s=ar_cpu ")):
+        proc = run_sh("--work_dir", str(tmp_path), "--ngpu", ngpu, "--stage", stage, "--stop_stage", stage, "seed=7",
+                      check=False)  # fmt: skip
+        assert proc.returncode != 0
+        command = next(line for line in proc.stderr.splitlines() if "command: " in line)
+        assert command.endswith(f" {trainer}{models}{ar}seed=7 "), command
