@@ -2,10 +2,11 @@
 the exported model must do once trained (decode, extract tokens, synthesise).
 
 Corpora: the toy tone corpus (:func:`cstoolkit.asr.synthetic.make_toy_corpus`: fbank features, transcripts, units)
-for the CS-ASR and the tokenizer (trained from scratch); the synthetic flow data directory of the TTS tests (speech
-tokens, log-mel, d-vectors) with a fake tokenizer; the toy corpus with random speech tokens, unit durations summing to
-them and the units and languages of the real text front end for the text -> token model. Each training set has
-20-24 utterances in 5-7 batches, so that two ranks read several batches an epoch and an odd count is shared.
+for the CS-ASR (with one all-NaN utterance: a skipped batch on one rank) and the tokenizer (trained from scratch);
+the synthetic flow data directory of the TTS tests (speech tokens, log-mel, d-vectors) with a fake tokenizer; the
+toy corpus with random speech tokens, unit durations summing to them and the units and languages of the real text
+front end for the text -> token model. Each training set has 20 utterances in 5-7 batches, so that two ranks read
+several batches an epoch and an odd count is shared.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Case:
     train_utts: set[str]
     dev_utts: set[str]
     check: Callable[[Path], None]
+    nonfinite_per_epoch: int = 0  # batches of an epoch whose loss is NaN (skipped on the rank that reads them)
 
 
 def _utts(path: Path) -> set[str]:
@@ -76,8 +78,25 @@ def _toy(root: Path) -> Path:
     return make_toy_corpus(root, load_config(["asr=tiny"]).features.fbank, 20, seed=5)
 
 
+def poison(data_dir: Path) -> str:
+    """Point one training utterance of ``data_dir`` at an all-NaN feature matrix (its loss is NaN: the batch is
+    skipped, and under DDP the rank that reads it must still join the others' gradient all-reduce)."""
+    import kaldiio
+
+    from cstoolkit.data.kaldi_dir import read_kaldi_map
+
+    scp, frames = read_kaldi_map(data_dir / "feats.scp"), read_kaldi_map(data_dir / "utt2num_frames")
+    utt = sorted(scp)[3]
+    with kaldiio.WriteHelper(f"ark,scp:{data_dir / 'nan.ark'},{data_dir / 'nan.scp'}") as writer:
+        writer(utt, np.full((int(frames[utt]), 80), np.nan, np.float32))
+    scp[utt] = (data_dir / "nan.scp").read_text().split(" ", 1)[1].strip()
+    (data_dir / "feats.scp").write_text("".join(f"{u} {v}\n" for u, v in sorted(scp.items())))
+    return utt
+
+
 def asr_case(root: Path) -> Case:
     toy = _toy(root)
+    poison(toy / "train")
 
     def check(exp: Path) -> None:
         from cstoolkit.asr.inference import decode_dir, load_asr
@@ -87,7 +106,7 @@ def asr_case(root: Path) -> Case:
         assert stats.utterances == 6 and _utts(exp / "decode_dev" / "hyp.txt") == _utts(toy / "dev" / "text")
 
     args = ["--train-dir", str(toy / "train"), "--dev-dir", str(toy / "dev"), "--units-dir", str(toy / "units")]
-    return Case("train-asr", [*args, *ASR], _utts(toy / "train" / "text"), _utts(toy / "dev" / "text"), check)
+    return Case("train-asr", [*args, *ASR], _utts(toy / "train" / "text"), _utts(toy / "dev" / "text"), check, 1)
 
 
 def tokenizer_case(root: Path) -> Case:

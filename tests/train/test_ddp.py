@@ -102,6 +102,8 @@ def test_ddp_two_processes_shard_resume_and_export(name: str, tmp_path: Path) ->
     for run in (first, second):
         for (split, _epoch), by_rank in run.items():
             assert_disjoint_shares(by_rank, case.train_utts if split == "train" else case.dev_utts)
+    for run in (killed, done):  # a NaN batch is skipped by the rank that reads it, and the other does not hang
+        assert run.stdout.count("non-finite loss at epoch") == case.nonfinite_per_epoch
     steps_per_epoch = len(second["train", 1][0])
     assert summary["global_step"] == EPOCHS * steps_per_epoch  # a rank's steps: its share of the batches
 
