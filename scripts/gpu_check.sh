@@ -6,7 +6,7 @@
 #
 #   bash scripts/gpu_check.sh                       # a GPU machine: GPU-sized models, bf16, on cuda
 #   bash scripts/gpu_check.sh --cpu                 # the same steps on the CPU (CPU-sized models)
-#   bash scripts/gpu_check.sh --cpu --tiny          # tiny corpus and models (what the test runs: ~2 min on 2 cores)
+#   bash scripts/gpu_check.sh --cpu --tiny          # tiny corpus and models (what the test runs: ~30 s on 2 cores)
 #   options: --work_dir DIR (default: a new folder under /tmp), --nj N, --time_limit SECONDS
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -70,5 +70,5 @@ class AsrLightningModule(CstkLightningModule):
             local = torch.tensor([c.substitutions, c.deletions, c.insertions, c.ref_units, seen], dtype=torch.float64)
             total = self.trainer.strategy.reduce(local.to(self.device), reduce_op="sum").round().long().tolist()
             counts, seen = EditCounts(*total[:4]), total[4]
-        if seen:
-            self.log("val/mer_greedy", counts.error_rate, prog_bar=True)
+        if seen:  # (under DDP the same pooled value on every rank: syncing it changes nothing)
+            self.log("val/mer_greedy", counts.error_rate, prog_bar=True, sync_dist=self.trainer.world_size > 1)

@@ -50,16 +50,16 @@ def launch(name: str, case, exp: Path, records: Path, kill_at: int) -> subproces
         "OMP_NUM_THREADS": "1",
         "HF_HUB_OFFLINE": "1",
     }
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    try:
-        out, _ = proc.communicate(timeout=300)
-    finally:  # a rank left behind by a killed launcher must not outlive the test
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, "")
+    log = records / "output.log"  # a file, not a pipe: a rank left behind must not keep the test waiting
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=300)
+        finally:  # whatever is left of the job (a rank of a killed run) goes with it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return subprocess.CompletedProcess(cmd, proc.returncode, log.read_text(), "")
 
 
 def shares(records: Path) -> dict[tuple[str, int], dict[int, list[list[str]]]]:

@@ -15,7 +15,7 @@ from cstoolkit.data.loader import Batch
 GPU_MODELS = {
     "asr": (["asr=gpu_base"], (25, 40)),
     "tokenizer": (["asr=gpu_base", "tokenizer=gpu"], (25, 40)),
-    "flow": (["flow=flow_gpu"], (20, 120)),
+    "flow": (["flow=flow_gpu"], (45, 70)),
     "t2s_nar": (["t2s=nar_gpu"], (35, 50)),
     "t2s_ar": (["t2s=ar_gpu"], (240, 300)),
 }
