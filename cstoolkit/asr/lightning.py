@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from omegaconf import DictConfig
 
 from cstoolkit.asr.decode import ctc_greedy
@@ -32,6 +33,7 @@ class AsrLightningModule(CstkLightningModule):
         self.dev_decode_utts = int(asr_cfg.train.get("dev_decode_utts", 0))
         self._dev_counts = EditCounts()
         self._dev_seen = 0
+        self._dev_limit = self.dev_decode_utts
 
     def compute_losses(self, batch: Batch, optimizer: str | None = None) -> StepOutput:
         """ESPnet's hybrid loss on ``speech (B, T, D)`` and ``text (B, L)``; stats: loss_ctc, loss_att, acc, ..."""
@@ -41,6 +43,8 @@ class AsrLightningModule(CstkLightningModule):
     def on_validation_epoch_start(self) -> None:
         self._dev_counts = EditCounts()
         self._dev_seen = 0
+        # under DDP each rank decodes the first utterances of its own share: together dev_decode_utts
+        self._dev_limit = -(-self.dev_decode_utts // max(1, self.trainer.world_size))
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         # greedy first: the loss pass normalises batch["speech"] in place (ESPnet GlobalMVN without grad)
@@ -49,16 +53,22 @@ class AsrLightningModule(CstkLightningModule):
 
     def _greedy_mer(self, batch: Batch) -> None:
         """Accumulate the CTC-greedy MER of the first ``dev_decode_utts`` dev utterances."""
-        if batch.empty or self.decode_ids is None or self._dev_seen >= self.dev_decode_utts:
+        if batch.empty or self.decode_ids is None or self._dev_seen >= self._dev_limit:
             return
         hyps = ctc_greedy(self.model, batch["speech"], batch["speech_lengths"])
         for utt, ids in zip(batch.utts, hyps):
-            if utt in self.dev_texts and self._dev_seen < self.dev_decode_utts:
+            if utt in self.dev_texts and self._dev_seen < self._dev_limit:
                 ref = split_units(normalize(self.dev_texts[utt]))
                 hyp = split_units(normalize(self.decode_ids(ids)))
                 self._dev_counts.add(align(ref, hyp).counts)
                 self._dev_seen += 1
 
     def on_validation_epoch_end(self) -> None:
-        if self._dev_seen:
-            self.log("val/mer_greedy", self._dev_counts.error_rate, prog_bar=True)
+        counts, seen = self._dev_counts, self._dev_seen
+        if self.trainer.world_size > 1:  # pool the edit counts of every rank's share (on every rank: a collective)
+            c = counts
+            local = torch.tensor([c.substitutions, c.deletions, c.insertions, c.ref_units, seen], dtype=torch.float64)
+            total = self.trainer.strategy.reduce(local.to(self.device), reduce_op="sum").round().long().tolist()
+            counts, seen = EditCounts(*total[:4]), total[4]
+        if seen:  # (under DDP the same pooled value on every rank: syncing it changes nothing)
+            self.log("val/mer_greedy", counts.error_rate, prog_bar=True, sync_dist=self.trainer.world_size > 1)

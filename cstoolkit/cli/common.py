@@ -32,10 +32,14 @@ def run_main(body: Callable[[], int | None], prog: str) -> int:
 
 
 def setup_logging(verbose: bool = False) -> None:
-    """Log ``time level name: message`` lines to stderr."""
+    """Log ``time level name: message`` lines to stderr; a DDP process other than rank 0 (``RANK`` from torchrun,
+    ``SLURM_PROCID`` from srun, ``LOCAL_RANK`` from Lightning's own launcher) starts its lines with ``[rank N]``."""
+    env = os.environ
+    rank = env.get("RANK", env.get("SLURM_PROCID", env.get("LOCAL_RANK", "0")))
+    tag = f"[rank {rank}] " if rank != "0" else ""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s %(levelname)s {tag}%(name)s: %(message)s",
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )

@@ -23,7 +23,10 @@ class DurationBucketBatchSampler:
     Utterances are sorted by length and cut greedily into batches whose padded size ``max_len * n`` stays within
     ``max_frames`` (and ``n <= max_batch_size``); a single utterance longer than ``max_frames`` gets its own batch.
     The batch list is fixed; its order is shuffled every epoch (``set_epoch``) from ``seed + epoch``. Under DDP each
-    rank takes every ``world``-th batch (the list is padded by repetition so every rank runs the same step count).
+    rank takes every ``world``-th batch of the same shuffled list, so the ranks' shares of an epoch are disjoint and
+    together hold every utterance once. Every rank must run the same number of steps: when the batch count is not a
+    multiple of ``world``, the batches with the most utterances are first split in two (:meth:`batches_for`); only
+    when every batch holds a single utterance are batches repeated instead.
 
     Args:
         lengths: length (frames) of each dataset item, indexed like the dataset.
@@ -68,16 +71,33 @@ class DurationBucketBatchSampler:
             return self._rank, self._world
         return _dist_rank_world()
 
+    def batches_for(self, world: int) -> list[list[int]]:
+        """The batch list of an epoch with ``world`` ranks (before shuffling): a multiple of ``world`` long.
+
+        The largest batches (by utterance count; the first of equals) are split in halves until the count divides
+        evenly; every utterance stays in exactly one batch. Only when no batch has two utterances left are batches
+        repeated from the start of the list (fewer utterances than ranks, or all of them longer than ``max_frames``).
+        """
+        batches = [list(b) for b in self.batches]
+        if world <= 1 or not batches:
+            return batches
+        missing = -len(batches) % world
+        while missing:
+            k = max(range(len(batches)), key=lambda j: len(batches[j]))
+            if len(batches[k]) < 2:
+                break
+            half = len(batches[k]) // 2
+            batches[k : k + 1] = [batches[k][:half], batches[k][half:]]
+            missing -= 1
+        batches += [batches[j % len(batches)] for j in range(missing)]
+        return batches
+
     def _ordered(self) -> list[list[int]]:
-        batches = list(self.batches)
+        rank, world = self._rank_world()
+        batches = self.batches_for(world)
         if self.shuffle:
             random.Random(self.seed + self.epoch).shuffle(batches)
-        rank, world = self._rank_world()
-        if world > 1 and batches:
-            while len(batches) % world:
-                batches.append(batches[len(batches) % len(self.batches)])
-            batches = batches[rank::world]
-        return batches
+        return batches[rank::world] if world > 1 else batches
 
     def __iter__(self) -> Iterator[list[int]]:
         yield from self._ordered()

@@ -42,7 +42,8 @@ class CstkLightningModule(L.LightningModule):
     Reads ``optim``, ``scheduler`` and ``train`` (``max_nonfinite_steps``; for manual optimization also
     ``grad_clip`` and ``accum_grad``, which Lightning applies itself otherwise) of the model config ``model_cfg``.
     A batch whose loss or gradient is NaN/inf is not trained on: the step is skipped, the utterances are logged
-    and counted (``train/nonfinite_steps``); more than ``max_nonfinite_steps`` in a row raises NonFiniteLossError.
+    and counted (``train/nonfinite_steps``; under DDP per rank, and that rank adds a zero gradient to the step: see
+    :meth:`_no_step`); more than ``max_nonfinite_steps`` in a row raises NonFiniteLossError.
     """
 
     def __init__(self, model_cfg: DictConfig) -> None:
@@ -125,18 +126,28 @@ class CstkLightningModule(L.LightningModule):
     # -- training and validation ---------------------------------------------------------------------------------
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor | None:
         self._note_corrupt(batch)
-        if batch.empty:
-            return None
         if not self.automatic_optimization:
             self._manual_step(batch, batch_idx)
             return None
+        if batch.empty:
+            return self._no_step()
         loss = self._guarded_loss(batch, None)
         if loss is None:
-            return None
+            return self._no_step()
         self.trained_batches += 1
         self.log("train/lr", self.optimizers().param_groups[0]["lr"], prog_bar=True, batch_size=batch.size)
         self._last_batch = batch
         return loss
+
+    def _no_step(self) -> torch.Tensor | None:
+        """What a skipped batch (empty, or a NaN/inf loss) returns: None in one process; under DDP a zero loss over
+        every trainable parameter, so that this rank still joins the gradient all-reduce the other ranks wait in
+        (Lightning skips the backward pass of a None, and they would wait forever). Its gradients are zeros: the
+        update is the other ranks' average. With several optimizers (manual optimization) the parameters are those
+        of the optimizer stepping now (``toggle_optimizer``)."""
+        if self.trainer.world_size == 1:
+            return None
+        return torch.stack([p.sum() * 0.0 for p in self.parameters() if p.requires_grad]).sum()
 
     def _manual_step(self, batch: Batch, batch_idx: int) -> None:
         """One update per optimizer, in config order, each on its own losses (gradient accumulation and clipping
@@ -149,11 +160,11 @@ class CstkLightningModule(L.LightningModule):
         self._last_batch = batch
         trained = []
         for name, opt, sched in zip(self.optimizer_names, optimizers, schedulers):
-            self.toggle_optimizer(opt)
-            loss = self._guarded_loss(batch, name)
-            if loss is not None:
-                trained.append(loss.detach())
-                self.manual_backward(loss / self.accum_grad)
+            self.toggle_optimizer(opt)  # only this optimizer's parameters require gradients now
+            loss = None if batch.empty else self._guarded_loss(batch, name)
+            backward = loss if loss is not None else self._no_step()  # under DDP a skipped batch adds zeros
+            if backward is not None:
+                self.manual_backward(backward / self.accum_grad)
                 if step_now:
                     if self.grad_clip:
                         self.clip_gradients(opt, gradient_clip_val=self.grad_clip, gradient_clip_algorithm="norm")
@@ -161,6 +172,8 @@ class CstkLightningModule(L.LightningModule):
                     opt.zero_grad()
                     if sched is not None:
                         sched.step()
+            if loss is not None:
+                trained.append(loss.detach())
                 self.log(f"train/lr_{name}", opt.param_groups[0]["lr"], batch_size=batch.size)
             self.untoggle_optimizer(opt)
         if trained:

@@ -216,6 +216,9 @@ def fit(
 ) -> FitResult:
     """Train ``module``; resume from the newest readable checkpoint in ``<exp_dir>/checkpoints`` if any.
 
+    Under DDP (``trainer.strategy=ddp``, one process per device, started by Lightning or by ``torchrun``) every rank
+    runs this function on its share of the batches (:class:`~cstoolkit.data.sampler.DurationBucketBatchSampler`);
+    only rank 0 writes into ``exp_dir``, and the other ranks return their :class:`FitResult` without averaging.
     ``before_training`` (rank 0) writes what the model directory needs besides weights; it runs only once the
     checkpoint to resume from is known to hold the same model and the trainer is built, so a refused run changes
     nothing. Library output meant for a terminal (progress bars, tables) goes to stderr: stdout stays for results.
@@ -225,7 +228,6 @@ def fit(
     ``history.jsonl`` is drawn into ``training_curve.png``.
     """
     exp_dir = Path(exp_dir)
-    exp_dir.mkdir(parents=True, exist_ok=True)
     set_torch_threads(int(trainer_cfg.num_threads))
     # Adam's second moments of tiny gradients become denormal floats, which x86 CPUs process ~100x slower
     torch.set_flush_denormal(bool(trainer_cfg.get("flush_denormal", True)))
@@ -237,8 +239,10 @@ def fit(
         log.info("resuming from %s", resume)
     automatic = bool(getattr(module, "automatic_optimization", True))
     trainer, best_cb = build_trainer(exp_dir, train_cfg, trainer_cfg, extra_callbacks, automatic)
-    if before_training is not None and trainer.global_rank == 0:
-        before_training()
+    if trainer.global_rank == 0:  # under DDP only rank 0 writes: model directory, checkpoints, logs, average
+        exp_dir.mkdir(parents=True, exist_ok=True)
+        if before_training is not None:
+            before_training()
     start = time.time()
     with contextlib.redirect_stdout(sys.stderr):
         trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=resume)

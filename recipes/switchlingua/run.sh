@@ -27,7 +27,7 @@ Usage: $0 [options] [key=value ...]
   --data_root DIR   SwitchLingua audio release (<Language>.csv + <Language>/*.m4a); empty: embedded demo corpus
   --work_dir DIR    where data/ and exp/ go (default: the recipe folder)
   --nj N            parallel jobs (default $nj)
-  --ngpu N          GPUs for training stages (default $ngpu)
+  --ngpu N          GPUs for the training stages (default $ngpu: CPU); N >= 1 also picks the GPU-sized models
   --force           redo stages even if their stamp says they are done
   --lanes BOOL      true (default): stages that do not need each other run side by side, each command with
                     half the CPU threads; false: one stage at a time
@@ -159,10 +159,18 @@ eval_data() {
 stage 1 "features: fbank (ASR), HiFi-GAN mel (TTS), CMVN statistics" \
   "$cstk" features --work_dir "$work_dir" --nj "$nj" "${overrides[@]}"
 
-# ASR stages: --ngpu 1 trains on one GPU, --ngpu N>1 with DDP (Lightning starts one process per GPU).
-asr_trainer=()
-((ngpu == 0)) || asr_trainer=(trainer=gpu)
-((ngpu <= 1)) || asr_trainer=(trainer=ddp "trainer.devices=$ngpu")
+# Training stages: --ngpu 0 trains the CPU-sized models on the CPU. --ngpu 1 trains the GPU-sized models (asr=gpu_base,
+# tokenizer=gpu, flow=flow_gpu, t2s=nar_gpu; stage 27: t2s=ar_gpu) on one GPU in bf16 mixed precision (trainer=gpu);
+# --ngpu N>1 the same with DDP over N GPUs (trainer=ddp trainer.devices=N: Lightning starts one process per GPU, each
+# reading its share of the batches). Trailing key=value overrides come after these and win (e.g. asr=cpu_small).
+train_opts=()
+ar_model=t2s=ar_cpu
+if ((ngpu >= 1)); then
+  train_opts=(trainer=gpu)
+  ((ngpu == 1)) || train_opts=(trainer=ddp "trainer.devices=$ngpu")
+  train_opts+=(asr=gpu_base tokenizer=gpu flow=flow_gpu t2s=nar_gpu)
+  ar_model=t2s=ar_gpu
+fi
 stage 2 "units: characters for Han/Kana, SentencePiece subwords for spaced scripts" \
   "$cstk" units --text "$work_dir/data/train/text" --out-dir "$work_dir/data/units" "${overrides[@]}"
 # Side lane 1: the stages that need only the prepared data run beside the ASR training (stages 3-4).
@@ -187,7 +195,7 @@ data_only_stages() {
 side_lane data_only_stages "5 6 7 9 14"
 stage 3 "train the CS-ASR model (ESPnet conformer, CTC/attention; a re-run resumes a killed training)" \
   "$cstk" train-asr --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
-  --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/asr" "${asr_trainer[@]}" "${overrides[@]}"
+  --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/asr" "${train_opts[@]}" "${overrides[@]}"
 eval_pairs "$work_dir/exp/asr/decode_"
 stage 4 "decode the test sets (joint CTC/attention beam search: test, test_novel) and score them with SAER" \
   "$cstk" decode-asr --model-dir "$work_dir/exp/asr" "${pairs[@]}" --score "${overrides[@]}"
@@ -209,7 +217,7 @@ side_lane asr_robustness_stages "8 16"
 stage 10 "train the speech tokenizer: the CS-ASR with a quantizer after encoder block k (ASR + commitment loss), from exp/asr" \
   "$cstk" train-tokenizer --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --asr-dir "$work_dir/exp/asr" --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/tokenizer" \
-  "${asr_trainer[@]}" "${overrides[@]}"
+  "${train_opts[@]}" "${overrides[@]}"
 eval_pairs "$work_dir/exp/tokenizer/decode_"
 stage 11 "decode the test sets through the quantizer and score them as stage 4 does (what the tokens keep of what was said)" \
   "$cstk" decode-tokenizer --model-dir "$work_dir/exp/tokenizer" "${pairs[@]}" --score "${overrides[@]}"
@@ -226,7 +234,7 @@ join_side_lane
 # the HiFi-GAN vocoder; judged by the CS-ASR (SAER) and by speaker similarity.
 stage 15 "train the flow-matching acoustic model (OT-CFM, classifier-free guidance, voice prompts) on the speech tokens" \
   "$cstk" train-flow --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
-  --tokenizer-dir "$work_dir/exp/tokenizer" --exp-dir "$work_dir/exp/flow" "${asr_trainer[@]}" "${overrides[@]}"
+  --tokenizer-dir "$work_dir/exp/tokenizer" --exp-dir "$work_dir/exp/flow" "${train_opts[@]}" "${overrides[@]}"
 
 # Side lane 3, beside the text -> token model's alignment and training: the flow model's resynthesis and judging.
 flow_judging_stages() {
@@ -248,7 +256,7 @@ stage 19 "align text units to speech-token frames with the tokenizer's CTC head:
 stage 20 "train the NAR text -> speech-token model into exp/tts (speaks through exp/flow)" \
   "$cstk" train-t2s --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --tokenizer-dir "$work_dir/exp/tokenizer" --flow-dir "$work_dir/exp/flow" --exp-dir "$work_dir/exp/tts" \
-  "${asr_trainer[@]}" "${overrides[@]}"
+  "${train_opts[@]}" "${overrides[@]}"
 join_side_lane
 
 stage 21 "TTS of the test sentences, voice prompt: another utterance of the same speaker (as stage 17)" \
@@ -294,10 +302,10 @@ fi
 
 # Beyond the demo's default range (--stop_stage 29): CosyVoice's autoregressive text -> speech-token LM in place of
 # the NAR model, on the same data and flow model, judged beside it.
-stage 27 "train the autoregressive text -> speech-token LM (t2s=ar_cpu) into exp/tts_ar (speaks through exp/flow)" \
+stage 27 "train the autoregressive text -> speech-token LM ($ar_model) into exp/tts_ar (speaks through exp/flow)" \
   "$cstk" train-t2s --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
   --tokenizer-dir "$work_dir/exp/tokenizer" --flow-dir "$work_dir/exp/flow" --exp-dir "$work_dir/exp/tts_ar" \
-  t2s=ar_cpu "${asr_trainer[@]}" "${overrides[@]}"
+  "${train_opts[@]}" "$ar_model" "${overrides[@]}"
 stage 28 "TTS of the test sentences with the AR model (prompts as stage 21)" \
   "$cstk" synthesize --model "$work_dir/exp/tts_ar" --data-dir "$work_dir/data/test" \
   --out-dir "$work_dir/exp/tts_ar/synth_test"

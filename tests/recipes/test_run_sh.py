@@ -229,3 +229,23 @@ def test_without_lanes_the_stages_run_one_after_the_other(tmp_path: Path):
     assert not (work / "logs").exists()
     bad = run_sh("--work_dir", str(work), "--lanes", "maybe", check=False)
     assert bad.returncode == 2 and "--lanes needs true or false" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "ngpu, stage, expected",
+    [
+        ("0", "3", ""),
+        ("1", "3", "trainer=gpu asr=gpu_base tokenizer=gpu flow=flow_gpu t2s=nar_gpu "),
+        ("2", "3", "trainer=ddp trainer.devices=2 asr=gpu_base tokenizer=gpu flow=flow_gpu t2s=nar_gpu "),
+        ("0", "27", "t2s=ar_cpu "),
+        ("2", "27", "trainer=ddp trainer.devices=2 asr=gpu_base tokenizer=gpu flow=flow_gpu t2s=nar_gpu t2s=ar_gpu "),
+    ],
+)
+def test_ngpu_picks_the_trainer_and_the_gpu_sized_models(tmp_path: Path, ngpu: str, stage: str, expected: str):
+    """--ngpu N >= 1 trains the GPU configurations (bf16, DDP for N > 1); the trailing overrides still come last. The
+    stage fails here (no data, and no GPU for N >= 1) after logging its command line."""
+    proc = run_sh("--work_dir", str(tmp_path), "--ngpu", ngpu, "--stage", stage, "--stop_stage", stage, "seed=7",
+                  check=False)  # fmt: skip
+    assert proc.returncode != 0
+    command = next(line for line in proc.stderr.splitlines() if "command: " in line)
+    assert command.endswith(f" {expected}seed=7 "), command

@@ -8,7 +8,14 @@ import shlex
 from pathlib import Path
 
 RUN = Path(__file__).resolve().parents[2] / "recipes" / "switchlingua" / "run.sh"
-VARS = {'"$cstk"': "cstk", "$work_dir": "/w", '"${overrides[@]}"': "", '"${asr_trainer[@]}"': "", '"$nj"': "2"}
+VARS = {
+    '"$cstk"': "cstk",
+    "$work_dir": "/w",
+    '"${overrides[@]}"': "",
+    '"${train_opts[@]}"': "",
+    '"$ar_model"': "t2s=ar_cpu",
+    '"$nj"': "2",
+}
 
 
 def stages(eval_splits: tuple[str, ...] = ("test",)) -> dict[int, list[str]]:
