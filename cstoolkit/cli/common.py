@@ -99,6 +99,32 @@ def open_decoder(model_dir: str, device: str, cfg, overrides: list[str], kind: s
     return load(model_dir, device), decode_cfg
 
 
+def decode_and_score(args: argparse.Namespace, kind: str, label: str) -> int:
+    """``decode-asr`` and ``decode-tokenizer``: decode every ``--data-dir``/``--out-dir`` pair with one loaded model
+    (``kind`` as :func:`open_decoder`) and, with ``--score``, score each with SAER (report titled ``label`` + the
+    output folder's name)."""
+    from pathlib import Path
+
+    from cstoolkit.config import load_config
+
+    pairs = dir_pairs(args)
+    cfg = load_config(args.overrides)
+    if args.score:
+        from cstoolkit.asr.score import check_metric_config
+
+        check_metric_config(cfg.metric)  # a bad scoring setting fails before the decoding, not after
+    bundle, decode_cfg = open_decoder(args.model_dir, args.device, cfg, args.overrides, kind, [o for _, o in pairs])
+    from cstoolkit.asr.inference import decode_dir
+
+    for data_dir, out_dir in pairs:
+        decode_dir(bundle, data_dir, out_dir, args.method or decode_cfg.method, decode_cfg)
+        if args.score:
+            from cstoolkit.asr.score import score_decoding
+
+            score_decoding(data_dir, out_dir, cfg.metric, f"{label} {Path(out_dir).name}")
+    return 0
+
+
 def read_prompt_audio(path: str):
     """``(samples, sample_rate)`` of a voice prompt file; InputFileError naming it when it cannot be read."""
     from cstoolkit.data.audio import load_audio

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from cstoolkit.cli.common import add_dir_pairs, dir_pairs, open_decoder
-from cstoolkit.config import load_config
+from cstoolkit.cli.common import add_dir_pairs, decode_and_score
 
 HELP = "decode a data directory (CTC greedy or joint CTC/attention beam search) into hyp.txt"
 
@@ -30,21 +28,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    pairs = dir_pairs(args)
-    cfg = load_config(args.overrides)
-    if args.score:
-        from cstoolkit.asr.score import check_metric_config
-
-        check_metric_config(cfg.metric)  # a bad scoring setting fails before the decoding, not after
-    bundle, decode_cfg = open_decoder(
-        args.model_dir, args.device, cfg, args.overrides, "asr", [out for _, out in pairs]
-    )
-    from cstoolkit.asr.inference import decode_dir
-
-    for data_dir, out_dir in pairs:
-        decode_dir(bundle, data_dir, out_dir, args.method or decode_cfg.method, decode_cfg)
-        if args.score:
-            from cstoolkit.asr.score import score_decoding
-
-            score_decoding(data_dir, out_dir, cfg.metric, "CS-ASR " + Path(out_dir).name)
-    return 0
+    return decode_and_score(args, "asr", "CS-ASR")

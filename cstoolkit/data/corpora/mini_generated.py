@@ -120,9 +120,14 @@ def interleave(sentences: list[Generated], kinds: list[str], rng: random.Random)
     by_kind = {kind: [s for s in sentences if s.kind == kind] for kind in kinds}
     for group in by_kind.values():
         rng.shuffle(group)
+    return in_turn(by_kind)
+
+
+def in_turn(groups: dict[str, list[Generated]]) -> list[Generated]:
+    """The first of every group, then the second of every group, ... (groups that run out are passed over)."""
     out = []
-    for index in range(max(map(len, by_kind.values()), default=0)):
-        out += [group[index] for group in by_kind.values() if index < len(group)]
+    for index in range(max(map(len, groups.values()), default=0)):
+        out += [group[index] for group in groups.values() if index < len(group)]
     return out
 
 
@@ -164,14 +169,8 @@ def known_words_first(candidates: list[Generated], train: list[Generated], kinds
     stable sort), then taken one kind after the other as :func:`interleave` does: ``test_novel`` is new structures
     of known words as far as the held-out frames allow, and stays balanced over the kinds."""
     heard = set().union(*(units_of(s) for s in train))
-    by_kind = {
-        kind: sorted((s for s in candidates if s.kind == kind), key=lambda s: len(units_of(s) - heard))
-        for kind in kinds
-    }
-    out = []
-    for index in range(max(map(len, by_kind.values()), default=0)):
-        out += [group[index] for group in by_kind.values() if index < len(group)]
-    return out
+    ranked = sorted(candidates, key=lambda s: len(units_of(s) - heard))
+    return in_turn({kind: [s for s in ranked if s.kind == kind] for kind in kinds})
 
 
 def sentence_key(sentence: Generated) -> str:
