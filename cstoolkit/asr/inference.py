@@ -18,6 +18,7 @@ from cstoolkit.asr.model import build_asr_model
 from cstoolkit.core.atomic import atomic_write_json
 from cstoolkit.core.modeldir import TOKENS_PATH, UNITS_SUBDIR, WEIGHTS_FILE, load_weights
 from cstoolkit.core.runtime import pick_device
+from cstoolkit.data.asr_input import asr_frame_seconds
 from cstoolkit.data.kaldi_dir import read_kaldi_map, write_kaldi_map
 from cstoolkit.data.loader import Batch, ItemsDataset, UttDataset, make_loader
 from cstoolkit.data.matrices import FeatureDimError
@@ -87,7 +88,7 @@ def decode_dir(
     dim = int(bundle.cfg.asr.input_size)
     table.check_dim("speech", dim, "asr.input_size")
     prepare_out_dir(out_dir)
-    frame_s = float(bundle.cfg.features.fbank.frame_shift) / 1000.0
+    frame_s = asr_frame_seconds(bundle.cfg.features)
     durations = dict(zip(table.utt_ids, _durations(data_dir, table.utt_ids, table.lengths, frame_s)))
     beam = JointBeamSearch(bundle.model, bundle.tokenizer.token_list, decode_cfg) if method == "beam" else None
     dataset = UttDataset(table, {"speech": dim}, fatal=(FeatureDimError,), on_corrupt=_report_corrupt)
@@ -160,11 +161,13 @@ def _durations(data_dir: Path, utts: list[str], frames: list[int], frame_s: floa
     return out
 
 
-def fbank_of(samples: np.ndarray, fbank_cfg: DictConfig) -> torch.Tensor:
-    """(T, num_mel_bins) fbank of a mono float signal at ``fbank_cfg.sample_rate``, by the features stage's code."""
-    from cstoolkit.data.features import fbank
+def features_of(samples: np.ndarray, features_cfg: DictConfig) -> torch.Tensor:
+    """(T, D) ASR input (fbank or Whisper encoder states, ``features.asr_input``) of a mono float signal at the
+    ASR sample rate, by the features stage's code."""
+    from cstoolkit.data.asr_input import asr_features
 
-    return torch.from_numpy(fbank(samples, OmegaConf.to_container(fbank_cfg, resolve=True)))
+    cfg = OmegaConf.to_container(features_cfg, resolve=True)
+    return torch.from_numpy(asr_features(samples, cfg, threads=2))
 
 
 def transcribe(
@@ -186,7 +189,7 @@ def transcribe(
     """
     bundle = model_dir if isinstance(model_dir, AsrBundle) else load_asr(model_dir, device)
     paths = [audio] if isinstance(audio, (str, Path)) else list(audio)
-    fbank_cfg = bundle.cfg.features.fbank
+    features_cfg = bundle.cfg.features
     decode_cfg = OmegaConf.merge(bundle.cfg.asr.decode, decode_overrides or {})
     check_decode_config(decode_cfg)
     if method not in METHODS:
@@ -195,7 +198,7 @@ def transcribe(
     items = []
     for k, path in enumerate(paths):
         try:
-            items.append({"utt": str(k), "speech": audio_features(path, fbank_cfg)})
+            items.append({"utt": str(k), "speech": audio_features(path, features_cfg)})
         except CstkError as err:
             if failed is None:
                 raise
@@ -207,15 +210,16 @@ def transcribe(
     return [results.get(i) for i in range(len(paths))]
 
 
-def audio_features(path: str | Path, fbank_cfg: DictConfig) -> torch.Tensor:
-    """(T, num_mel_bins) fbank of an audio file, resampled to the model's rate; InputFileError if it is unusable."""
+def audio_features(path: str | Path, features_cfg: DictConfig) -> torch.Tensor:
+    """(T, D) ASR input of an audio file, resampled to the model's rate; InputFileError if it is unusable."""
     from cstoolkit.data.audio import load_audio
 
     if Path(path).is_dir():
         raise InputFileError(path, "is a folder, not an audio file")
+    fbank_cfg = features_cfg.fbank
     samples, _ = load_audio(path, target_sr=int(fbank_cfg.sample_rate))
     if not np.isfinite(samples).all():
         raise InputFileError(path, "audio holds NaN or infinite samples")
     if samples.size < int(fbank_cfg.sample_rate * fbank_cfg.frame_length / 1000):
         raise InputFileError(path, "audio shorter than one analysis frame")
-    return fbank_of(samples, fbank_cfg)
+    return features_of(samples, features_cfg)

@@ -52,8 +52,9 @@ def make_toy_split(
     """Write a toy data directory with audio, transcripts and fbank features; return its path."""
     import kaldiio
     import soundfile as sf
+    from omegaconf import OmegaConf
 
-    from cstoolkit.asr.inference import fbank_of
+    from cstoolkit.data.features import fbank
 
     out_dir = Path(out_dir)
     wav_dir = out_dir / "wav"
@@ -70,7 +71,7 @@ def make_toy_split(
         audio = np.concatenate([gap, *[np.concatenate([_render_word(w, sr, rng), gap]) for w in words]])
         path = wav_dir / f"{utt}.wav"
         sf.write(path, audio, sr)
-        feats[utt] = fbank_of(audio, fbank_cfg).numpy()
+        feats[utt] = fbank(audio, OmegaConf.to_container(fbank_cfg, resolve=True))
         rows[utt] = {"wav": str(path.resolve()), "text": _text_of(words), "dur": f"{audio.size / sr:.3f}"}
     with kaldiio.WriteHelper(f"ark,scp:{out_dir / 'feats.ark'},{out_dir / 'feats.scp'}") as writer:
         for utt in sorted(feats):

@@ -148,5 +148,7 @@ def augmented_copies(train_dir: Path, augment_cfg: DictConfig) -> list[Path]:
 
 
 def _frame_seconds(cfg: DictConfig) -> float:
-    """Seconds per feature frame (``features.fbank.frame_shift`` ms)."""
-    return float(cfg.features.fbank.frame_shift) / 1000.0
+    """Seconds per ASR input frame (:func:`cstoolkit.data.asr_input.asr_frame_seconds`)."""
+    from cstoolkit.data.asr_input import asr_frame_seconds
+
+    return asr_frame_seconds(cfg.features)

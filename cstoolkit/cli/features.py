@@ -9,7 +9,8 @@ from pathlib import Path
 from cstoolkit.cli.common import positive_int
 
 HELP = (
-    "stage 1: 80-dim fbank (16 kHz), 80-bin HiFi-GAN log-mel (22.05 kHz) and CMVN stats for WORK_DIR/data/*; "
+    "stage 1: the ASR input (80-dim fbank at 16 kHz, or Whisper encoder states with features.asr_input=whisper), "
+    "80-bin HiFi-GAN log-mel (22.05 kHz) and CMVN stats for WORK_DIR/data/*; "
     "augmented copies of train (augment.copies)"
 )
 

@@ -1,10 +1,11 @@
-"""Stage 1: fbank (ASR) and HiFi-GAN log-mel (TTS) features as kaldiio ark/scp, plus global CMVN statistics.
+"""Stage 1: ASR input features and HiFi-GAN log-mel (TTS) as kaldiio ark/scp, plus global CMVN statistics.
 
-Per split directory this writes ``feats.scp`` (80-dim Kaldi fbank, 16 kHz, frames x dims), ``mel.scp`` (80-bin
-log-mel at 22.05 kHz with HiFi-GAN "universal" settings, frames x bins), ``utt2num_frames`` and ``feats_shape`` /
-``mel_shape`` (ESPnet shape files: ``<uttid> <frames>,<dims>``), the ark files under ``feats/``, and
-``features.json`` (a fingerprint of inputs and settings, written last: a split whose fingerprint matches is
-skipped). The train split also gets ``feats_stats.npz`` with ``count``, ``sum``, ``sum_square`` as loaded by
+Per split directory this writes ``feats.scp`` (the CS-ASR's input, :mod:`cstoolkit.data.asr_input`: 80-dim Kaldi
+fbank at 16 kHz by default, or Whisper encoder states with ``features.asr_input=whisper``; frames x dims),
+``mel.scp`` (80-bin log-mel at 22.05 kHz with HiFi-GAN "universal" settings, frames x bins), ``utt2num_frames``
+and ``feats_shape`` / ``mel_shape`` (ESPnet shape files: ``<uttid> <frames>,<dims>``), the ark files under
+``feats/``, and ``features.json`` (a fingerprint of inputs and settings, written last: a split whose fingerprint
+matches is skipped). The train split also gets ``feats_stats.npz`` with ``count``, ``sum``, ``sum_square`` as loaded by
 ``espnet2.layers.global_mvn.GlobalMVN``.
 """
 
@@ -55,6 +56,10 @@ RULES: dict[str, Rule] = {
     "mel.clamp": number(0, low_open=True),
     "mel.magnitude_eps": number(0),
     "mel.center": FLAG,
+    "asr_input": choice("fbank", "whisper"),
+    "whisper.pool": whole(1),
+    "whisper.device": choice("cpu", "cuda"),
+    "whisper.compute_type": Rule(str),
     "cmvn_split": Rule(str),
     "chunks_per_job": whole(1),
 }
@@ -72,6 +77,11 @@ def check_features_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(
             f"bad configuration value features.mel.fmax={cfg['mel']['fmax']}: expected above "
             "features.mel.fmin and at most half of features.mel.sample_rate"
+        )
+    if cfg.get("asr_input") == "whisper" and cfg["fbank"]["sample_rate"] != 16000:
+        raise ConfigError(
+            f"bad configuration value features.fbank.sample_rate={cfg['fbank']['sample_rate']}: "
+            "features.asr_input=whisper reads audio at 16000 Hz"
         )
     if not isinstance(cfg.get("splits"), list) or not all(isinstance(s, str) for s in cfg["splits"]):
         raise ConfigError(f"bad configuration value features.splits={cfg.get('splits')!r}: expected a list of names")
@@ -181,12 +191,13 @@ def unusable_reason(samples: np.ndarray, cfg: dict[str, Any]) -> str | None:
 def extract_chunk(
     index: int, items: list[tuple[str, str, int]], out_dir: str, cfg: dict[str, Any], with_stats: bool, wav_scp: str
 ) -> dict[str, Any]:
-    """Worker: fbank + mel for one chunk of ``(uttid, audio_path, wav.scp line)``, streamed to ``fbank.<i>.ark`` /
+    """Worker: ASR input + mel for one chunk of ``(uttid, audio_path, wav.scp line)``, streamed to ``fbank.<i>.ark`` /
     ``mel.<i>.ark``. Unusable audio raises a CstkError naming the wav.scp line, the utterance and the file."""
+    from cstoolkit.data.asr_input import asr_features
+
     set_torch_threads(1)  # one thread per worker: the workers are the parallelism
     fb_cfg, mel_cfg = cfg["fbank"], cfg["mel"]
-    dims = fb_cfg["num_mel_bins"]
-    stats = {"count": 0, "sum": np.zeros(dims, np.float64), "sum_square": np.zeros(dims, np.float64)}
+    stats: dict[str, Any] = {"count": 0, "sum": 0.0, "sum_square": 0.0}  # sums become (D,) arrays
     out = Path(out_dir)
     with ArkWriter(out, f"fbank.{index}") as feats, ArkWriter(out, f"mel.{index}") as mels:
         for uttid, path, line in items:
@@ -197,7 +208,7 @@ def extract_chunk(
                     raise InputFileError(path, reason)
             except CstkError as err:  # one argument, so that it crosses the process boundary intact
                 raise CstkError(str(InputFileError(wav_scp, f"{uttid}: {err}", line))) from None
-            fb = fbank(samples, fb_cfg)
+            fb = asr_features(samples, cfg)
             feats(uttid, fb)
             mels(uttid, hifigan_mel(resample(samples, fb_cfg["sample_rate"], mel_cfg["sample_rate"]), mel_cfg))
             if with_stats:
@@ -280,7 +291,7 @@ def compute_split(
         else:
             with ExitStack() as stack:
                 if pool is None:
-                    pool = stack.enter_context(make_pool(num_jobs))
+                    pool = stack.enter_context(make_pool(num_jobs, cfg))
                 futures = [pool.submit(extract_chunk, i, c, *args) for i, c in enumerate(chunks)]
                 try:
                     for future in as_completed(futures):
@@ -324,16 +335,23 @@ def compute_features(data_dir: str | Path, features_cfg: DictConfig, num_jobs: i
         raise InputFileError(data_dir / cfg["cmvn_split"], "split for the CMVN statistics not found")
     done = []
     with ExitStack() as stack:
-        pool = stack.enter_context(make_pool(num_jobs)) if num_jobs > 1 else None
+        pool = stack.enter_context(make_pool(num_jobs, cfg)) if num_jobs > 1 else None
         for split in present:
             if compute_split(data_dir / split, cfg, num_jobs, with_stats=split == cfg["cmvn_split"], pool=pool):
                 done.append(split)
     return done
 
 
-def make_pool(num_jobs: int) -> ProcessPoolExecutor:
-    """Worker processes for feature extraction. torch is imported first, so forked workers do not import it again."""
+def make_pool(num_jobs: int, cfg: Any) -> ProcessPoolExecutor:
+    """Worker processes for feature extraction. torch is imported first, so forked workers do not import it again.
+
+    Whisper encoder states are made in spawned workers: CTranslate2's thread pool does not survive a fork, so a
+    worker forked from a process that had loaded the encoder (a notebook, a test) would wait forever.
+    """
+    import multiprocessing
+
     import torch  # noqa: F401
     import torchaudio.compliance.kaldi  # noqa: F401
 
-    return worker_pool(num_jobs)
+    spawn = cfg.get("asr_input") == "whisper"
+    return worker_pool(num_jobs, mp_context=multiprocessing.get_context("spawn") if spawn else None)

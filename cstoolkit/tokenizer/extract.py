@@ -20,7 +20,7 @@ import torch
 from omegaconf import DictConfig
 
 from cstoolkit.asr.data import FEATS, asr_table, collate_asr
-from cstoolkit.asr.inference import audio_features, fbank_of
+from cstoolkit.asr.inference import audio_features, features_of
 from cstoolkit.core.modeldir import UNITS_SUBDIR, WEIGHTS_FILE, load_weights
 from cstoolkit.core.runtime import pick_device
 from cstoolkit.core.shards import merge_shards, run_shards
@@ -133,7 +133,7 @@ class SpeechTokenizer:
         feats: dict[int, torch.Tensor] = {}
         for k, path in enumerate(paths):
             try:
-                f = audio_features(path, self.cfg.features.fbank)
+                f = audio_features(path, self.cfg.features)
                 self._check_lengths([f.shape[0]], [str(path)])
                 feats[k] = f
             except CstkError as err:
@@ -150,7 +150,7 @@ class SpeechTokenizer:
             import torchaudio
 
             samples = torchaudio.functional.resample(samples, int(sample_rate), self.sample_rate)
-        return fbank_of(samples.numpy(), self.cfg.features.fbank)
+        return features_of(samples.numpy(), self.cfg.features)
 
     def _check_lengths(self, lengths: list[int], names: list[str]) -> None:
         """InputFileError naming the first input too short for the subsampling."""

@@ -144,10 +144,12 @@ def codebook_size(model) -> int:
 
 
 def subsampling_factor(model) -> int:
-    """Input frames per encoder frame of ESPnet's conv subsampling (``conv2d6``: 6)."""
+    """Input frames per encoder frame of ESPnet's input layer (``conv2d6``: 6; ``linear``: 1)."""
     name = type(model.encoder.embed).__name__
+    if name == "Sequential" and isinstance(model.encoder.embed[0], torch.nn.Linear):
+        return 1  # ESPnet's input_layer=linear: Linear, LayerNorm, Dropout, ReLU, positional encoding
     if name not in SUBSAMPLING_SLICES:
-        raise ConfigError(f"the tokenizer needs a conv2d subsampling input layer, not {name}")
+        raise ConfigError(f"the tokenizer needs a conv2d subsampling or linear input layer, not {name}")
     factor = 1
     for _, step in SUBSAMPLING_SLICES[name]:
         factor *= step

@@ -17,6 +17,7 @@ from cstoolkit.asr.checks import read_model_config
 from cstoolkit.asr.data import collate_asr
 from cstoolkit.asr.train import asr_training_data
 from cstoolkit.core.modeldir import WEIGHTS_FILE, load_state, write_model_dir
+from cstoolkit.data.asr_input import asr_frame_seconds
 from cstoolkit.data.loader import loader_from_config
 from cstoolkit.errors import InputFileError
 from cstoolkit.text.tokens import TextTokenizer, copy_units
@@ -102,7 +103,7 @@ def train_tokenizer(
     units_dir = Path(units_dir)
     model_cfg = module_config(arch, cfg.tokenizer)
     tokens = TextTokenizer(units_dir)
-    frame_s = float(cfg.features.fbank.frame_shift) / 1000.0
+    frame_s = asr_frame_seconds(cfg.features)
     data = asr_training_data(train_dir, dev_dir, tokens.encode, model_cfg, cfg.augment, frame_s)
 
     seed = int(cfg.seed)
@@ -119,7 +120,7 @@ def train_tokenizer(
     )
     if init_from is not None:
         load_asr_weights(module.model, init_from)
-    info = tokenizer_info(module.model, model_cfg, float(cfg.features.fbank.frame_shift), init_from)
+    info = tokenizer_info(module.model, model_cfg, 1000.0 * frame_s, init_from)
     log.info(
         "tokenizer %s: %s after block %d of %d, %d codes, %.1f tokens/s; from %s",
         model_cfg.name,
