@@ -54,6 +54,7 @@ def _toy(root: Path, cfg) -> Path:
 def bench_training(cfg, data_dir: Path, units_dir: Path, steps: int, device: torch.device) -> dict:
     """Audio seconds per wall second over ``steps`` optimizer steps of the configured model."""
     from cstoolkit.asr.data import asr_train_set, collate_asr
+    from cstoolkit.data.asr_input import asr_frame_seconds
     from cstoolkit.data.loader import loader_from_config
     from cstoolkit.text import TextTokenizer
     from cstoolkit.train.module import build_module
@@ -67,7 +68,7 @@ def bench_training(cfg, data_dir: Path, units_dir: Path, steps: int, device: tor
     optim = module.configure_optimizers()
     optim = optim["optimizer"] if isinstance(optim, dict) else optim
     loader = loader_from_config(dataset, batch_cfg, shuffle=True, seed=0, collate=collate_asr)
-    frame_s = float(cfg.features.fbank.frame_shift) / 1000.0
+    frame_s = asr_frame_seconds(cfg.features)
     amp = device.type == "cuda" and "bf16" in str(cfg.trainer.precision)
     audio, done, start = 0.0, 0, None
     while done < steps + 2:
