@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def similarity(outputs: dict[str, np.ndarray], real: dict[str, np.ndarray], utt2
     speaker) and ``own_first`` (the share of outputs whose own speaker ranks first). Outputs whose speaker has no
     other real utterance are left out."""
     sums = speaker_centroids(real, utt2spk)
-    counts = {s: sum(1 for u in real if utt2spk.get(u) == s) for s in sums}
+    counts = Counter(utt2spk.get(u) for u in real)  # real utterances per speaker, in one pass
     per_utt: dict[str, dict[str, Any]] = {}
     for utt, vector in sorted(outputs.items()):
         own = utt2spk.get(utt)
