@@ -152,18 +152,17 @@ def embed_folder(synth_dir: Path, encoder: SpeakerEncoder) -> dict[str, np.ndarr
     out: dict[str, np.ndarray] = {}
     with progress_bar(total=len(entries), desc="speaker similarity", unit="utt") as bar:
         for start in range(0, len(entries), 16):
-            waves, utts = [], []
+            parts, utts = [], []
             for utt, (_, path) in entries[start : start + 16]:
                 try:
                     wave, _ = load_audio(path, target_sr=encoder.sample_rate)
-                    encoder.partials(wave, encoder.sample_rate)
+                    parts.append(encoder.partials(wave, encoder.sample_rate))  # made once per file
                 except Exception as err:
                     log.warning("%s: %s left out of the speaker similarity: %s", synth_dir, utt, err)
                     continue
-                waves.append(wave)
                 utts.append(utt)
-            if waves:
-                out.update(zip(utts, encoder(waves, encoder.sample_rate), strict=True))
+            if parts:
+                out.update(zip(utts, encoder.embed_partials(parts), strict=True))
             bar.update(len(entries[start : start + 16]))
     return out
 
