@@ -4,6 +4,14 @@
   op wait for a descheduled thread (measured here: 2 threads ran 4-6x slower than 1). :func:`init_process` sets
   ``OMP_WAIT_POLICY=PASSIVE`` (unless the user set it) before torch is imported: the ``cstk`` and ``saer`` entry
   points call it first thing, scripts call it before importing torch.
+* **oneDNN primitive cache.** PyTorch's CPU convolutions keep a compiled oneDNN primitive, with its buffers, for
+  every input shape they meet, up to 1,024 shapes by default. Duration-bucketed batches all differ in shape, so a
+  training or a tokenization held on to more memory the more batches it ran, up to gigabytes (measured: the tiny
+  CS-ASR trained for three epochs of 78 batches peaked at 1,455 MB, 971 MB with the cap; ``scripts/bench_scale.py``
+  saw its peak grow by 600 MB per hour of training audio). :func:`init_process` caps the cache at
+  ``ONEDNN_PRIMITIVE_CACHE_CAPACITY=64`` shapes (unless the user set it; read when the first convolution runs):
+  enough for every convolution of one model at one shape (the flow estimator's Euler steps reuse theirs), and no
+  slower where shapes never repeat (the cpu_small CS-ASR trains at the same speed).
 * **Threads.** ``CSTK_THREADS=N`` in the environment caps every thread setting of a command (torch intra-op
   threads, CTranslate2's ``cpu_threads``), whatever its config (``trainer.num_threads``) or ``--threads`` asks for.
   The recipe sets it to 1 for the commands it runs side by side on a 2-core machine: the demo-sized models train as
@@ -25,12 +33,15 @@ from cstoolkit.errors import ConfigError
 
 ENV = "CSTK_THREADS"
 OMP_POLICY_ENV, OMP_POLICY = "OMP_WAIT_POLICY", "PASSIVE"
+ONEDNN_CACHE_ENV, ONEDNN_CACHE_SHAPES = "ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64"
 
 
 def init_process() -> None:
-    """What every command sets before torch loads: the OpenMP wait policy (unless the user chose one), and a check
-    of ``CSTK_THREADS`` (a bad value is a one-line error before anything runs)."""
+    """What every command sets before torch loads: the OpenMP wait policy and the oneDNN primitive cache's capacity
+    (unless the user chose them), and a check of ``CSTK_THREADS`` (a bad value is a one-line error before anything
+    runs)."""
     os.environ.setdefault(OMP_POLICY_ENV, OMP_POLICY)
+    os.environ.setdefault(ONEDNN_CACHE_ENV, ONEDNN_CACHE_SHAPES)
     thread_cap()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def similarity(outputs: dict[str, np.ndarray], real: dict[str, np.ndarray], utt2
     speaker) and ``own_first`` (the share of outputs whose own speaker ranks first). Outputs whose speaker has no
     other real utterance are left out."""
     sums = speaker_centroids(real, utt2spk)
-    counts = {s: sum(1 for u in real if utt2spk.get(u) == s) for s in sums}
+    counts = Counter(utt2spk.get(u) for u in real)  # real utterances per speaker, in one pass
     per_utt: dict[str, dict[str, Any]] = {}
     for utt, vector in sorted(outputs.items()):
         own = utt2spk.get(utt)
@@ -151,18 +152,17 @@ def embed_folder(synth_dir: Path, encoder: SpeakerEncoder) -> dict[str, np.ndarr
     out: dict[str, np.ndarray] = {}
     with progress_bar(total=len(entries), desc="speaker similarity", unit="utt") as bar:
         for start in range(0, len(entries), 16):
-            waves, utts = [], []
+            parts, utts = [], []
             for utt, (_, path) in entries[start : start + 16]:
                 try:
                     wave, _ = load_audio(path, target_sr=encoder.sample_rate)
-                    encoder.partials(wave, encoder.sample_rate)
+                    parts.append(encoder.partials(wave, encoder.sample_rate))  # made once per file
                 except Exception as err:
                     log.warning("%s: %s left out of the speaker similarity: %s", synth_dir, utt, err)
                     continue
-                waves.append(wave)
                 utts.append(utt)
-            if waves:
-                out.update(zip(utts, encoder(waves, encoder.sample_rate), strict=True))
+            if parts:
+                out.update(zip(utts, encoder.embed_partials(parts), strict=True))
             bar.update(len(entries[start : start + 16]))
     return out
 

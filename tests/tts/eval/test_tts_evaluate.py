@@ -169,6 +169,34 @@ def test_one_reference_speaker_or_no_output() -> None:
     assert similarity_summary({"utterances": 0}).startswith("no speaker similarity")
 
 
+class CountingDict(dict):
+    """A dict that counts its ``get`` calls."""
+
+    calls = 0
+
+    def get(self, *args):
+        CountingDict.calls += 1
+        return super().get(*args)
+
+
+def test_similarity_looks_up_speakers_in_linear_time() -> None:
+    """Twice the speakers (and their utterances) cost twice the speaker look-ups, not four times: the real
+    utterances of each speaker are counted in one pass (it was one pass per speaker, quadratic where every source
+    text is its own speaker, as in the SwitchLingua release)."""
+    rng = np.random.default_rng(0)
+
+    def lookups(speakers: int) -> int:
+        real = {f"s{k}-{i}": rng.random(4) for k in range(speakers) for i in range(2)}
+        outputs = {f"s{k}-new": rng.random(4) for k in range(speakers)}
+        utt2spk = CountingDict({u: u.split("-")[0] for u in [*real, *outputs]})
+        CountingDict.calls = 0
+        assert similarity(outputs, real, utt2spk)["utterances"] == speakers
+        return CountingDict.calls
+
+    small, large = lookups(20), lookups(40)
+    assert large <= 2.2 * small, (small, large)
+
+
 def test_the_comparison_table_of_judged_folders(tmp_path) -> None:
     rows = []
     systems = (("copy", "copy synthesis", 0.1, 0.11, 0.61), ("resynth", "resynthesis", 0.25, 0.3, None))

@@ -64,3 +64,27 @@ def test_missing_package_is_one_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "resemblyzer", None)  # import fails as if not installed
     with pytest.raises(ModelNotAvailableError, match=r"resemblyzer.*setup_env\.sh"):
         SpeakerEncoder()
+
+
+def test_a_data_dir_is_embedded_with_each_utterance_prepared_once(encoder, utterances, tmp_path, monkeypatch):
+    """``embed_data_dir`` makes each utterance's partials (VAD + mel) once, not a second time to embed them, and
+    writes what the encoder gives the waveforms; a silent file is left out and reported."""
+    from cstoolkit.data.audio import load_audio, write_audio
+    from cstoolkit.data.matrices import load_features
+    from cstoolkit.tts.pretrained.speaker import EMBED_FILE, embed_data_dir
+
+    lines = []
+    for k, (_, wave, rate) in enumerate([*utterances, ("silent", np.zeros(8000, np.float32), 16000)]):
+        write_audio(tmp_path / f"u{k}.wav", wave, rate, "wav")
+        lines.append(f"u{k} {tmp_path / f'u{k}.wav'}\n")
+    (tmp_path / "wav.scp").write_text("".join(lines))
+    calls = []
+    partials = encoder.partials
+    monkeypatch.setattr(encoder, "partials", lambda wave, rate: calls.append(1) or partials(wave, rate))
+    failed = embed_data_dir(tmp_path, encoder, batch_size=3)
+    assert len(calls) == len(lines) and list(failed) == [f"u{len(utterances)}"]
+    written = dict(line.split(maxsplit=1) for line in (tmp_path / EMBED_FILE).read_text().splitlines())
+    waves = [load_audio(tmp_path / f"u{k}.wav", target_sr=encoder.sample_rate)[0] for k in range(len(utterances))]
+    expected = encoder.embed_partials([partials(w, encoder.sample_rate) for w in waves])
+    got = np.stack([load_features(written[f"u{k}"])[0] for k in range(len(utterances))])
+    np.testing.assert_allclose(got, expected, atol=1e-6)
