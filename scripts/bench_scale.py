@@ -73,23 +73,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: distinct sentences grow as scale ** SENTENCE_GROWTH above 1x; train readings make up the rest
 SENTENCE_GROWTH = 1 / 3
-#: a stage grows at most linearly when its exponents are at most this (the issue's bound)
+#: a stage grows at most linearly when its exponents are at most this
 LINEAR_BOUND = 1.15
 HELD_KEYS = ("dev_sentences", "test_sentences", "test_novel_sentences")
-TINY_MODELS = [  # the tiny models of scripts/gpu_check.py --tiny (asr=tiny, tokenizer=tiny: conf/)
-    "asr=tiny",
-    "tokenizer=tiny",
-    "flow.model.encoder.d_model=32",
-    "flow.model.encoder.layers=1",
-    "flow.model.estimator.channels=[32,32]",
-    "flow.model.estimator.transformer_layers=[0,1]",
-    "flow.model.estimator.time_dim=32",
-    "flow.inference.steps=2",
-    "t2s.model.d_model=32",
-    "t2s.model.encoder_layers=1",
-    "t2s.model.decoder_layers=1",
-    "t2s.model.duration_channels=16",
-]
+
+
+def _gpu_check_models(kind: str) -> list[str]:
+    """The model overrides of ``scripts/gpu_check.py`` (one list of tiny models for both scripts)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_check", Path(__file__).with_name("gpu_check.py"))
+    module = sys.modules.setdefault("gpu_check", importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    return list(module.MODELS[kind])
+
+
+TINY_MODELS = _gpu_check_models("tiny")  # asr=tiny, tokenizer=tiny (conf/) and tiny flow / t2s sizes
 ALL_SPLITS = ("train", "dev", "test", "test_novel")
 
 
