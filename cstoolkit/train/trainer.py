@@ -29,7 +29,7 @@ from omegaconf import DictConfig
 from cstoolkit.core.atomic import atomic_save, atomic_write_json
 from cstoolkit.core.modeldir import WEIGHTS_FILE, load_state, shape_differences
 from cstoolkit.core.runtime import set_torch_threads
-from cstoolkit.errors import ConfigError, CstkError, InputFileError
+from cstoolkit.errors import ConfigError, CstkError
 from cstoolkit.train.average import average_checkpoints
 from cstoolkit.train.plot import plot_history
 from cstoolkit.train.progress import progress_callback
@@ -176,20 +176,35 @@ def _log_once() -> None:
 
 
 def find_resume_checkpoint(ckpt_dir: Path) -> str | None:
-    """The newest checkpoint in ``ckpt_dir`` that loads, or None.
+    """The readable checkpoint in ``ckpt_dir`` that is furthest into training, or None.
 
-    A kill can land between writing ``epochNNN.ckpt`` and ``last.ckpt``, or in the middle of writing one of them
-    (Lightning does not write through a rename), so the newest readable file wins, not the name ``last.ckpt``.
+    Checkpoints rank by the ``global_step`` they store, then by modification time: a kill can land between writing
+    ``epochNNN.ckpt`` and ``last.ckpt``, or in the middle of writing one of them (Lightning does not write through a
+    rename), so neither the name ``last.ckpt`` nor the newest file can be trusted alone; and a copied experiment
+    folder (``cp -r``) gives every file the copy's time. Unreadable files are skipped with a warning.
     """
-    candidates = sorted(Path(ckpt_dir).glob("*.ckpt"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for path in candidates:
-        try:
-            load_state(path, key="state_dict")
-        except InputFileError as err:  # truncated by a kill
-            log.warning("checkpoint %s is unreadable (%s); trying an older one", path, err)
+    ranked: list[tuple[int, int, Path]] = []
+    for path in Path(ckpt_dir).glob("*.ckpt"):
+        step = _stored_global_step(path)
+        if step is None:
             continue
-        return str(path)
-    return None
+        ranked.append((step, path.stat().st_mtime_ns, path))
+    return str(max(ranked)[2]) if ranked else None
+
+
+def _stored_global_step(path: Path) -> int | None:
+    """The ``global_step`` a Lightning checkpoint stores (read through mmap), or None with a warning when the file
+    is truncated or holds no training state."""
+    import torch
+
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+        if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
+            raise ValueError("no state_dict in it")
+        return int(ckpt.get("global_step", -1))
+    except Exception as err:  # truncated by a kill, or not a checkpoint
+        log.warning("checkpoint %s is unreadable (%s); trying the others", path, str(err).splitlines()[0][:200])
+        return None
 
 
 def check_compatible(module: L.LightningModule, ckpt_path: str) -> None:

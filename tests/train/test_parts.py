@@ -74,3 +74,24 @@ def test_kaldi_map_round_trip_and_duplicate_key(tmp_path) -> None:
     (tmp_path / "d").write_text("a 1\na 2\n")
     with pytest.raises(InputFileError, match=r"d:2: key a appears twice"):
         read_kaldi_map(tmp_path / "d")
+
+
+def test_resume_checkpoint_is_the_one_furthest_into_training_not_the_newest_file(tmp_path) -> None:
+    """A copied experiment folder gives its files arbitrary times; a kill can truncate the last file written."""
+    import os
+
+    from cstoolkit.train.trainer import find_resume_checkpoint
+
+    weights = {"w": torch.zeros(3)}
+    for name, step, mtime in [("epoch000.ckpt", 10, 300), ("epoch001.ckpt", 20, 100), ("last.ckpt", 20, 200)]:
+        torch.save({"state_dict": weights, "global_step": step, "epoch": step // 10 - 1}, tmp_path / name)
+        os.utime(tmp_path / name, ns=(mtime * 10**9, mtime * 10**9))
+    # equal steps: the later file wins
+    assert find_resume_checkpoint(tmp_path) == str(tmp_path / "last.ckpt")
+    torch.save({"state_dict": weights, "global_step": 30}, tmp_path / "epoch002.ckpt")
+    data = (tmp_path / "epoch002.ckpt").read_bytes()
+    (tmp_path / "epoch002.ckpt").write_bytes(data[: len(data) // 2])  # killed while writing: skipped
+    assert find_resume_checkpoint(tmp_path) == str(tmp_path / "last.ckpt")
+    (tmp_path / "last.ckpt").unlink()
+    assert find_resume_checkpoint(tmp_path) == str(tmp_path / "epoch001.ckpt")  # older time, more steps
+    assert find_resume_checkpoint(tmp_path / "empty") is None
