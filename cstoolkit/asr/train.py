@@ -36,10 +36,14 @@ def train_asr(
     exp_dir: str | Path,
     cfg: DictConfig,
     stats_file: str | Path | None = None,
+    init_from: str | Path | None = None,
 ) -> FitResult:
     """Train the ``cfg.asr`` model on ``train_dir`` (validated on ``dev_dir``) into ``exp_dir``; resumes if killed.
 
     ``stats_file`` defaults to ``<train_dir>/feats_stats.npz`` (GlobalMVN statistics from the features stage).
+    ``init_from`` (a trained CS-ASR model directory) fine-tunes: training starts from its averaged weights, which
+    must fit the ``cfg.asr`` architecture and the units of ``units_dir`` (ConfigError otherwise); a resumed run
+    continues from its own checkpoint instead.
     Everything is checked (config values, data, features, a resumed checkpoint's model) before anything is written
     into ``exp_dir``: a refused run leaves an existing model directory as it was.
     """
@@ -62,6 +66,8 @@ def train_asr(
         decode_ids=tokenizer.decode,
         dev_texts=dev_texts,
     )
+    if init_from is not None:
+        start_from(module.model, Path(init_from), tokenizer)
     n_params = sum(p.numel() for p in module.model.parameters())
     log.info("model %s: %.2f M parameters, %d tokens", asr.name, n_params / 1e6, len(tokenizer))
     train_loader = loader_from_config(train_set, asr.batch, shuffle=True, seed=seed, collate=collate_asr)
@@ -75,6 +81,32 @@ def train_asr(
     return fit(
         module, train_loader, dev_loader, exp_dir, asr.train, cfg.trainer, seed=seed, before_training=describe_model_dir
     )
+
+
+def start_from(model, model_dir: Path, tokenizer: TextTokenizer) -> None:
+    """Load the averaged weights of the CS-ASR in ``model_dir`` into ``model`` (fine-tuning); ConfigError when its
+    units or its architecture differ from this run's."""
+    from cstoolkit.core.modeldir import WEIGHTS_FILE, load_state, shape_differences
+    from cstoolkit.errors import ConfigError
+
+    weights = model_dir / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ConfigError(f"cannot fine-tune from {model_dir}: no {WEIGHTS_FILE} (train that model first)")
+    theirs = TextTokenizer(model_dir / "units").token_list
+    if theirs != tokenizer.token_list:
+        raise ConfigError(
+            f"cannot fine-tune from {model_dir}: its units differ from this run's ({len(theirs)} vs "
+            f"{len(tokenizer.token_list)} tokens); give the same --units-dir"
+        )
+    state = load_state(weights)
+    differ = shape_differences(state, model.state_dict())
+    if differ:
+        raise ConfigError(
+            f"cannot fine-tune from {model_dir}: {len(differ)} tensors differ from this config's model "
+            f"(e.g. {differ[0]}); train with the asr settings that model was trained with"
+        )
+    model.load_state_dict(state)
+    log.info("fine-tuning: starting from the weights of %s", weights)
 
 
 @dataclass

@@ -42,6 +42,9 @@ SUBCOMMANDS: dict[str, str] = {
     "normalize-text": "normalize_text",
     "synthesize": "synthesize",
     "tts-samples": "tts_samples",
+    "synthetic-data": "synthetic_data",
+    "combine-data": "combine_data",
+    "compare-asr": "compare_asr",
 }
 
 

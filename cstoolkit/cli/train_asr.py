@@ -18,6 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exp-dir", required=True, help="model directory to write (resumed if it holds checkpoints)")
     parser.add_argument("--stats-file", help="GlobalMVN statistics (default: <train-dir>/feats_stats.npz)")
     parser.add_argument(
+        "--init-from",
+        help="fine-tune: start from the weights of this trained CS-ASR model directory (same units and architecture)",
+    )
+    parser.add_argument(
         "overrides", nargs="*", help="Hydra overrides, e.g. asr=gpu_base trainer=gpu asr.train.max_epochs=5"
     )
 
@@ -29,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     check_train_config(cfg)  # before torch is imported: a bad value is refused at once
     from cstoolkit.asr.train import train_asr
 
-    result = train_asr(args.train_dir, args.dev_dir, args.units_dir, args.exp_dir, cfg, args.stats_file)
+    result = train_asr(args.train_dir, args.dev_dir, args.units_dir, args.exp_dir, cfg, args.stats_file, args.init_from)
     if result.averaged_from:  # rank 0 only: the other DDP ranks average nothing
         log.info("model: %s (average of %s)", result.averaged_model, ", ".join(result.averaged_from))
     return 0

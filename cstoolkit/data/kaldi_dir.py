@@ -71,8 +71,15 @@ def check_utterance(utt: Utterance) -> None:
         raise ValueError(f"segments of {utt.id} do not spell its text")
 
 
-def write_data_dir(path: str | Path, utterances: list[Utterance], check: Callable[[Path], None] | None = None) -> Path:
+def write_data_dir(
+    path: str | Path,
+    utterances: list[Utterance],
+    check: Callable[[Path], None] | None = None,
+    extra: dict[str, list[str]] | None = None,
+) -> Path:
     """Write a complete data directory atomically (the folder appears whole or not at all); return its path.
+
+    ``extra`` adds files of the given lines (e.g. ``utt2source``) to the same atomic write.
 
     When the folder already holds exactly this content it is left untouched (with any features inside it).
     ``check`` is called on the written temporary folder before it replaces ``path``; when it raises, ``path`` is
@@ -97,6 +104,7 @@ def write_data_dir(path: str | Path, utterances: list[Utterance], check: Callabl
         "utt2dur": [f"{u.id} {u.duration:.3f}" for u in utts],
         SEGMENTS_FILE: [json.dumps({"id": u.id, "segments": u.segments}, ensure_ascii=False) for u in utts],
         MANIFEST_FILE: [json.dumps(u.manifest_record(), ensure_ascii=False) for u in utts],
+        **(extra or {}),
     }
     contents = {name: "".join(f"{line}\n" for line in lines) for name, lines in files.items()}
     if _unchanged(Path(path), contents):

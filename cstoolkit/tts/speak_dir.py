@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 from cstoolkit.data.kaldi_dir import read_kaldi_file
+from cstoolkit.data.synthetic import Engine, Script, write_script_dir
 from cstoolkit.errors import InputFileError
 from cstoolkit.tts.api import KIND, NothingToSpeakError, TextToSpeech
 from cstoolkit.tts.flow.synthesis import PROMPTS_FILE, Prompt, choose_prompts, prompts_from_other_dir
@@ -98,3 +100,18 @@ def synthesize_dir(
     extra = {PROMPTS_FILE: [f"{u} {prompts[u]}" for u, *_ in sorted(items)]}
     langs = {u: utt2lang.get(u) for u, *_ in items}
     return tts._write(data_dir, out_dir, items, chosen, langs, info, extra, seed)
+
+
+def tts_engine(model_dir: str | Path, prompts_from: str | Path, seed: int = 0) -> Engine:
+    """A :func:`~cstoolkit.data.synthetic.make_synthetic_dir` engine speaking through a trained TTS (a ``cstk
+    train-t2s`` model directory); each voice prompt is an utterance of the same speaker in ``prompts_from`` (as
+    ``cstk synthesize --prompts-from`` picks them). Sentences it cannot speak are reported, not spoken."""
+
+    def speak(scripts: list[Script], audio_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+        tts = TextToSpeech.load(str(model_dir))
+        with tempfile.TemporaryDirectory(prefix="cstk-script-") as tmp:
+            write_script_dir(scripts, Path(tmp))
+            info = synthesize_dir(tts, tmp, audio_dir, seed, prompts_from)
+        return read_kaldi_file(audio_dir / "wav.scp"), dict(info.get("skipped", {}))
+
+    return speak

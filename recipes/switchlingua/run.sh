@@ -10,7 +10,8 @@ recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$recipe_dir/../.." && pwd)
 
 first_stage=0
-stop_stage=26           # the last stage of the demo recipe (27-29: the autoregressive text -> token model)
+stop_stage=26           # the last stage of the demo recipe (27-29: the autoregressive text -> token model;
+                        # 30-47: TTS-augmented CS-ASR)
 data_root=""            # SwitchLingua audio release; empty: the embedded demo corpus
 work_dir="$recipe_dir"  # data/ and exp/ go here
 nj=2
@@ -18,6 +19,12 @@ ngpu=0
 force=false
 lanes=true              # run independent stages side by side (see side_lane below)
 overrides=()            # trailing key=value Hydra overrides, passed to every stage
+aug_per_pair=30         # stage 30: generated sentences per language pair and switch kind
+aug_weight=1            # stages 34/41: times the synthetic set is taken beside data/train (the mix ratio)
+aug_max_mer=""          # stages 33/40: drop synthetic utterances exp/asr reads back with a MER above this (empty: off)
+aug_init=asr            # stages 35/42/45: asr = fine-tune exp/asr; scratch = train from scratch
+aug_epochs=5            # epochs of the augmented (and the real-only control) training
+aug_lr=0.001            # their peak learning rate (fine-tuning: a third of training from scratch)
 
 usage() {
   cat <<USAGE
@@ -31,6 +38,12 @@ Usage: $0 [options] [key=value ...]
   --force           redo stages even if their stamp says they are done
   --lanes BOOL      true (default): stages that do not need each other run side by side, each command with
                     half the CPU threads; false: one stage at a time
+  --aug_per_pair N  stage 30: generated sentences per language pair and switch kind (default $aug_per_pair)
+  --aug_weight X    times the synthetic set is taken beside data/train (default $aug_weight)
+  --aug_max_mer X   drop synthetic utterances exp/asr reads back with a MER above X (default: off)
+  --aug_init MODE   asr: fine-tune exp/asr (default); scratch: train from scratch
+  --aug_epochs N    epochs of the augmented trainings (default $aug_epochs)
+  --aug_lr X        their peak learning rate (default $aug_lr)
   -h, --help        this message
   key=value         Hydra overrides for every stage, e.g. data.mini.generated.train_sentences=100
 USAGE
@@ -48,6 +61,12 @@ while (($#)); do
     --nj) need_int "$@"; nj=$2; shift 2 ;;
     --ngpu) need_int "$@"; ngpu=$2; shift 2 ;;
     --force) force=true; shift ;;
+    --aug_per_pair) need_int "$@"; aug_per_pair=$2; shift 2 ;;
+    --aug_weight) (($# >= 2)) || die_usage "--aug_weight needs a value"; aug_weight=$2; shift 2 ;;
+    --aug_max_mer) (($# >= 2)) || die_usage "--aug_max_mer needs a value"; aug_max_mer=$2; shift 2 ;;
+    --aug_init) [[ $# -ge 2 && $2 =~ ^(asr|scratch)$ ]] || die_usage "--aug_init needs asr or scratch"; aug_init=$2; shift 2 ;;
+    --aug_epochs) need_int "$@"; aug_epochs=$2; shift 2 ;;
+    --aug_lr) (($# >= 2)) || die_usage "--aug_lr needs a value"; aug_lr=$2; shift 2 ;;
     --lanes) [[ $# -ge 2 && $2 =~ ^(true|false)$ ]] || die_usage "--lanes needs true or false"; lanes=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     -*) die_usage "unknown option $1" ;;
@@ -313,5 +332,72 @@ stage 29 "judge the AR model beside the NAR one (exp/tts_ar/evaluation.tsv)" \
   "$cstk" evaluate-tts --synth-dir "$work_dir/exp/tts_ar/synth_test" --judged-dir "$work_dir/exp/tts/synth_test" \
   --data-dir "$work_dir/data/test" --asr-dir "$work_dir/exp/asr" --table "$work_dir/exp/tts_ar/evaluation.json" \
   --nj "$nj" "${overrides[@]}"
+
+# Beyond the AR stages (--stage 30 --stop_stage 47): TTS-augmented CS-ASR. Code-switched text is easy to generate,
+# speech is not: the generator writes new sentences (none of dev, test or test_novel; how many share a structure
+# with them is reported in data/train_<source>/synthetic.json), our TTS speaks them in the training speakers' voices
+# (prompts from data/train), and the CS-ASR trains on real + synthetic speech. The oracle row speaks the same text
+# with espeak-ng in the demo corpus's own training voices (what recordings of it would give; demo corpus only); the
+# control row trains on the real data alone with the same settings, so a gain is not the extra epochs'. Each model is
+# decoded and compared with exp/asr and with the control by paired tests (exp/asr_<source>/comparison*.{json,tsv}).
+held_out=()
+for split in dev "${eval_splits[@]}"; do held_out+=(--held-out "$work_dir/data/$split"); done
+aug_train_opts=("asr.train.max_epochs=$aug_epochs" "asr.optim.lr=$aug_lr")
+[[ $aug_init == scratch ]] || aug_train_opts+=(--init-from "$work_dir/exp/asr")
+stage 30 "generate code-switched text for every pair, none of train, dev or the test sets (data/gen_text)" \
+  "$cstk" generate-text --per-pair "$aug_per_pair" --exclude "$work_dir/data/train" "${held_out[@]/--held-out/--exclude}" \
+  --seed 1 --out-dir "$work_dir/data/gen_text"
+
+# augmented_asr NAME FIRST_STAGE SPEAK_OPTIONS...: speak data/gen_text into data/train_NAME, features, (read back
+# with exp/asr), combine with data/train, train exp/asr_NAME, decode the test sets, compare with exp/asr.
+augmented_asr() {
+  local name=$1 n=$2 filter=()
+  shift 2
+  local syn="$work_dir/data/train_$name" mix="$work_dir/data/train_mix_$name" exp="$work_dir/exp/asr_$name"
+  stage "$n" "speak data/gen_text in the training voices ($name) into data/train_$name, marked synthetic" \
+    "$cstk" synthetic-data --text-dir "$work_dir/data/gen_text" --speakers-from "$work_dir/data/train" "$@" \
+    "${held_out[@]}" --out-dir "$syn" --nj "$nj" "${overrides[@]}"
+  stage $((n + 1)) "features of data/train_$name" \
+    "$cstk" features --work_dir "$work_dir" --nj "$nj" "${overrides[@]}" "features.splits=[train,train_$name]"
+  if [[ -n $aug_max_mer ]]; then
+    stage $((n + 2)) "read data/train_$name back with exp/asr (CTC greedy), for the MER filter" \
+      "$cstk" decode-asr --model-dir "$work_dir/exp/asr" --data-dir "$syn" \
+      --out-dir "$work_dir/exp/asr/decode_train_$name" --method greedy --score metric.bootstrap=0 "${overrides[@]}"
+    filter=(--scores "$work_dir/exp/asr/decode_train_$name/per_utt.tsv" --max-mer "$aug_max_mer")
+  fi
+  stage $((n + 3)) "combine data/train and data/train_$name (weight $aug_weight) into data/train_mix_$name" \
+    "$cstk" combine-data --data-dir "$work_dir/data/train" --data-dir "$syn" --weight 1 --weight "$aug_weight" \
+    "${filter[@]}" "${held_out[@]}" --out-dir "$mix"
+  stage $((n + 4)) "train the CS-ASR on real + $name speech into exp/asr_$name ($aug_init)" \
+    "$cstk" train-asr --train-dir "$mix" --dev-dir "$work_dir/data/dev" --units-dir "$work_dir/data/units" \
+    --exp-dir "$exp" --stats-file "$work_dir/data/train/feats_stats.npz" "${aug_train_opts[@]}" "${train_opts[@]}" \
+    "${overrides[@]}"
+  eval_pairs "$exp/decode_"
+  stage $((n + 5)) "decode the test sets with exp/asr_$name" \
+    "$cstk" decode-asr --model-dir "$exp" "${pairs[@]}" --score "${overrides[@]}"
+  local splits=()
+  for split in "${eval_splits[@]}"; do splits+=(--split "$split"); done
+  stage $((n + 6)) "compare exp/asr_$name with exp/asr (paired, per pair): exp/asr_$name/comparison.{json,tsv}" \
+    "$cstk" compare-asr --data-root "$work_dir/data" --baseline "$work_dir/exp/asr" --system "$exp" "${splits[@]}" \
+    --out "$exp/comparison" "${overrides[@]}"
+}
+augmented_asr tts 31 --tts "$work_dir/exp/tts"
+augmented_asr oracle 38 --espeak
+
+# The control: the real data alone, trained with the same settings (fine-tuned as long), compared as above; then the
+# two augmented models against it (exp/asr_<source>/comparison_vs_real.{json,tsv}).
+stage 45 "control: train on data/train alone with the augmented models' settings into exp/asr_real" \
+  "$cstk" train-asr --train-dir "$work_dir/data/train" --dev-dir "$work_dir/data/dev" \
+  --units-dir "$work_dir/data/units" --exp-dir "$work_dir/exp/asr_real" "${aug_train_opts[@]}" "${train_opts[@]}" \
+  "${overrides[@]}"
+eval_pairs "$work_dir/exp/asr_real/decode_"
+stage 46 "decode the test sets with exp/asr_real" \
+  "$cstk" decode-asr --model-dir "$work_dir/exp/asr_real" "${pairs[@]}" --score "${overrides[@]}"
+splits=()
+for split in "${eval_splits[@]}"; do splits+=(--split "$split"); done
+stage 47 "compare exp/asr_tts and exp/asr_oracle with the control exp/asr_real (comparison_vs_real.{json,tsv})" \
+  bash -c 'set -e; for name in tts oracle; do "$0" compare-asr --data-root "$1/data" --baseline "$1/exp/asr_real" \
+    --system "$1/exp/asr_$name" --out "$1/exp/asr_$name/comparison_vs_real" "${@:2}"; done' \
+  "$cstk" "$work_dir" "${splits[@]}" "${overrides[@]}"
 
 log "stages $first_stage..$stop_stage done; data in $work_dir/data, models and scores in $work_dir/exp"
