@@ -230,9 +230,15 @@ def audio_files(wav_scp: Path) -> dict[str, str]:
     return {uttid: path for uttid, (_, path) in read_kaldi_entries(wav_scp).items()}
 
 
+#: settings that say which splits to compute, not how: a split's features do not depend on them
+NOT_SHAPING = ("splits",)
+
+
 def fingerprint(split_dir: Path, cfg: dict[str, Any]) -> str:
-    """Hash of the split's wav.scp (and the audio files' sizes/mtimes) and the feature settings."""
-    return stamps.fingerprint(cfg, files=audio_files(split_dir / "wav.scp"))
+    """Hash of the split's wav.scp (and the audio files' sizes/mtimes) and the settings that shape its features
+    (so adding a split to ``features.splits`` leaves the others up to date)."""
+    shaping = {k: v for k, v in cfg.items() if k not in NOT_SHAPING}
+    return stamps.fingerprint(shaping, files=audio_files(split_dir / "wav.scp"))
 
 
 def is_up_to_date(split_dir: Path, key: str, with_stats: bool) -> bool:

@@ -344,9 +344,11 @@ held_out=()
 for split in dev "${eval_splits[@]}"; do held_out+=(--held-out "$work_dir/data/$split"); done
 aug_train_opts=("asr.train.max_epochs=$aug_epochs" "asr.optim.lr=$aug_lr")
 [[ $aug_init == scratch ]] || aug_train_opts+=(--init-from "$work_dir/exp/asr")
-stage 30 "generate code-switched text for every pair, none of train, dev or the test sets (data/gen_text)" \
-  "$cstk" generate-text --per-pair "$aug_per_pair" --exclude "$work_dir/data/train" "${held_out[@]/--held-out/--exclude}" \
-  --seed 1 --out-dir "$work_dir/data/gen_text"
+corpus_pairs=""  # the language pairs of data/train
+[[ ! -f $work_dir/data/train/utt2lang ]] || corpus_pairs=$(cut -d' ' -f2 "$work_dir/data/train/utt2lang" | sort -u | paste -sd, -)
+stage 30 "generate code-switched text for the corpus's pairs, none of train, dev or the test sets (data/gen_text)" \
+  "$cstk" generate-text --pairs "$corpus_pairs" --per-pair "$aug_per_pair" --exclude "$work_dir/data/train" \
+  "${held_out[@]/--held-out/--exclude}" --seed 1 --out-dir "$work_dir/data/gen_text"
 
 # augmented_asr NAME FIRST_STAGE SPEAK_OPTIONS...: speak data/gen_text into data/train_NAME, features, (read back
 # with exp/asr), combine with data/train, train exp/asr_NAME, decode the test sets, compare with exp/asr.

@@ -71,6 +71,8 @@ def test_nj_does_not_change_features_and_up_to_date_splits_are_skipped(data_dir:
     stamp = (data_dir / "train" / "features.json").stat().st_mtime_ns
     assert compute_features(data_dir, cfg, num_jobs=2) == []
     assert (data_dir / "train" / "features.json").stat().st_mtime_ns == stamp
+    # naming more splits (one of them absent) does not make the computed ones stale
+    assert compute_features(data_dir, load_config(["features.splits=[train,test,train_tts]"]).features, 2) == []
     other = load_config(["features.chunks_per_job=1"]).features
     assert compute_features(data_dir, other, num_jobs=2) == ["train", "test"]
     two = dict(kaldiio.load_scp(str(data_dir / "train" / "feats.scp")).items())

@@ -249,3 +249,33 @@ def test_ngpu_picks_the_trainer_and_the_gpu_sized_models(tmp_path: Path, ngpu: s
     assert proc.returncode != 0
     command = next(line for line in proc.stderr.splitlines() if "command: " in line)
     assert command.endswith(f" {expected}seed=7 "), command
+
+
+def test_augmented_asr_loop_oracle_row_end_to_end(tmp_path: Path):
+    """Stages 30 and 38-44 on a tiny generated world with the tiny CS-ASR: generated text (none of the held-out
+    sentences) spoken by the demo voices, featurised, read back and filtered, combined with train, a fine-tuned
+    model, its decodings and the paired comparison with exp/asr, per split and pair."""
+    work = tmp_path / "work"
+    tiny = [*TINY_GENERATED, "asr=tiny", "augment=none", "asr.train.max_epochs=1"]
+    run_sh("--work_dir", str(work), "--nj", "2", "--stop_stage", "4", "--lanes", "false", *tiny)
+    run_sh("--work_dir", str(work), "--nj", "2", "--stage", "30", "--stop_stage", "30", "--aug_per_pair", "2", *tiny)
+    aug = ["--aug_max_mer", "1000", "--aug_epochs", "1", "--aug_weight", "2"]
+    run_sh("--work_dir", str(work), "--nj", "2", "--stage", "38", "--stop_stage", "44", *aug, *tiny)
+    data, exp = work / "data", work / "exp"
+    generated = {line.split(" ", 1)[1] for line in (data / "gen_text" / "text").read_text().splitlines()}
+    held = set()
+    for split in ("dev", "test", "test_novel"):
+        held |= {line.split(" ", 1)[1] for line in (data / split / "text").read_text().splitlines()}
+    assert generated and not generated & held
+    assert {line.split()[1] for line in (data / "gen_text" / "utt2lang").read_text().splitlines()} == {"zh-en", "es-en"}
+    synthetic = read_data_dir(data / "train_oracle")
+    assert {u.speaker for u in synthetic} <= {u.speaker for u in read_data_dir(data / "train")}
+    assert (data / "train_oracle" / "feats.scp").is_file()
+    assert (exp / "asr" / "decode_train_oracle" / "per_utt.tsv").is_file()  # read back for the filter
+    combined = json.loads((data / "train_mix_oracle" / "combine.json").read_text())
+    assert combined["filter"] == {"max_mer": 1000.0}
+    oracle = combined["sources"][1]
+    assert oracle["utterances_out"] == 2 * (oracle["utterances_in"] - oracle["dropped_by_filter"])
+    assert json.loads((exp / "asr_oracle" / "train_summary.json").read_text())["epochs"] == 1
+    rows = [r.split("\t") for r in (exp / "asr_oracle" / "comparison.tsv").read_text().splitlines()[1:]]
+    assert {(r[0], r[1]) for r in rows} >= {("test", "all"), ("test_novel", "all"), ("test_novel", "zh-en")}
