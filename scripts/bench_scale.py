@@ -67,7 +67,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,6 +252,7 @@ class Measure:
     import_s: float
     rss_mb: float
     cpu_s: float = 0.0  # user + system CPU seconds of the child and the processes it waited for
+    probe_s: float = 0.0  # the machine's speed when this scale ran: seconds of :func:`speed_probe` (0: unknown)
 
     @property
     def work_s(self) -> float:
@@ -551,6 +552,9 @@ def save(out_dir: Path, settings: Mapping, measures: Sequence[Measure], disk: Ma
     gcols = ["stage", "scales", "time", "time_last", "cpu", "wall", "rss", "rss_mb_per_h", "linear"]
     atomic_write_text(out_dir / "growth.tsv", tsv(growth, gcols))
     header = f"cstoolkit cost growth: {settings['machine']}, nj {settings['nj']}, threads {settings['threads']}"
+    probes = {m.scale: m.probe_s for m in measures if m.probe_s}
+    if probes:
+        header += "; speed probe " + ", ".join(f"{k:g}x {v:.3f} s" for k, v in sorted(probes.items()))
     table = markdown(measures, growth, header)
     atomic_write_text(out_dir / "table.md", table)
     if measures:
@@ -558,8 +562,14 @@ def save(out_dir: Path, settings: Mapping, measures: Sequence[Measure], disk: Ma
     return table
 
 
-def load_earlier(out_dir: Path, settings: Mapping) -> tuple[list[Measure], dict[str, float]]:
-    """Measurements of an earlier run into ``out_dir`` with the same settings ([] when none or others)."""
+def load_earlier(
+    out_dir: Path, settings: Mapping, probe_s: float, same_speed: float = 0.25
+) -> tuple[list[Measure], dict[str, float]]:
+    """Measurements of an earlier run into ``out_dir`` with the same settings, on a machine as fast as this one is
+    now (their :func:`speed_probe` within the share ``same_speed`` of ``probe_s``); [] otherwise, said why.
+
+    A cloud machine's CPU model and load change from session to session: one rerun found every stage, the trivially
+    linear ones too, about 1.4x faster than a day before, which fitted together reads as superlinear growth."""
     path = out_dir / "results.json"
     if not path.is_file():
         return [], {}
@@ -568,7 +578,34 @@ def load_earlier(out_dir: Path, settings: Mapping) -> tuple[list[Measure], dict[
         progress(f"{path} holds a run with other settings: replaced by this one")
         return [], {}
     fields = set(Measure.__dataclass_fields__)
-    return [Measure(**{k: v for k, v in r.items() if k in fields}) for r in doc["measures"]], doc.get("disk_mb", {})
+    earlier = [Measure(**{k: v for k, v in r.items() if k in fields}) for r in doc["measures"]]
+    probes = sorted({m.probe_s for m in earlier})
+    if earlier and not all(p > 0 and abs(p / probe_s - 1) <= same_speed for p in probes):
+        progress(
+            f"{path} was measured on a machine of another speed (speed probe {', '.join(f'{p:.3f}' for p in probes)} s"
+            f" against {probe_s:.3f} s now; 0 = not recorded): not joined, replaced by this run"
+        )
+        return [], {}
+    return earlier, doc.get("disk_mb", {})
+
+
+def speed_probe(repeats: int = 7) -> float:
+    """Median seconds of a fixed workload (small float32 matrix products and a Python loop): the machine's speed,
+    recorded with every scale, so that scales measured at different speeds are not fitted together."""
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((192, 192)).astype(np.float32)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        b = a
+        for _ in range(300):
+            b = np.tanh(b @ a)
+        total = 0
+        for k in range(1_000_000):
+            total += k % 7
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 # ---------------------------------------------------------------- the run
@@ -651,6 +688,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep each scale's work folder (default: removed)")
     p.add_argument("--nj", type=int, default=2, help="parallel jobs of prepare, features, tokenize, align-units")
     p.add_argument("--threads", type=int, help="CPU threads per command (CSTK_THREADS); default: the commands' own")
+    p.add_argument(
+        "--same-speed",
+        type=float,
+        default=0.25,
+        help="join earlier results only when the machine's speed probe differs by at most this share (default 0.25)",
+    )
     p.add_argument("--synth-utts", type=int, default=20, help="test sentences spoken by the synthesis stage")
     p.add_argument("overrides", nargs="*", help="Hydra overrides of every command, e.g. data.mini.pairs=[zh-en]")
     return p.parse_args(argv)
@@ -673,7 +716,9 @@ def main(argv: list[str] | None = None) -> int:
         "sentence_growth": SENTENCE_GROWTH,
     }
     out_dir = Path(args.out_dir).resolve()
-    measures, disk = load_earlier(out_dir, settings)
+    probe = speed_probe()
+    progress(f"speed probe: {probe:.3f} s")
+    measures, disk = load_earlier(out_dir, settings, probe, args.same_speed)
     root = Path(args.work_dir or tempfile.mkdtemp(prefix="cstk_bench_scale_")).resolve()
     root.mkdir(parents=True, exist_ok=True)
 
@@ -689,7 +734,11 @@ def main(argv: list[str] | None = None) -> int:
         if len(stages) == len(STAGES):
             check_disk(root, disk_needed_mb(disk, scale), scale)
         progress(f"{scale:g}x: {' '.join(corpus_overrides(args.overrides, scale))} (work folder {work})")
-        disk[f"{scale:g}x"] = run_scale(scale, stages, args, work, record)
+        disk[f"{scale:g}x"] = run_scale(scale, stages, args, work, lambda m, p=probe: record(replace(m, probe_s=p)))
+        probe_after = speed_probe()
+        if abs(probe_after / probe - 1) > args.same_speed:
+            progress(f"warning: the machine's speed changed during {scale:g}x ({probe:.3f} -> {probe_after:.3f} s)")
+        probe = probe_after
         progress(f"{scale:g}x done: the work folder holds {disk[f'{scale:g}x']:.0f} MB")
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -112,7 +112,7 @@ def test_a_stage_growing_faster_than_linear_is_flagged(bench) -> None:
 def test_a_toy_run_writes_tables_whose_exponents_match_its_measurements(bench, tmp_path: Path) -> None:
     """Two invocations (the second adds a scale to the first's results) of two cheap stages each."""
     out = tmp_path / "out"
-    common = ["--stages", "saer-train", "--nj", "1", "--threads", "1", "--out-dir", str(out)]
+    common = ["--stages", "saer-train", "--nj", "1", "--threads", "1", "--out-dir", str(out), "--same-speed", "100"]
     common += ["--work-dir", str(tmp_path / "work"), "data.mini.pairs=[zh-en]", "metric.lam=1", "metric.bootstrap=0"]
     for scale in ("0.03", "0.06"):
         cmd = [sys.executable, str(SCRIPT), "--scales", scale, *common]
@@ -138,3 +138,16 @@ def test_a_toy_run_writes_tables_whose_exponents_match_its_measurements(bench, t
     assert (out / "results.tsv").read_text().splitlines()[0].split("\t")[:3] == ["stage", "scale", "hours"]
     assert len((out / "growth.tsv").read_text().splitlines()) == 3
     assert not (tmp_path / "work" / "scale_0.06x").exists()  # removed without --keep
+
+
+def test_earlier_results_of_a_machine_of_another_speed_are_not_joined(bench, tmp_path: Path, capsys) -> None:
+    """Scales measured at different machine speeds would fit together as a false growth exponent."""
+    settings = {"machine": "x", "nj": 1, "threads": 1}
+    m = bench.Measure("prepare", 1.0, 1.0, 1.0, "h", 10, 10.0, 1.0, 100.0, 9.0, probe_s=0.20)
+    bench.save(tmp_path, settings, [m], {"1x": 5.0})
+    assert bench.load_earlier(tmp_path, settings, 0.22) == ([m], {"1x": 5.0})  # within 25%
+    assert bench.load_earlier(tmp_path, settings, 0.30) == ([], {})
+    assert "another speed" in capsys.readouterr().err
+    bench.save(tmp_path, settings, [bench.Measure("prepare", 1.0, 1.0, 1.0, "h", 10, 10.0, 1.0, 100.0)], {})
+    assert bench.load_earlier(tmp_path, settings, 0.20) == ([], {})  # no probe recorded: not joined
+    assert bench.speed_probe(repeats=1) > 0
