@@ -171,7 +171,10 @@ def encode_tokens(model, tap: QuantizerTap, speech: torch.Tensor, lengths: torch
     if model.normalize is not None:
         speech, lengths = model.normalize(speech, lengths)
     masks = ~make_pad_mask(lengths, maxlen=speech.shape[1])[:, None, :].to(speech.device)
-    xs, masks = model.encoder.embed(speech, masks)  # exact per-utterance lengths at inference (asr.model)
+    if isinstance(model.encoder.embed, torch.nn.Sequential):  # input_layer=linear: frame by frame, no masks
+        xs = model.encoder.embed(speech)
+    else:
+        xs, masks = model.encoder.embed(speech, masks)  # exact per-utterance lengths at inference (asr.model)
     for block in model.encoder.encoders[: tap.blocks]:
         xs, masks = block(xs, masks)
     return tap.indices, masks[:, 0, :].sum(-1), tap.states

@@ -89,3 +89,25 @@ def test_fsq_trains_with_named_losses(tcfg, toy) -> None:
     out.loss.backward()
     first = module.model.encoder.encoders[0].feed_forward.w_1.weight.grad
     assert first is not None and first.abs().sum() > 0
+
+
+@pytest.mark.parametrize("input_layer", ["conv2d", "linear"])
+def test_tokens_of_the_encoder_prefix_equal_those_of_a_full_encoder_pass(tcfg, toy, input_layer) -> None:
+    """encode_tokens runs the encoder up to the quantizer only; for a convolutional input layer (which takes masks)
+    and for ESPnet's linear one (frame by frame, as on Whisper encoder states) it gives the full pass's tokens."""
+    from cstoolkit.text.tokens import TextTokenizer
+    from cstoolkit.tokenizer.model import encode_tokens
+
+    tokens = TextTokenizer(toy / "units").token_list
+    torch.manual_seed(0)
+    model, tap = build_tokenizer_model(_model_cfg(tcfg, **{"encoder.input_layer": input_layer}), tokens)
+    model.eval()
+    speech, lengths = torch.randn(2, 60, 80), torch.tensor([60, 41])
+    with torch.no_grad():
+        prefix, prefix_lengths, _ = encode_tokens(model, tap, speech, lengths)
+        prefix = prefix.clone()
+        normed, normed_lengths = model.normalize(speech.clone(), lengths) if model.normalize else (speech, lengths)
+        model.encoder(normed, normed_lengths)
+    full = tap.indices
+    assert prefix.shape == full.shape and torch.equal(prefix, full)
+    assert prefix_lengths.tolist() == [int((row >= 0).sum()) for row in prefix]
