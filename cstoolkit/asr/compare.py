@@ -63,6 +63,11 @@ def compare_models(
     return doc
 
 
+def relative_change(difference: dict[str, Any]) -> float:
+    """(B - A) / A of one figure of a comparison (NaN when A is 0)."""
+    return difference["delta"] / difference["a"] if difference["a"] else float("nan")
+
+
 def comparison_tsv(doc: dict[str, Any]) -> str:
     """One row per split and tag (``all`` first, then each language pair): A, B, B - A with its interval, the
     relative change (B - A) / A and the p-value of the MER and of SAER."""
@@ -77,9 +82,8 @@ def comparison_tsv(doc: dict[str, Any]) -> str:
             cells = [split, tag]
             for key, _ in FIGURES:
                 d = diffs[key]
-                relative = d["delta"] / d["a"] if d["a"] else float("nan")
                 cells += [f"{d['a']:.4f}", f"{d['b']:.4f}", f"{d['delta']:+.4f}"]
-                cells += [f"{d['ci']['low']:+.4f}", f"{d['ci']['high']:+.4f}", f"{relative:+.3f}"]
+                cells += [f"{d['ci']['low']:+.4f}", f"{d['ci']['high']:+.4f}", f"{relative_change(d):+.3f}"]
                 cells += [f"{d['p_value']:.4f}"]
             lines.append("\t".join(cells))
     return "\n".join(lines) + "\n"

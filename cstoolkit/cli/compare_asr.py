@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cstoolkit.asr.compare import compare_models
+    from cstoolkit.asr.compare import compare_models, relative_change
     from cstoolkit.asr.score import check_metric_config
     from cstoolkit.config import load_config
 
@@ -31,9 +31,8 @@ def run(args: argparse.Namespace) -> int:
     doc = compare_models(args.data_root, args.baseline, args.system, args.split, cfg.metric, args.out)
     for split, entry in doc["splits"].items():
         d = entry["difference"]["form_error"]
-        rel = d["delta"] / d["a"] if d["a"] else float("nan")
         print(
-            f"{split}: MER {d['a']:.4f} -> {d['b']:.4f} ({rel:+.1%}), B - A {d['delta']:+.4f} "
+            f"{split}: MER {d['a']:.4f} -> {d['b']:.4f} ({relative_change(d):+.1%}), B - A {d['delta']:+.4f} "
             f"[{d['ci']['low']:+.4f}, {d['ci']['high']:+.4f}] p={d['p_value']:.4f}"
         )
     return 0

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cstoolkit.core.atomic import atomic_dir, atomic_write_json
-from cstoolkit.data.kaldi_dir import read_kaldi_entries
+from cstoolkit.data.kaldi_dir import read_jsonl_table, read_kaldi_entries
 from cstoolkit.data.synthetic import SOURCE_FILE, check_held_out
 from cstoolkit.errors import InputFileError
 
@@ -115,10 +115,10 @@ def combine_data_dirs(
             else {}
         )
         ids = sorted(data["text"])
-        dropped = []
+        dropped = set()
         if scores is not None and max_mer is not None:
-            dropped = [u for u in ids if u in scores and scores[u] > max_mer]
-            ids = [u for u in ids if u not in set(dropped)]
+            dropped = {u for u in ids if u in scores and scores[u] > max_mer}
+            ids = [u for u in ids if u not in dropped]
         chosen = pick(ids, source.weight, rng)
         durations = data.get("utt2dur", {})
         for utt, copy in chosen:
@@ -142,7 +142,7 @@ def combine_data_dirs(
         )
     check_held_out(texts, held_out, out_dir)
     report["filter"] = {"max_mer": max_mer} if max_mer is not None and scores is not None else None
-    report["utterances"] = sum(len(v) for k, v in rows.items() if k == "text")
+    report["utterances"] = len(rows["text"])
     with atomic_dir(out_dir) as tmp:
         for table in [*tables, SOURCE_FILE]:
             key = (lambda line: json.loads(line)["id"]) if table.endswith(".jsonl") else (lambda line: line.split()[0])
@@ -160,14 +160,7 @@ def combine_data_dirs(
 def _read_table(path: Path) -> dict[str, str]:
     """``{uttid: whole line}`` of a Kaldi table or a JSON-lines table (keyed by ``id``)."""
     if path.name.endswith(".jsonl"):
-        out = {}
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    out[json.loads(line)["id"]] = line
-                except (ValueError, KeyError, TypeError):
-                    raise InputFileError(path, "bad JSON line (expected an object with 'id')", line=number) from None
-        return out
+        return {u: json.dumps(r, ensure_ascii=False) for u, r in read_jsonl_table(path).items()}
     return {u: f"{u} {v}" if v else u for u, (_, v) in read_kaldi_entries(path, allow_empty_value=True).items()}
 
 

@@ -168,6 +168,24 @@ def write_kaldi_map(path: str | Path, items: Iterable[tuple[str, str]]) -> None:
     atomic_write_text(path, "".join(lines))
 
 
+def read_jsonl_table(path: str | Path) -> dict[str, dict[str, Any]]:
+    """``{id: record}`` of a JSON-lines table whose records carry an ``id`` (``manifest.jsonl``, generator output);
+    InputFileError naming the file and line for a bad or repeated record."""
+    table: dict[str, dict[str, Any]] = {}
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            uttid = record["id"]
+        except (ValueError, KeyError, TypeError):
+            raise InputFileError(path, "bad JSON line (expected an object with 'id')", line=number) from None
+        if uttid in table:
+            raise InputFileError(path, f"id {uttid} appears twice", line=number)
+        table[uttid] = record
+    return table
+
+
 def read_segments(path: str | Path) -> dict[str, list[dict[str, str]]]:
     """Read ``utt2seg.jsonl`` into ``{uttid: segments}``."""
     table: dict[str, list[dict[str, str]]] = {}

@@ -24,6 +24,7 @@ from cstoolkit.data.kaldi_dir import (
     MANIFEST_FILE,
     SEGMENTS_FILE,
     Utterance,
+    read_jsonl_table,
     read_kaldi_file,
     read_segments,
     read_utt2spk,
@@ -57,12 +58,7 @@ def read_sentences(text_dir: str | Path) -> list[dict[str, Any]]:
     texts = read_kaldi_file(text_dir / "text")
     langs = read_kaldi_file(text_dir / "utt2lang")
     segments = read_segments(text_dir / SEGMENTS_FILE)
-    records: dict[str, dict[str, Any]] = {}
-    if (text_dir / "sentences.jsonl").is_file():
-        for line in (text_dir / "sentences.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                records[record["id"]] = record
+    records = read_jsonl_table(text_dir / "sentences.jsonl") if (text_dir / "sentences.jsonl").is_file() else {}
     out = []
     for sid in sorted(texts):
         for table, name in ((langs, "utt2lang"), (segments, SEGMENTS_FILE)):
@@ -102,8 +98,9 @@ def held_out_clashes(texts: Iterable[str], held_out: Iterable[str | Path]) -> li
     clashes = []
     for folder in map(Path, held_out):
         for text in read_kaldi_file(folder / "text", allow_empty_value=True).values():
-            if normalize(text) in keys:
-                clashes.append((keys[normalize(text)], folder))
+            key = normalize(text)
+            if key in keys:
+                clashes.append((keys[key], folder))
     return clashes
 
 
@@ -129,12 +126,7 @@ def frame_overlap(frames: Iterable[str | None], held_out: Iterable[str | Path]) 
         manifest = folder / MANIFEST_FILE
         if not manifest.is_file():
             continue
-        theirs = Counter()
-        for line in manifest.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                frame = json.loads(line).get("frame")
-                if frame:
-                    theirs[frame] += 1
+        theirs = Counter(r["frame"] for r in read_jsonl_table(manifest).values() if r.get("frame"))
         if not theirs:
             continue
         shared = set(theirs) & set(counts)

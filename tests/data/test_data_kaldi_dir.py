@@ -95,3 +95,20 @@ def test_a_split_failing_its_check_never_replaces_the_old_one(tmp_path: Path, fl
         write_data_dir(tmp_path / "train", utts(flac_files)[:2], check=refuse)
     assert {p.name: p.read_bytes() for p in path.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audio", "train"]
+
+
+def test_jsonl_table_by_id_names_the_bad_line(tmp_path) -> None:
+    import pytest
+
+    from cstoolkit.data.kaldi_dir import read_jsonl_table
+    from cstoolkit.errors import InputFileError
+
+    path = tmp_path / "manifest.jsonl"
+    path.write_text('{"id": "a", "frame": "f1"}\n\n{"id": "b"}\n')
+    assert read_jsonl_table(path) == {"a": {"id": "a", "frame": "f1"}, "b": {"id": "b"}}
+    path.write_text('{"id": "a"}\n{"no_id": 1}\n')
+    with pytest.raises(InputFileError, match=r"manifest\.jsonl:2: bad JSON line"):
+        read_jsonl_table(path)
+    path.write_text('{"id": "a"}\n{"id": "a"}\n')
+    with pytest.raises(InputFileError, match="appears twice"):
+        read_jsonl_table(path)
