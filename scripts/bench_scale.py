@@ -492,14 +492,15 @@ def _row(cells: Sequence[object]) -> str:
 
 
 def tsv(rows: Sequence[Mapping], columns: Sequence[str]) -> str:
-    """Tab-separated ``rows`` (lists joined by commas, None empty)."""
+    """Tab-separated ``rows``, one column per name of ``columns`` (lists joined by commas, None empty)."""
 
     def cell(v: object) -> str:
         if isinstance(v, list):
             return ",".join(f"{x:g}" for x in v)
         return "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
 
-    return "".join("\t".join(map(cell, r)) + "\n" for r in [dict(zip(columns, columns)), *rows])
+    lines = [columns, *([row.get(c) for c in columns] for row in rows)]
+    return "".join("\t".join(map(cell, line)) + "\n" for line in lines)
 
 
 def plot(measures: Sequence[Measure], path: Path) -> None:

@@ -135,8 +135,12 @@ def test_a_toy_run_writes_tables_whose_exponents_match_its_measurements(bench, t
         assert f"| {g['stage']} | {g['time']:.2f} |" in proc.stdout
     assert (out / "table.md").read_text() == proc.stdout.rstrip("\n") + "\n"
     assert (out / "growth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (out / "results.tsv").read_text().splitlines()[0].split("\t")[:3] == ["stage", "scale", "hours"]
-    assert len((out / "growth.tsv").read_text().splitlines()) == 3
+    results_tsv = [line.split("\t") for line in (out / "results.tsv").read_text().splitlines()]
+    assert results_tsv[0][:3] == ["stage", "scale", "hours"] and len(results_tsv) == 5
+    assert {(row[0], float(row[1])) for row in results_tsv[1:]} == {(m["stage"], m["scale"]) for m in doc["measures"]}
+    growth_tsv = [line.split("\t") for line in (out / "growth.tsv").read_text().splitlines()]
+    assert [row[0] for row in growth_tsv] == ["stage", "prepare", "saer-train"]
+    assert [float(row[2]) for row in growth_tsv[1:]] == pytest.approx([g["time"] for g in doc["growth"]], rel=1e-5)
     assert not (tmp_path / "work" / "scale_0.06x").exists()  # removed without --keep
 
 
