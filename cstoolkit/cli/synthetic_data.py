@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from cstoolkit.cli.common import positive_int
+from cstoolkit.errors import ConfigError
 
 HELP = "speak generated sentences in the voices of a data directory (TTS, or the demo's espeak-ng voices) as data"
 
@@ -30,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--espeak",
         action="store_true",
         help="the oracle: espeak-ng in the demo corpus's own voices (data.mini settings; demo speakers only)",
+    )
+    parser.add_argument(
+        "--flow", help="with --tts: the flow model directory that speaks (default: the one its t2s.json names)"
     )
     parser.add_argument("--out-dir", required=True, help="data directory to write (audio in <parent>/audio/<name>)")
     parser.add_argument(
@@ -51,14 +55,20 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.config import load_config
     from cstoolkit.data.synthetic import espeak_engine, make_synthetic_dir
 
+    if args.flow and not args.tts:
+        raise ConfigError("--flow names the flow model of --tts; the espeak-ng oracle has none")
     cfg = load_config(args.overrides)
     if args.tts:
         from cstoolkit.tts.api import read_info
+        from cstoolkit.tts.t2s.checks import T2S_INFO, check_flow_dir
 
-        read_info(args.tts)  # a missing model is refused before torch loads
+        # a missing model, or a flow model that cannot speak its tokens, is refused before torch loads
+        info = read_info(args.tts)
+        if args.flow:
+            check_flow_dir(args.flow, info, f"{args.tts}/{T2S_INFO}")
         from cstoolkit.tts.speak_dir import tts_engine
 
-        engine, source = tts_engine(args.tts, args.speakers_from, args.seed), "tts"
+        engine, source = tts_engine(args.tts, args.speakers_from, args.seed, args.flow), "tts"
     else:
         from cstoolkit.data.prepare import check_data_config, corpus_config
 

@@ -102,13 +102,16 @@ def synthesize_dir(
     return tts._write(data_dir, out_dir, items, chosen, langs, info, extra, seed)
 
 
-def tts_engine(model_dir: str | Path, prompts_from: str | Path, seed: int = 0) -> Engine:
+def tts_engine(
+    model_dir: str | Path, prompts_from: str | Path, seed: int = 0, flow_dir: str | Path | None = None
+) -> Engine:
     """A :func:`~cstoolkit.data.synthetic.make_synthetic_dir` engine speaking through a trained TTS (a ``cstk
-    train-t2s`` model directory); each voice prompt is an utterance of the same speaker in ``prompts_from`` (as
-    ``cstk synthesize --prompts-from`` picks them). Sentences it cannot speak are reported, not spoken."""
+    train-t2s`` model directory, through ``flow_dir`` or the flow model its ``t2s.json`` names); each voice prompt
+    is an utterance of the same speaker in ``prompts_from`` (as ``cstk synthesize --prompts-from`` picks them).
+    Sentences it cannot speak are reported, not spoken."""
 
     def speak(scripts: list[Script], audio_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
-        tts = TextToSpeech.load(str(model_dir))
+        tts = TextToSpeech.load(str(model_dir), None if flow_dir is None else str(flow_dir))
         with tempfile.TemporaryDirectory(prefix="cstk-script-") as tmp:
             write_script_dir(scripts, Path(tmp))
             info = synthesize_dir(tts, tmp, audio_dir, seed, prompts_from)
