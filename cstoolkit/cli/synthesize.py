@@ -102,12 +102,13 @@ def check_args(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
 
     from cstoolkit.errors import InputFileError
-    from cstoolkit.tts.api import read_info
+    from cstoolkit.tts.api import read_info, resolve_flow_dir
 
     mode = check_args(args)
-    read_info(args.model)  # a missing model is refused before torch loads
+    info = read_info(args.model)  # a missing model is refused before torch loads
     if args.show_text:
         return show_text(args, mode)
+    resolve_flow_dir(args.model, info, args.flow)  # so is a flow model that cannot speak its tokens
     prompt_audio = None
     if args.prompt:
         prompt_audio = read_prompt_audio(args.prompt)

@@ -59,13 +59,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--flow names the flow model of --tts; the espeak-ng oracle has none")
     cfg = load_config(args.overrides)
     if args.tts:
-        from cstoolkit.tts.api import read_info
-        from cstoolkit.tts.t2s.checks import T2S_INFO, check_flow_dir
+        from cstoolkit.tts.api import read_info, resolve_flow_dir
 
         # a missing model, or a flow model that cannot speak its tokens, is refused before torch loads
-        info = read_info(args.tts)
-        if args.flow:
-            check_flow_dir(args.flow, info, f"{args.tts}/{T2S_INFO}")
+        resolve_flow_dir(args.tts, read_info(args.tts), args.flow)
         from cstoolkit.tts.speak_dir import tts_engine
 
         engine, source = tts_engine(args.tts, args.speakers_from, args.seed, args.flow), "tts"

@@ -127,14 +127,7 @@ class TextToSpeech:
         tts_dir = Path(tts_dir)
         import_espnet_quietly()
         t2s = TextToSpeechTokens.load(tts_dir, device)
-        if flow_dir is None:
-            flow_dir = t2s.info.get(FLOW_DIR_KEY)
-            if not flow_dir:
-                raise InputFileError(
-                    tts_dir / T2S_INFO,
-                    "names no flow model directory (train-t2s without --flow-dir): give one (--flow)",
-                )
-        flow_dir = check_flow_dir(flow_dir, t2s.info, tts_dir / T2S_INFO)
+        flow_dir = resolve_flow_dir(tts_dir, t2s.info, flow_dir)
         flow = FlowSynthesizer.load(flow_dir, str(t2s.device), steps=steps, guidance=guidance)
         return cls(t2s, flow, tts_dir, flow_dir, duration_scale)
 
@@ -345,6 +338,19 @@ class TextToSpeech:
                 dict(unknown_langs) or "none",
             )
         return result
+
+
+def resolve_flow_dir(tts_dir: str | Path, t2s_info: dict, flow_dir: str | Path | None = None) -> Path:
+    """The flow model directory that speaks for the T2S model of ``tts_dir``: ``flow_dir``, or the one its
+    ``t2s.json`` names, checked to speak its speech tokens (InputFileError otherwise; no torch needed)."""
+    tts_dir = Path(tts_dir)
+    if flow_dir is None:
+        flow_dir = t2s_info.get(FLOW_DIR_KEY)
+        if not flow_dir:
+            raise InputFileError(
+                tts_dir / T2S_INFO, "names no flow model directory (train-t2s without --flow-dir): give one (--flow)"
+            )
+    return check_flow_dir(flow_dir, t2s_info, tts_dir / T2S_INFO)
 
 
 def read_info(tts_dir: str | Path) -> dict:

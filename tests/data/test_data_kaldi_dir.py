@@ -98,10 +98,7 @@ def test_a_split_failing_its_check_never_replaces_the_old_one(tmp_path: Path, fl
 
 
 def test_jsonl_table_by_id_names_the_bad_line(tmp_path) -> None:
-    import pytest
-
     from cstoolkit.data.kaldi_dir import read_jsonl_table
-    from cstoolkit.errors import InputFileError
 
     path = tmp_path / "manifest.jsonl"
     path.write_text('{"id": "a", "frame": "f1"}\n\n{"id": "b"}\n')
