@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -54,6 +55,12 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return value
+
+
+def check_non_negative(option: str, value: float | None) -> None:
+    """CstkError (one line) unless ``value`` is None (not given) or a finite number of at least 0."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise CstkError(f"{option} must be a number of at least 0, got {value}")
 
 
 def add_dir_pairs(parser: argparse.ArgumentParser, data_help: str, out_help: str, required: bool = True) -> None:

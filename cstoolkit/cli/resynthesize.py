@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cstoolkit.cli.common import add_dir_pairs, dir_pairs, positive_int, read_prompt_audio
+from cstoolkit.cli.common import add_dir_pairs, check_non_negative, dir_pairs, positive_int, read_prompt_audio
 from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "speak speech tokens in the voice of a prompt (flow-matching model + HiFi-GAN): one wav per token line"
@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--steps", type=positive_int, help="Euler steps (default: flow.inference.steps of the model)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the model's)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        help="scale of the starting noise (0: none; Matcha-TTS speaks at 0.667; default: the model's)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the starting noise")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)")
@@ -75,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise CstkError("--tokens and --prompt go together")
     if not args.data_dir and len(args.out_dir or []) != 1:
         raise CstkError("--tokens and --prompt go with one --out-dir")
+    check_non_negative("--temperature", args.temperature)
     pairs = dir_pairs(args) if args.data_dir else []
     cfg, _ = read_flow_config(args.model)  # a missing or broken model is refused before torch loads
     tokens = read_token_lines(Path(args.tokens), int(cfg.flow.model.encoder.vocab_size)) if args.tokens else None
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.tts.flow.synthesis import FlowSynthesizer, PromptError, resynthesize_dir, write_synthesis_dir
 
     set_torch_threads(args.threads)
-    synth = FlowSynthesizer.load(args.model, args.device, steps=args.steps, guidance=args.guidance)
+    synth = FlowSynthesizer.load(args.model, args.device, args.steps, args.guidance, args.temperature)
     if pairs:
         for data_dir, out_dir in pairs:
             resynthesize_dir(synth, data_dir, out_dir, args.seed)

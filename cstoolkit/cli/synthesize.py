@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cstoolkit.cli.common import positive_int, read_prompt_audio
+from cstoolkit.cli.common import check_non_negative, positive_int, read_prompt_audio
 from cstoolkit.core.runtime import set_torch_threads
 
 HELP = "speak code-switched text in the voice of a prompt (T2S + flow matching + HiFi-GAN)"
@@ -54,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--steps", type=positive_int, help="Euler steps (default: flow.inference.steps of the flow)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the flow's)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        help="scale of the starting noise (0: none; Matcha-TTS speaks at 0.667; default: the flow's)",
+    )
     parser.add_argument("--duration-scale", type=float, help="> 1 speaks slower (default: t2s.inference's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the starting noise")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
@@ -96,6 +101,7 @@ def check_args(args: argparse.Namespace) -> str:
         raise CstkError("--prompts-from goes with --data-dir")
     if args.duration_scale is not None and not args.duration_scale > 0:
         raise CstkError(f"--duration-scale must be above 0, got {args.duration_scale}")
+    check_non_negative("--temperature", args.temperature)
     return mode
 
 
@@ -118,7 +124,9 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.tts.speak_dir import synthesize_dir
 
     set_torch_threads(args.threads)
-    tts = TextToSpeech.load(args.model, args.flow, args.device, args.steps, args.guidance, args.duration_scale)
+    tts = TextToSpeech.load(
+        args.model, args.flow, args.device, args.steps, args.guidance, args.duration_scale, args.temperature
+    )
     if mode == "data":
         info = synthesize_dir(tts, args.data_dir, args.out_dir, args.seed, args.prompts_from)
         print(f"{info['utterances']} files in {Path(args.out_dir) / 'wav'} (RTF {info['rtf']})")

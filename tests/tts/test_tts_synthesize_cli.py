@@ -128,6 +128,11 @@ def test_bad_prompts_and_options_are_one_line(tts_exp, files, tmp_path, capsys) 
     assert "--data-dir goes with --out-dir only" in refused(
         [*model, "--data-dir", "d", "--out-dir", out, "--lang", "zh-en"], capsys, out
     )
+    for temperature in ("-0.5", "nan"):
+        message = refused(
+            [*model, "--prompt", files["voice"], "--out", out, "--temperature", temperature, "我"], capsys, out
+        )
+        assert message == f"--temperature must be a number of at least 0, got {float(temperature)}"
     message = refused(["--model", tmp_path / "no_model", "--prompt", files["voice"], "--out", out, "我"], capsys, out)
     assert (
         message.startswith(f"{tmp_path / 'no_model'}: not a trained T2S model directory")
@@ -206,6 +211,8 @@ def test_a_data_directory_in_the_voice_of_each_speaker(tts_exp, tmp_path, capsys
         str(out),
         "--seed",
         "3",
+        "--temperature",
+        "0.6",
         "--threads",
         "1",
     ]
@@ -213,6 +220,7 @@ def test_a_data_directory_in_the_voice_of_each_speaker(tts_exp, tmp_path, capsys
     assert "Traceback" not in capsys.readouterr().err
     info = json.loads((out / "synthesis.json").read_text())
     assert info["kind"] == "tts" and info["utterances"] == len(utts) - 1 and info["seed"] == 3
+    assert info["inference"]["temperature"] == 0.6
     assert list(info["skipped"]) == [utts[0]] and "nothing the model can speak" in info["skipped"][utts[0]]
     assert info["rtf"] > 0 and info["wall_seconds"] > 0 and set(info["seconds"]) == {"t2s", "flow", "vocoder"}
     prompts = read_kaldi_file(out / "prompts")

@@ -69,13 +69,20 @@ class FlowSolver:
     temperature: float
 
     @classmethod
-    def from_config(cls, inference_cfg: DictConfig, steps: int | None = None, guidance: float | None = None):
-        """A model's own ``flow.inference`` settings, with ``steps`` and ``guidance`` given here (not None) on top."""
+    def from_config(
+        cls,
+        inference_cfg: DictConfig,
+        steps: int | None = None,
+        guidance: float | None = None,
+        temperature: float | None = None,
+    ) -> FlowSolver:
+        """A model's own ``flow.inference`` settings, with ``steps``, ``guidance`` and ``temperature`` given here
+        (not None) on top."""
         return cls(
             int(steps or inference_cfg.steps),
             float(inference_cfg.guidance if guidance is None else guidance),
             str(inference_cfg.schedule),
-            float(inference_cfg.temperature),
+            float(inference_cfg.temperature if temperature is None else temperature),
         )
 
 
@@ -103,14 +110,20 @@ class FlowSynthesizer:
 
     @classmethod
     def load(
-        cls, model_dir: str | Path, device: str = "cpu", steps: int | None = None, guidance: float | None = None
+        cls,
+        model_dir: str | Path,
+        device: str = "cpu",
+        steps: int | None = None,
+        guidance: float | None = None,
+        temperature: float | None = None,
     ) -> FlowSynthesizer:
-        """Load ``model_dir`` (``cstk train-flow --exp-dir``); ``steps`` and ``guidance`` (None: the model's own)
-        set the solver."""
+        """Load ``model_dir`` (``cstk train-flow --exp-dir``); ``steps``, ``guidance`` and ``temperature`` (None:
+        the model's own) set the solver."""
         cfg, info = read_flow_config(model_dir)
         model = build_flow_model(cfg.flow)
         load_weights(model, Path(model_dir) / WEIGHTS_FILE)
-        return cls(model, cfg, info, device, FlowSolver.from_config(cfg.flow.inference, steps, guidance))
+        solver = FlowSolver.from_config(cfg.flow.inference, steps, guidance, temperature)
+        return cls(model, cfg, info, device, solver)
 
     def inference_record(self) -> dict:
         """The inference settings a synthesis folder records: the model's ``flow.inference`` with the solver used."""

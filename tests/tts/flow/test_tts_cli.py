@@ -137,11 +137,13 @@ def test_a_missing_model_is_one_line(inputs, tmp_path, capsys) -> None:
 def test_a_data_directory_is_resynthesised_from_the_command_line(flow_exp, flow_data, tmp_path, capsys) -> None:
     out = tmp_path / "out"
     args = ["resynthesize", "--model", str(flow_exp), "--data-dir", str(flow_data), "--out-dir", str(out)]
-    assert main([*args, "--steps", "2", "--guidance", "1.0", "--seed", "5", "--threads", "1"]) == 0
+    solver = ["--steps", "2", "--guidance", "1.0", "--temperature", "0.5", "--seed", "5", "--threads", "1"]
+    assert main([*args, *solver]) == 0
     assert "Traceback" not in capsys.readouterr().err
     info = json.loads((out / "synthesis.json").read_text())
     assert info["kind"] == "resynthesis" and info["utterances"] == 5 and set(info["skipped"]) == {"spkC_u00"}
     assert info["inference"]["steps"] == 2 and info["inference"]["guidance"] == 1.0 and info["seed"] == 5
+    assert info["inference"]["temperature"] == 0.5
     prompts = _utts(out / "prompts")
     assert len(prompts) == 5 and sorted(p.stem for p in (out / "wav").iterdir()) == sorted(prompts)
     utt2spk = _utts(flow_data / "utt2spk")
