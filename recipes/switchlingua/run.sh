@@ -45,7 +45,8 @@ Usage: $0 [options] [key=value ...]
   --aug_epochs N    epochs of the augmented trainings (default $aug_epochs)
   --aug_lr X        their peak learning rate (default $aug_lr)
   -h, --help        this message
-  key=value         Hydra overrides for every stage, e.g. data.mini.generated.train_sentences=100
+  key=value         Hydra overrides for every stage, e.g. world=generated (the generated demo world and
+                    its settings) or data.mini.generated.train_sentences=100
 USAGE
 }
 

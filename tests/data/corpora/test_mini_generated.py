@@ -1,6 +1,6 @@
-"""The demo world from the text generator (``data.mini.sentences=generated``, the default): frames split into seen
-and held-out, voices from espeak-ng's variants, a fourth split test_novel preferring known words; the templates
-source unchanged."""
+"""The demo world from the text generator (``world=generated``, or ``data.mini.sentences=generated`` alone): frames
+split into seen and held-out, voices from espeak-ng's variants, a fourth split test_novel preferring known words; the
+templates source unchanged."""
 
 import hashlib
 import json
@@ -62,6 +62,25 @@ def test_templates_stay_the_default_and_their_plan_is_unchanged():
     # every utterance id and audio cache key of the default demo corpus, as before the generated source existed
     assert hashlib.sha1(paths.encode()).hexdigest() == "7a4d1364543c273f8e86ee6917bc24e41548f5c1"
     assert all("warp" not in job.speaker for split in jobs for job in jobs[split])
+
+
+def test_world_generated_is_one_switch_for_the_settings_measured_on_it():
+    """``world=generated`` (conf/world/generated.yaml) selects the generated corpus and what was measured on it;
+    the default composition is untouched and options given on the command line still win."""
+    default, world = load_config([]), load_config(["world=generated"])
+    assert (default.data.mini.sentences, default.features.asr_input, default.asr.name) == (
+        "templates",
+        "fbank",
+        "cpu_small",
+    )
+    assert world.data.mini.sentences == "generated" and world.features.asr_input == "whisper"
+    assert (world.asr.name, world.asr.input_size, world.asr.encoder.input_layer) == ("cpu_whisper", 512, "linear")
+    assert world.augment.copies == 0 and world.asr.train.max_epochs == 30
+    assert world.tokenizer.vq.codebook_size == 4096 and world.tokenizer.batch.max_frames == 1000
+    assert world.flow.inference.temperature == 0.667 and default.flow.inference.temperature == 1.0
+    check_world_config(corpus_config(world.data, "mini"))
+    mine = load_config(["world=generated", "asr.train.max_epochs=5", "tokenizer.vq.codebook_size=512"])
+    assert mine.asr.train.max_epochs == 5 and mine.tokenizer.vq.codebook_size == 512
 
 
 def test_selection_is_seeded_disjoint_and_novel_from_held_out_frames():
