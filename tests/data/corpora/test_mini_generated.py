@@ -76,11 +76,12 @@ def test_world_generated_is_one_switch_for_the_settings_measured_on_it():
     assert world.data.mini.sentences == "generated" and world.features.asr_input == "whisper"
     assert (world.asr.name, world.asr.input_size, world.asr.encoder.input_layer) == ("cpu_whisper", 512, "linear")
     assert world.augment.copies == 0 and world.asr.train.max_epochs == 30
-    assert world.tokenizer.vq.codebook_size == 4096 and world.tokenizer.batch.max_frames == 1000
+    assert world.tokenizer.batch.max_frames == 1000
     assert world.flow.inference.temperature == 0.667 and default.flow.inference.temperature == 1.0
+    assert world.flow.train.max_epochs == 40 and world.t2s.train.max_epochs == 15
     check_world_config(corpus_config(world.data, "mini"))
-    mine = load_config(["world=generated", "asr.train.max_epochs=5", "tokenizer.vq.codebook_size=512"])
-    assert mine.asr.train.max_epochs == 5 and mine.tokenizer.vq.codebook_size == 512
+    mine = load_config(["world=generated", "asr.train.max_epochs=5", "flow.inference.temperature=1.0"])
+    assert mine.asr.train.max_epochs == 5 and mine.flow.inference.temperature == 1.0
 
 
 def test_selection_is_seeded_disjoint_and_novel_from_held_out_frames():
