@@ -47,11 +47,11 @@ TINY_GENERATED = [
 ]
 
 
-def run_sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """run.sh limited to this issue's stages 0-1 unless the caller asks for other stages."""
+def run_sh(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    """run.sh limited to stages 0-1 unless the caller asks for other stages."""
     if "--stop_stage" not in args and "--help" not in args:
         args = ("--stop_stage", "1", *args)
-    proc = subprocess.run(["bash", str(RUN), *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(["bash", str(RUN), *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
@@ -279,3 +279,31 @@ def test_augmented_asr_loop_oracle_row_end_to_end(tmp_path: Path):
     assert json.loads((exp / "asr_oracle" / "train_summary.json").read_text())["epochs"] == 1
     rows = [r.split("\t") for r in (exp / "asr_oracle" / "comparison.tsv").read_text().splitlines()[1:]]
     assert {(r[0], r[1]) for r in rows} >= {("test", "all"), ("test_novel", "all"), ("test_novel", "zh-en")}
+
+
+def test_world_generated_runs_the_default_range_end_to_end(tmp_path: Path):
+    """``world=generated`` through stages 0-26 on a tiny generated world (one epoch per model): Whisper-state ASR
+    input, every evaluation on test and test_novel (CS-ASR, tokenizer, copy synthesis, resynthesis, TTS), the
+    world's flow temperature in the model, and both TTS tables with their four systems."""
+    work = tmp_path / "work"
+    # 2 test voices (babble mixes other speakers), each with 2 utterances per split (a voice prompt is never itself)
+    more = {"speakers.test=1": "speakers.test=2", "test_sentences=1": "test_sentences=2"}
+    more["test_novel_sentences=1"] = "test_novel_sentences=2"
+    tiny = [next((w.replace(a, b) for a, b in more.items() if w.endswith(a)), w) for w in TINY_GENERATED]
+    epochs = [f"{group}.train.max_epochs=1" for group in ("asr", "tokenizer", "flow", "t2s")]
+    run_sh("--work_dir", str(work), "--nj", "2", "--stop_stage", "26", "world=generated", *tiny, *epochs, timeout=1200)
+    data, exp = work / "data", work / "exp"
+    shape = (data / "test_novel" / "feats_shape").read_text().splitlines()[0].split()[1]
+    assert shape.endswith(",512")  # Whisper base's encoder states
+    assert "temperature: 0.667" in (exp / "flow" / "config.yaml").read_text()
+    for split in ("test", "test_novel"):
+        for decoded in (exp / "asr" / f"decode_{split}", exp / "tokenizer" / f"decode_{split}"):
+            assert (decoded / "saer.json").is_file(), decoded
+        for synthesised in ("flow/copysynth_", "flow/resynth_", "tts/synth_"):
+            assert (exp / f"{synthesised}{split}" / "wav.scp").is_file(), synthesised
+    for table, suffix in (("evaluation.json", ""), ("novel_evaluation.json", "_novel")):
+        rows = json.loads((exp / "tts" / table).read_text())
+        split = "test_novel" if suffix else "test"
+        expected = [f"ground_truth{suffix}", f"copysynth_{split}", f"resynth_{split}", f"synth_{split}"]
+        assert [r["system"] for r in rows] == expected and all(r["utterances"] == 4 for r in rows)
+    assert (exp / "tts" / "samples_novel.html").is_file()
