@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.tts.flow.synthesis import FlowSynthesizer, PromptError, resynthesize_dir, write_synthesis_dir
 
     set_torch_threads(args.threads)
-    synth = FlowSynthesizer.load(args.model, args.device, args.steps, args.guidance, args.temperature)
+    solver = {"steps": args.steps, "guidance": args.guidance, "temperature": args.temperature}
+    synth = FlowSynthesizer.load(args.model, args.device, **solver)
     if pairs:
         for data_dir, out_dir in pairs:
             resynthesize_dir(synth, data_dir, out_dir, args.seed)

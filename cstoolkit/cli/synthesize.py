@@ -124,9 +124,8 @@ def run(args: argparse.Namespace) -> int:
     from cstoolkit.tts.speak_dir import synthesize_dir
 
     set_torch_threads(args.threads)
-    tts = TextToSpeech.load(
-        args.model, args.flow, args.device, args.steps, args.guidance, args.duration_scale, args.temperature
-    )
+    solver = {"steps": args.steps, "guidance": args.guidance, "temperature": args.temperature}
+    tts = TextToSpeech.load(args.model, args.flow, args.device, args.duration_scale, **solver)
     if mode == "data":
         info = synthesize_dir(tts, args.data_dir, args.out_dir, args.seed, args.prompts_from)
         print(f"{info['utterances']} files in {Path(args.out_dir) / 'wav'} (RTF {info['rtf']})")

@@ -116,20 +116,18 @@ class TextToSpeech:
         tts_dir: str | Path,
         flow_dir: str | Path | None = None,
         device: str = "cpu",
-        steps: int | None = None,
-        guidance: float | None = None,
         duration_scale: float | None = None,
-        temperature: float | None = None,
+        **solver: float | None,
     ) -> TextToSpeech:
         """Load ``tts_dir`` (``cstk train-t2s --exp-dir``) and the flow model it names (``flow_dir`` overrides).
 
-        ``steps``, ``guidance``, ``temperature`` (the flow's solver) and ``duration_scale`` (the T2S model's
-        lengths) replace the models' own inference settings when given."""
+        ``duration_scale`` (the T2S model's lengths) and ``solver`` (the flow's ``steps=``, ``guidance=``,
+        ``temperature=``) replace the models' own inference settings when given (not None)."""
         tts_dir = Path(tts_dir)
         import_espnet_quietly()
         t2s = TextToSpeechTokens.load(tts_dir, device)
         flow_dir = resolve_flow_dir(tts_dir, t2s.info, flow_dir)
-        flow = FlowSynthesizer.load(flow_dir, str(t2s.device), steps, guidance, temperature)
+        flow = FlowSynthesizer.load(flow_dir, str(t2s.device), **solver)
         return cls(t2s, flow, tts_dir, flow_dir, duration_scale)
 
     @property

@@ -111,7 +111,7 @@ def tts_engine(
     Sentences it cannot speak are reported, not spoken."""
 
     def speak(scripts: list[Script], audio_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
-        tts = TextToSpeech.load(str(model_dir), None if flow_dir is None else str(flow_dir))
+        tts = TextToSpeech.load(model_dir, flow_dir)
         with tempfile.TemporaryDirectory(prefix="cstk-script-") as tmp:
             write_script_dir(scripts, Path(tmp))
             info = synthesize_dir(tts, tmp, audio_dir, seed, prompts_from)

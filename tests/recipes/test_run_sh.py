@@ -287,9 +287,8 @@ def test_world_generated_runs_the_default_range_end_to_end(tmp_path: Path):
     world's flow temperature in the model, and both TTS tables with their four systems."""
     work = tmp_path / "work"
     # 2 test voices (babble mixes other speakers), each with 2 utterances per split (a voice prompt is never itself)
-    more = {"speakers.test=1": "speakers.test=2", "test_sentences=1": "test_sentences=2"}
-    more["test_novel_sentences=1"] = "test_novel_sentences=2"
-    tiny = [next((w.replace(a, b) for a, b in more.items() if w.endswith(a)), w) for w in TINY_GENERATED]
+    wider = [f"data.mini.generated.{key}=2" for key in ("test_sentences", "test_novel_sentences", "speakers.test")]
+    tiny = [w for w in TINY_GENERATED if w.split("=")[0] not in {o.split("=")[0] for o in wider}] + wider
     epochs = [f"{group}.train.max_epochs=1" for group in ("asr", "tokenizer", "flow", "t2s")]
     run_sh("--work_dir", str(work), "--nj", "2", "--stop_stage", "26", "world=generated", *tiny, *epochs, timeout=1200)
     data, exp = work / "data", work / "exp"

@@ -69,21 +69,16 @@ class FlowSolver:
     temperature: float
 
     @classmethod
-    def from_config(
-        cls,
-        inference_cfg: DictConfig,
-        steps: int | None = None,
-        guidance: float | None = None,
-        temperature: float | None = None,
-    ) -> FlowSolver:
-        """A model's own ``flow.inference`` settings, with ``steps``, ``guidance`` and ``temperature`` given here
-        (not None) on top."""
-        return cls(
-            int(steps or inference_cfg.steps),
-            float(inference_cfg.guidance if guidance is None else guidance),
+    def from_config(cls, inference_cfg: DictConfig, **overrides: float | None) -> FlowSolver:
+        """A model's own ``flow.inference`` settings, with the fields given in ``overrides`` (``steps=``,
+        ``guidance=``, ``temperature=``; None: the model's own) on top. An unknown field is a TypeError."""
+        own = cls(
+            int(inference_cfg.steps),
+            float(inference_cfg.guidance),
             str(inference_cfg.schedule),
-            float(inference_cfg.temperature if temperature is None else temperature),
+            float(inference_cfg.temperature),
         )
+        return dataclasses.replace(own, **{name: value for name, value in overrides.items() if value is not None})
 
 
 class FlowSynthesizer:
@@ -109,21 +104,13 @@ class FlowSynthesizer:
         self._tokenizer = None
 
     @classmethod
-    def load(
-        cls,
-        model_dir: str | Path,
-        device: str = "cpu",
-        steps: int | None = None,
-        guidance: float | None = None,
-        temperature: float | None = None,
-    ) -> FlowSynthesizer:
-        """Load ``model_dir`` (``cstk train-flow --exp-dir``); ``steps``, ``guidance`` and ``temperature`` (None:
-        the model's own) set the solver."""
+    def load(cls, model_dir: str | Path, device: str = "cpu", **solver: float | None) -> FlowSynthesizer:
+        """Load ``model_dir`` (``cstk train-flow --exp-dir``); ``solver`` (``steps=``, ``guidance=``,
+        ``temperature=``; None: the model's own) sets the ODE solver (:meth:`FlowSolver.from_config`)."""
         cfg, info = read_flow_config(model_dir)
         model = build_flow_model(cfg.flow)
         load_weights(model, Path(model_dir) / WEIGHTS_FILE)
-        solver = FlowSolver.from_config(cfg.flow.inference, steps, guidance, temperature)
-        return cls(model, cfg, info, device, solver)
+        return cls(model, cfg, info, device, FlowSolver.from_config(cfg.flow.inference, **solver))
 
     def inference_record(self) -> dict:
         """The inference settings a synthesis folder records: the model's ``flow.inference`` with the solver used."""
